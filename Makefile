@@ -1,0 +1,59 @@
+# kdcourse: `make demo`, `make test`, `make lab`. Each sets up .venv first if needed.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.kdcourse-installed
+# A CPU-only torch wheel if pip can see one locally, else torch>=2.4 (see tools/torch_spec.py).
+TORCH_SPEC ?= $(shell $(PYTHON) tools/torch_spec.py)
+# Tests run the smoke profile: every lesson end to end on tiny subsets.
+TEST_PROFILE ?= smoke
+PYTEST_ARGS ?=
+
+.PHONY: install assets demo test test-unit test-lessons lab notebooks html readme clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml tools/torch_spec.py
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH_SPEC)"
+	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (kdcourse)" >/dev/null
+	@touch $(STAMP)
+
+assets: install
+	$(PY) -m kdcourse fetch
+
+demo: assets
+	$(PY) -m kdcourse demo
+
+test: assets
+	KDCOURSE_PROFILE=$(TEST_PROFILE) MPLBACKEND=Agg $(PY) -m pytest tests lessons \
+		--nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
+
+test-unit: assets
+	KDCOURSE_PROFILE=$(TEST_PROFILE) MPLBACKEND=Agg $(PY) -m pytest tests $(PYTEST_ARGS)
+
+lab: assets
+	$(VENV)/bin/jupyter lab lessons/
+
+# Re-execute every lesson in place so the stored outputs students read on GitHub are real.
+NOTEBOOK_PROFILE ?= cpu
+notebooks: assets
+	for nb in lessons/*.ipynb; do \
+		KDCOURSE_PROFILE=$(NOTEBOOK_PROFILE) MPLBACKEND=module://matplotlib_inline.backend_inline \
+		$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.timeout=1800 "$$nb" || exit 1; \
+	done
+	$(PY) tools/lesson_table.py --write
+
+html: install
+	$(VENV)/bin/jupyter nbconvert --to html --output-dir _site lessons/*.ipynb
+	@echo "static course pages in _site/"
+
+readme: install
+	$(PY) tools/lesson_table.py --write
+
+clean:
+	rm -rf $(VENV) _site .pytest_cache

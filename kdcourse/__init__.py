@@ -1,0 +1,86 @@
+"""kdcourse: the helper package of a hands-on course on knowledge distillation of language models.
+
+Every lesson starts with `profile = kdcourse.setup(seed=0)`.
+"""
+from __future__ import annotations
+
+import os
+import random
+import warnings
+
+from .profiles import PROFILES, Profile, get_profile
+
+__version__ = "0.1.0"
+REPO = "kdcourse/kdcourse"  # GitHub owner/name: Colab badges and the Colab install cell use it
+INSTRUCTOR_ENV = "KDCOURSE_INSTRUCTOR"
+
+__all__ = ["setup", "seed_everything", "Profile", "PROFILES", "get_profile", "instructor_mode",
+           "__version__"]
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python, NumPy and torch (CPU and CUDA) so reruns print the same numbers."""
+    import numpy as np
+    import torch
+
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def instructor_mode() -> bool:
+    """True when $KDCOURSE_INSTRUCTOR is set to 1/true (or setup(instructor=True) was called)."""
+    return os.environ.get(INSTRUCTOR_ENV, "").lower() in ("1", "true", "yes")
+
+
+def _quiet() -> None:
+    """Silence library noise a student cannot act on; each line says why."""
+    # The tokenizers library warns about parallelism after a fork (DataLoader workers, Jupyter);
+    # our batches are small, so its own threads are not worth the warning.
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Hub ids are only used by the gpu profile; when the hub is unreachable, tell transformers
+    # and datasets up front so they never wait on the network (kdcourse.assets explains instead).
+    from .assets import hub_reachable
+
+    if not hub_reachable():
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["HF_DATASETS_OFFLINE"] = "1"
+    import datasets
+    import transformers
+
+    # Info/warning logs (e.g. "newly initialized classifier weights") are explained in the lessons
+    # where they matter; errors still show.
+    transformers.logging.set_verbosity_error()
+    datasets.logging.set_verbosity_error()
+    # datasets draws a progress bar for every tiny .map(); the course's own long steps use tqdm.
+    datasets.disable_progress_bars()
+    # transformers 5 draws a "Loading weights" bar for every from_pretrained, even of tiny models.
+    transformers.utils.logging.disable_progress_bar()
+    # Jupyter's tqdm notebook widget needs a live frontend; nbval and PDF exports show text bars.
+    warnings.filterwarnings("ignore", category=UserWarning, message=".*IProgress not found.*")
+    # torch.ao.quantization is deprecated in favour of torchao; lesson 05 explains both paths.
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.ao\..*")
+    warnings.filterwarnings("ignore", message=r".*torch\.ao\.quantization.*deprecated.*")
+
+
+def setup(seed: int = 0, profile: str | Profile | None = None, instructor: bool | None = None,
+          verbose: bool = True) -> Profile:
+    """Seed every RNG, quiet library noise, pick the profile and device; print one status line."""
+    if instructor is not None:
+        os.environ[INSTRUCTOR_ENV] = "1" if instructor else "0"
+    _quiet()
+    chosen = get_profile(profile)
+    seed_everything(seed)
+    if verbose:
+        import datasets
+        import torch
+        import transformers
+
+        mode = " | instructor mode" if instructor_mode() else ""
+        print(f"kdcourse {__version__} | profile {chosen.name}: {chosen.summary} | device "
+              f"{chosen.device} | seed {seed}{mode}\n"
+              f"torch {torch.__version__.split('+')[0]}, transformers {transformers.__version__}, "
+              f"datasets {datasets.__version__}")
+    return chosen

