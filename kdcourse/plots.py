@@ -40,3 +40,60 @@ def length_histogram(lengths: list[int], max_length: int | None = None):
     ax.set_ylabel("snippets")
     fig.tight_layout()
     return fig
+
+
+# --- Benchmarks (lesson 01 on; rows from kdcourse.benchmark.benchmark_table) -----------------
+
+def _row_colour(name: str) -> str:
+    """A palette colour for a model named like a palette key (teacher, student, ...), else grey."""
+    lowered = name.lower()
+    return next((c for key, c in PALETTE.items() if key in lowered), PALETTE["baseline"])
+
+
+def latency_bars(rows: list[dict], title: str = "Median latency per batch (lower is faster)"):
+    """Horizontal bars of each row's latency_ms, labelled with ms and speed-up."""
+    if not rows:
+        raise ValueError("rows is empty; pass the list from benchmark.benchmark_table(...)")
+    names = [r["name"] for r in rows]
+    values = [r["latency_ms"] for r in rows]
+    fig, ax = plt.subplots(figsize=(6, 0.6 * len(rows) + 1.2))
+    ax.barh(names, values, color=[_row_colour(n) for n in names])
+    for i, row in enumerate(rows):
+        extra = f"  (x{row['speedup']:.2f})" if row.get("speedup") is not None else ""
+        ax.text(row["latency_ms"], i, f" {row['latency_ms']:.1f} ms{extra}", va="center", fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(values) * 1.35)
+    ax.set_xlabel("milliseconds per batch (median)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def bubble_plot(rows: list[dict], x: str = "latency_ms", y: str = "accuracy", size: str = "size_mb",
+                title: str | None = None):
+    """Scatter of rows (x vs y) with bubble area proportional to `size`, each bubble named."""
+    if not rows:
+        raise ValueError("rows is empty; pass the list from benchmark.benchmark_table(...)")
+    for key in (x, y, size):
+        missing = [r.get("name", "?") for r in rows if r.get(key) is None]
+        if missing:
+            raise ValueError(f"rows {missing} have no value for {key!r}; pass accuracy=... to "
+                             "benchmark_table, or choose another column")
+    biggest = max(r[size] for r in rows)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for row in rows:
+        area = 2000 * row[size] / biggest if biggest else 100
+        ax.scatter(row[x], row[y], s=area, alpha=0.55, color=_row_colour(row["name"]),
+                   edgecolors="black", linewidths=0.5)
+        ax.annotate(f"{row['name']}\n{row[size]:.1f} {size.replace('_', ' ')}", (row[x], row[y]),
+                    ha="center", va="center", fontsize=8)
+    xs, ys = [r[x] for r in rows], [r[y] for r in rows]
+    pad_x = (max(xs) - min(xs)) * 0.25 or abs(max(xs)) * 0.25 or 1
+    pad_y = (max(ys) - min(ys)) * 0.25 or abs(max(ys)) * 0.05 or 1
+    ax.set_xlim(min(xs) - pad_x, max(xs) + pad_x)
+    ax.set_ylim(min(ys) - pad_y, max(ys) + pad_y)
+    ax.set_xlabel(x.replace("_", " "))
+    ax.set_ylabel(y.replace("_", " "))
+    ax.set_title(title or f"{y} vs {x} (bubble area: {size})")
+    fig.tight_layout()
+    return fig
