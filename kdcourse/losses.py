@@ -1,0 +1,289 @@
+"""Distillation losses: soft targets, the KD loss with T², alpha mixing, hidden-state and token-level losses.
+
+Conventions (the whole course): `kd_loss` is T² · KL(teacher_T ‖ student_T) with reduction
+"batchmean"; `alpha` weighs the soft (teacher) term and `1 - alpha` the hard-label cross-entropy.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+IGNORE_INDEX = -100  # label value of positions that no loss should see (padding, prompt tokens)
+DIVERGENCES = ("forward", "reverse", "jsd")
+
+
+# --- Input checks ------------------------------------------------------------------------------
+
+def _check_temperature(temperature) -> float:
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
+        raise TypeError(f"temperature must be a number, got {type(temperature).__name__}")
+    if not math.isfinite(temperature) or temperature <= 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}; T=1 is the plain softmax, "
+                         "T>1 softens it")
+    return float(temperature)
+
+
+def _check_unit(name: str, value, closed: bool = True) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    inside = 0 <= value <= 1 if closed else 0 < value < 1
+    if not inside:
+        where = "[0, 1]" if closed else "(0, 1) (open)"
+        raise ValueError(f"{name} must be in {where}, got {value}")
+    return float(value)
+
+
+def _check_logits(name: str, logits, min_dim: int = 1) -> torch.Tensor:
+    if not isinstance(logits, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(logits).__name__}; "
+                        "wrap it with torch.tensor(...)")
+    if not logits.is_floating_point():
+        raise TypeError(f"{name} must be a float tensor, got dtype {logits.dtype}; use .float()")
+    if logits.dim() < min_dim:
+        raise ValueError(f"{name} must have at least {min_dim} dims, got shape {tuple(logits.shape)}")
+    bad = ~torch.isfinite(logits)
+    if bad.any():
+        raise ValueError(f"{name} contains {int(bad.sum())} NaN or inf values; check the model's "
+                         "outputs (a too-high learning rate or fp16 overflow are common causes)")
+    return logits
+
+
+def _check_pair(student_logits, teacher_logits, min_dim: int = 1) -> None:
+    _check_logits("student_logits", student_logits, min_dim)
+    _check_logits("teacher_logits", teacher_logits, min_dim)
+    s, t = tuple(student_logits.shape), tuple(teacher_logits.shape)
+    if s[-1] != t[-1]:
+        raise ValueError(f"class count differs: student_logits has {s[-1]} classes {s}, "
+                         f"teacher_logits has {t[-1]} {t}; both must score the same classes/vocabulary")
+    if s != t:
+        raise ValueError(f"shape mismatch: student_logits {s} vs teacher_logits {t}; "
+                         "they must score the same examples (same batch, same positions)")
+
+
+# --- Soft targets and the classic KD loss -------------------------------------------------------
+
+def soft_targets(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    """Softmax of logits / T over the last dim: T>1 flattens the distribution, T<1 sharpens it."""
+    T = _check_temperature(temperature)
+    return F.softmax(_check_logits("logits", logits) / T, dim=-1)
+
+
+def kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
+            temperature: float = 2.0) -> torch.Tensor:
+    """T² · KL(teacher_T ‖ student_T) for (batch, classes) logits, averaged over the batch."""
+    T = _check_temperature(temperature)
+    _check_pair(student_logits, teacher_logits)
+    if student_logits.dim() != 2:
+        raise ValueError(f"kd_loss expects (batch, classes) logits, got shape "
+                         f"{tuple(student_logits.shape)}; for sequences use token_kd_loss")
+    log_student = F.log_softmax(student_logits / T, dim=-1)
+    log_teacher = F.log_softmax(teacher_logits.detach() / T, dim=-1)
+    kl = F.kl_div(log_student, log_teacher, reduction="batchmean", log_target=True)
+    return kl * T * T
+
+
+def _check_labels(labels, logits: torch.Tensor) -> torch.Tensor:
+    if not isinstance(labels, torch.Tensor) or labels.dtype not in (torch.int64, torch.int32):
+        raise TypeError("labels must be an integer torch.Tensor of class indices, got "
+                        f"{getattr(labels, 'dtype', type(labels).__name__)}")
+    if labels.shape != logits.shape[:-1]:
+        raise ValueError(f"labels have shape {tuple(labels.shape)} but the logits score "
+                         f"{tuple(logits.shape[:-1])} examples; give one label per example")
+    n = logits.shape[-1]
+    if labels.numel() and (labels.min() < 0 or labels.max() >= n):
+        raise ValueError(f"labels must be class indices in [0, {n}), got values from "
+                         f"{int(labels.min())} to {int(labels.max())}")
+    return labels.long()
+
+
+def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
+                      labels: torch.Tensor, temperature: float = 2.0,
+                      alpha: float = 0.5) -> torch.Tensor:
+    """alpha · kd_loss + (1 - alpha) · cross-entropy on hard labels (alpha=0 plain fine-tuning)."""
+    alpha = _check_unit("alpha", alpha)
+    soft = kd_loss(student_logits, teacher_logits, temperature)
+    hard = F.cross_entropy(student_logits, _check_labels(labels, student_logits))
+    return alpha * soft + (1 - alpha) * hard
+
+
+# --- Hidden states ---------------------------------------------------------------------------
+
+def _token_mask(shape, attention_mask=None, labels=None) -> torch.Tensor:
+    mask = torch.ones(shape, dtype=torch.bool)
+    for name, value in (("attention_mask", attention_mask), ("labels", labels)):
+        if value is None:
+            continue
+        if tuple(value.shape) != tuple(shape):
+            raise ValueError(f"{name} has shape {tuple(value.shape)}, expected {tuple(shape)} "
+                             "(one entry per position)")
+        mask = mask.to(value.device) & (value.bool() if name == "attention_mask"
+                                        else value != IGNORE_INDEX)
+    if not mask.any():
+        raise ValueError("no position left to average over: every token is padding "
+                         f"(attention_mask == 0) or ignored (label {IGNORE_INDEX})")
+    return mask
+
+
+def hidden_cosine_loss(student_hidden: torch.Tensor, teacher_hidden: torch.Tensor,
+                       attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean of 1 - cos(student, teacher) over real (unpadded) tokens of (batch, seq, hidden) states."""
+    _check_logits("student_hidden", student_hidden, 2)
+    _check_logits("teacher_hidden", teacher_hidden, 2)
+    if student_hidden.shape != teacher_hidden.shape:
+        raise ValueError(f"shape mismatch: student_hidden {tuple(student_hidden.shape)} vs "
+                         f"teacher_hidden {tuple(teacher_hidden.shape)}; with different hidden sizes "
+                         "add a learned nn.Linear projection on the student side first")
+    cos = F.cosine_similarity(student_hidden, teacher_hidden.detach(), dim=-1)
+    mask = _token_mask(cos.shape, attention_mask)
+    return (1 - cos)[mask].mean()
+
+
+# --- Token-level divergences (causal LMs) -----------------------------------------------------
+
+def forward_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
+               temperature: float = 1.0) -> torch.Tensor:
+    """Per-position KL(teacher_T ‖ student_T) (mean-seeking); shape = logits.shape[:-1]."""
+    T = _check_temperature(temperature)
+    _check_pair(student_logits, teacher_logits)
+    log_s, log_t = F.log_softmax(student_logits / T, -1), F.log_softmax(teacher_logits / T, -1)
+    return F.kl_div(log_s, log_t, reduction="none", log_target=True).sum(-1)
+
+
+def reverse_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
+               temperature: float = 1.0) -> torch.Tensor:
+    """Per-position KL(student_T ‖ teacher_T) (mode-seeking); shape = logits.shape[:-1]."""
+    T = _check_temperature(temperature)
+    _check_pair(student_logits, teacher_logits)
+    log_s, log_t = F.log_softmax(student_logits / T, -1), F.log_softmax(teacher_logits / T, -1)
+    return F.kl_div(log_t, log_s, reduction="none", log_target=True).sum(-1)
+
+
+def generalized_jsd(student_logits: torch.Tensor, teacher_logits: torch.Tensor, beta: float = 0.5,
+                    temperature: float = 1.0) -> torch.Tensor:
+    """Per-position β·KL(t ‖ m) + (1-β)·KL(s ‖ m), m = β·t + (1-β)·s (GKD, Agarwal et al. 2024)."""
+    if isinstance(beta, (int, float)) and not isinstance(beta, bool) and beta in (0, 1):
+        raise ValueError(f"beta must be in (0, 1) (open), got {beta}: at beta=0 or 1 the mixture "
+                         "equals one side and the JSD is 0; use forward_kl / reverse_kl instead")
+    beta = _check_unit("beta", beta, closed=False)
+    T = _check_temperature(temperature)
+    _check_pair(student_logits, teacher_logits)
+    log_s, log_t = F.log_softmax(student_logits / T, -1), F.log_softmax(teacher_logits / T, -1)
+    log_m = torch.logsumexp(torch.stack([log_t + math.log(beta), log_s + math.log(1 - beta)]), 0)
+    kl_t = F.kl_div(log_m, log_t, reduction="none", log_target=True).sum(-1)
+    kl_s = F.kl_div(log_m, log_s, reduction="none", log_target=True).sum(-1)
+    return beta * kl_t + (1 - beta) * kl_s
+
+
+def token_kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
+                  labels: torch.Tensor | None = None, attention_mask: torch.Tensor | None = None,
+                  temperature: float = 1.0, divergence: str = "forward",
+                  beta: float = 0.5) -> torch.Tensor:
+    """T² · mean divergence over valid positions (labels -100 and attention_mask 0 are skipped; no shift)."""
+    if divergence not in DIVERGENCES:
+        raise ValueError(f"divergence must be one of {', '.join(DIVERGENCES)}, got {divergence!r}")
+    T = _check_temperature(temperature)
+    teacher_logits = _check_logits("teacher_logits", teacher_logits).detach()
+    if divergence == "forward":
+        per_token = forward_kl(student_logits, teacher_logits, T)
+    elif divergence == "reverse":
+        per_token = reverse_kl(student_logits, teacher_logits, T)
+    else:
+        per_token = generalized_jsd(student_logits, teacher_logits, beta, T)
+    mask = _token_mask(per_token.shape, attention_mask, labels)
+    return per_token[mask].mean() * T * T
+
+
+# --- Self-check of a student-written distillation loss --------------------------------------
+
+KD_BUGS = {
+    "input_softmax": "the student side gets softmax probabilities, but F.kl_div expects "
+                     "log-probabilities as its input: use F.log_softmax(student_logits / T, dim=-1)",
+    "swapped": "teacher and student are swapped: this is KL(student ‖ teacher); F.kl_div(input, "
+               "target) computes KL(target ‖ input), so input = student log-probs, target = teacher",
+    "mean_reduction": "reduction='mean' divides by batch × classes; KL needs reduction='batchmean' "
+                      "(sum over classes, mean over the batch)",
+    "no_t2": "the T² factor is missing: without it the soft term's gradients shrink like 1/T² "
+             "and alpha no longer means the same thing at every temperature",
+    "t_student_only": "T divides only the student's logits; soften the teacher's too (teacher_logits / T)",
+    "t_teacher_only": "T divides only the teacher's logits; soften the student's too (student_logits / T)",
+    "weights_swapped": "the weights are swapped: alpha must weigh the soft (teacher) term and "
+                       "1 - alpha the hard-label cross-entropy",
+    "hard_softened": "the hard-label cross-entropy uses the softened student logits (student / T); "
+                     "use the raw student logits for the hard term",
+}
+
+
+def _kd_variant(s, t, labels, T, alpha, bugs=()):
+    """The distillation loss with some of the classic bugs switched on (none: the right loss)."""
+    log_s = F.log_softmax(s / (1.0 if "t_teacher_only" in bugs else T), dim=-1)
+    log_t = F.log_softmax(t / (1.0 if "t_student_only" in bugs else T), dim=-1)
+    inp, target = (log_t, log_s.exp()) if "swapped" in bugs else (log_s, log_t.exp())
+    if "input_softmax" in bugs:
+        inp = inp.exp()
+    kd = F.kl_div(inp, target, reduction="mean" if "mean_reduction" in bugs else "batchmean")
+    kd = kd if "no_t2" in bugs else kd * T * T
+    hard = F.cross_entropy(s / T if "hard_softened" in bugs else s, labels)
+    a = 1 - alpha if "weights_swapped" in bugs else alpha
+    return a * kd + (1 - a) * hard
+
+
+def _probes():
+    gen = torch.Generator().manual_seed(1234)
+    probes = []
+    for n, c, T, alpha in ((4, 3, 2.0, 0.7), (5, 4, 4.0, 0.25), (3, 5, 3.0, 1.0), (6, 3, 0.5, 0.9)):
+        s, t = torch.randn(n, c, generator=gen) * 2, torch.randn(n, c, generator=gen) * 3
+        probes.append((s, t, torch.randint(0, c, (n,), generator=gen), T, alpha))
+    return probes
+
+
+@dataclass
+class KDCheck:
+    """Result of check_kd_loss: truthy when the loss is right; `bugs` names what is off."""
+
+    ok: bool
+    bugs: tuple
+    message: str
+
+    def __bool__(self):
+        return self.ok
+
+
+def check_kd_loss(fn, verbose: bool = True, rtol: float = 1e-4) -> KDCheck:
+    """Run fn(student_logits, teacher_logits, labels, temperature=, alpha=) on probes; name its bug."""
+    probes = _probes()
+    try:
+        with warnings.catch_warnings():  # torch warns on reduction='mean'; we name that bug below
+            warnings.filterwarnings("ignore", message=r"reduction: 'mean' divides")
+            got = [float(fn(s.clone(), t.clone(), y.clone(), temperature=T, alpha=a))
+                   for s, t, y, T, a in probes]
+    except Exception as err:  # the student's code: report any failure instead of crashing
+        result = KDCheck(False, ("raised",), f"your loss raised {type(err).__name__}: {err}")
+    else:
+        def matches(bugs):
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=r"reduction: 'mean' divides")
+                want = [float(_kd_variant(*p, bugs)) for p in probes]
+            return all(math.isclose(g, w, rel_tol=rtol, abs_tol=1e-6) for g, w in zip(got, want))
+
+        names = list(KD_BUGS)
+        found = next((b for b in [()] + [(n,) for n in names]
+                      + [(x, y) for i, x in enumerate(names) for y in names[i + 1:]]
+                      if matches(b)), None)
+        if found == ():
+            result = KDCheck(True, (), "your loss matches T²·KL(teacher_T ‖ student_T) mixed "
+                                       "with cross-entropy by alpha on every probe")
+        elif found:
+            result = KDCheck(False, found, "; and ".join(KD_BUGS[b] for b in found))
+        else:
+            want = [float(_kd_variant(*p)) for p in probes]
+            rows = ", ".join(f"T={p[3]}, alpha={p[4]}: got {g:.4f}, expected {w:.4f}"
+                             for p, g, w in zip(probes, got, want))
+            result = KDCheck(False, ("unknown",), "the values differ in a way that is none of the "
+                             f"classic bugs ({rows})")
+    if verbose:
+        print(("Right! " if result.ok else "Not yet: ") + result.message)
+    return result
