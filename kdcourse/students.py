@@ -1,0 +1,179 @@
+"""Students: smaller copies of a teacher encoder — DistilBERT's layer-copy initialisation, or random.
+
+DistilBERT built its 6-layer student from BERT-base (12 layers) by keeping the same width and copying
+one layer in two ([0, 2, 4, 7, 9, 11]), plus the embeddings. `student_from_teacher` does exactly that
+for any BERT-family encoder (BERT, RoBERTa, DistilBERT; bare or with a classification head).
+
+Layer lists must be non-empty, in range, without duplicates and **sorted**: each layer was trained on
+the output of the layers below it, so reordering them gives a student that starts from a broken
+network; we refuse that rather than guess.
+"""
+from __future__ import annotations
+
+import copy
+import re
+
+import torch
+from torch import nn
+
+# Where the list of transformer blocks lives, relative to the base model (BERT/RoBERTa, DistilBERT).
+_LAYER_PATHS = ("encoder.layer", "transformer.layer")
+# Config fields that fix the width: a student must share them with its teacher to copy weights.
+WIDTH_FIELDS = ("model_type", "vocab_size", "hidden_size", "dim", "intermediate_size", "hidden_dim",
+                "num_attention_heads", "n_heads", "max_position_embeddings", "type_vocab_size",
+                "num_labels")
+
+
+def _check_model(model, what: str = "teacher") -> None:
+    from transformers import PreTrainedModel
+
+    if not isinstance(model, PreTrainedModel):
+        raise TypeError(f"{what} must be a transformers PreTrainedModel (e.g. BertModel or "
+                        f"BertForSequenceClassification), got {type(model).__name__}")
+
+
+def layer_path(model) -> str:
+    """Dotted name of the model's list of transformer blocks, e.g. 'bert.encoder.layer'."""
+    _check_model(model, "model")
+    prefixes = [model.base_model_prefix + ".", ""]
+    for prefix in prefixes:
+        for path in _LAYER_PATHS:
+            try:
+                found = model.get_submodule(prefix + path)
+            except AttributeError:
+                continue
+            if isinstance(found, nn.ModuleList):
+                return prefix + path
+    raise TypeError(f"{type(model).__name__} has no BERT-style list of layers (looked for "
+                    f"{', '.join(_LAYER_PATHS)}); student_from_teacher supports BERT, RoBERTa and "
+                    "DistilBERT encoders")
+
+
+def num_layers(model) -> int:
+    """How many transformer blocks the model has."""
+    return len(model.get_submodule(layer_path(model)))
+
+
+def check_layers(layers, n_teacher: int) -> list[int]:
+    """Validate a teacher-layer list (non-empty, ints, in range, unique, sorted); return it as a list."""
+    if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
+        raise TypeError(f"layers must be a list of teacher layer indices, e.g. [0, 2, 4], got {layers!r}")
+    layers = list(layers)
+    if not layers:
+        raise ValueError("layers must name at least one teacher layer, got []; e.g. layers=[0, 2, 4]")
+    for i in layers:
+        if isinstance(i, bool) or not isinstance(i, int):
+            raise TypeError(f"layers must hold ints, got {i!r} in {layers}")
+    bad = [i for i in layers if not 0 <= i < n_teacher]
+    if bad:
+        raise ValueError(f"layer {bad[0]} is out of range: the teacher has {n_teacher} layers, so "
+                         f"indices run from 0 to {n_teacher - 1}; got layers={layers}")
+    if len(set(layers)) != len(layers):
+        dup = next(i for i in layers if layers.count(i) > 1)
+        raise ValueError(f"layer {dup} appears twice in layers={layers}; each teacher layer can be "
+                         f"copied once, e.g. layers={sorted(set(layers))}")
+    if layers != sorted(layers):
+        raise ValueError(f"layers must be in increasing order, got {layers}; each layer expects the "
+                         f"output of the ones below it: use layers={sorted(layers)}")
+    return layers
+
+
+def every_other_layer(n_teacher: int, n_student: int) -> list[int]:
+    """DistilBERT's choice, generalised: n_student layers spread evenly, first and last kept."""
+    if not 1 <= n_student <= n_teacher:
+        raise ValueError(f"n_student must be between 1 and the teacher's {n_teacher} layers, "
+                         f"got {n_student}")
+    if n_student == 1:
+        return [0]
+    if 2 * n_student == n_teacher:  # exactly "one layer in two", as in the paper: 12 -> 6
+        half = n_teacher // 2
+        return list(range(0, half, 2)) + list(range(half + 1, n_teacher, 2))
+    step = (n_teacher - 1) / (n_student - 1)
+    return sorted({round(i * step) for i in range(n_student)})
+
+
+def _student_config(teacher, n_layers: int, config=None):
+    """The teacher's config with `n_layers` blocks; a given config must match the teacher's width."""
+    if config is None:
+        config = copy.deepcopy(teacher.config)
+    else:
+        config = copy.deepcopy(config)
+        for field in WIDTH_FIELDS:
+            want, got = getattr(teacher.config, field, None), getattr(config, field, None)
+            if want != got:
+                raise ValueError(f"config.{field} is {got!r} but the teacher's is {want!r}; a "
+                                 "layer-copy student keeps the teacher's width: change only the "
+                                 "depth and dropout, or use config=None")
+    config.num_hidden_layers = n_layers  # DistilBertConfig maps this name to n_layers
+    return config
+
+
+def weight_map(student, teacher, layers) -> dict[str, str]:
+    """Student state_dict key -> teacher key it is copied from (layer i <- teacher layer layers[i])."""
+    path = layer_path(teacher)
+    if layer_path(student) != path:
+        raise TypeError(f"student ({type(student).__name__}) and teacher ({type(teacher).__name__}) "
+                        "differ in architecture; build the student with student_from_teacher")
+    pattern = re.compile(re.escape(path) + r"\.(\d+)\.")
+    mapping = {}
+    for key in student.state_dict():
+        match = pattern.match(key)
+        if match:
+            i = int(match.group(1))
+            key_t = f"{path}.{layers[i]}.{key[match.end():]}"
+        else:
+            key_t = key
+        mapping[key] = key_t
+    return mapping
+
+
+def student_from_teacher(teacher, layers, config=None):
+    """A student with the teacher's width and only `layers` (sorted teacher indices), weights copied."""
+    _check_model(teacher)
+    layers = check_layers(layers, num_layers(teacher))
+    student_config = _student_config(teacher, len(layers), config)
+    student = type(teacher)(student_config)
+    teacher_state = teacher.state_dict()
+    mapping = weight_map(student, teacher, layers)
+    missing = sorted(k for k, k_t in mapping.items() if k_t not in teacher_state)
+    if missing:
+        raise ValueError(f"the teacher has no weights for {missing[:3]}: student and teacher "
+                         "configs differ; pass config=None to copy the teacher's")
+    student.load_state_dict({k: teacher_state[k_t].clone() for k, k_t in mapping.items()},
+                            strict=True)
+    param = next(teacher.parameters())
+    return student.to(device=param.device, dtype=param.dtype).train(teacher.training)
+
+
+def copied_weights_equal(student, teacher, layers) -> dict:
+    """Check every student tensor equals the teacher tensor it was copied from (torch.equal)."""
+    teacher_state, student_state = teacher.state_dict(), student.state_dict()
+    mapping = weight_map(student, teacher, check_layers(layers, num_layers(teacher)))
+    differ = [k for k, k_t in mapping.items()
+              if not torch.equal(student_state[k].cpu(), teacher_state[k_t].cpu())]
+    return {"tensors": len(mapping), "identical": len(mapping) - len(differ), "differ": differ}
+
+
+def random_student(teacher, n_layers: int, seed: int = 0):
+    """The same architecture with `n_layers` blocks and RANDOM weights: a from-scratch baseline."""
+    _check_model(teacher)
+    if isinstance(n_layers, bool) or not isinstance(n_layers, int) or n_layers < 1:
+        raise ValueError(f"n_layers must be a positive int, got {n_layers!r}")
+    config = _student_config(teacher, n_layers)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        student = type(teacher)(config)
+    param = next(teacher.parameters())
+    return student.to(device=param.device, dtype=param.dtype)
+
+
+def describe_student(model) -> dict:
+    """Parameter counts of a model by block: embeddings, transformer layers, the rest (pooler/head)."""
+    _check_model(model, "model")
+    total = sum(p.numel() for p in model.parameters())
+    embeddings = sum(p.numel() for p in model.base_model.embeddings.parameters())
+    blocks = model.get_submodule(layer_path(model))
+    in_layers = sum(p.numel() for p in blocks.parameters())
+    return {"layers": len(blocks), "hidden_size": model.config.hidden_size, "params": total,
+            "embeddings": embeddings, "transformer_layers": in_layers,
+            "head": total - embeddings - in_layers}
