@@ -1,0 +1,119 @@
+"""A quick real teacher: a logistic-regression head on frozen, mean-pooled encoder embeddings.
+
+Lessons 01-02 need a teacher's soft outputs before any fine-tuning is taught. `fit_probe` trains a
+linear head (torch, full batch) on `profile.probe_size` training snippets embedded by the frozen
+pretrained encoder, and caches the head under cache_dir()/probe-<profile>-<seed>.pt.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import assets
+
+PROBE_STEPS = 300  # full-batch Adam steps; the loss is convex, this converges on every profile
+PROBE_LR = 0.05
+
+
+@dataclass
+class Probe:
+    """Frozen encoder + trained linear head; unpacks as (encoder, head, tokenizer)."""
+
+    encoder: nn.Module
+    head: nn.Linear
+    tokenizer: object
+    max_length: int
+    info: dict = field(default_factory=dict)
+
+    def __iter__(self):
+        return iter((self.encoder, self.head, self.tokenizer))
+
+    def logits(self, texts, batch_size: int = 128) -> torch.Tensor:
+        """(len(texts), 2) logits of the probe (rotten, fresh) for raw review texts."""
+        return probe_logits(self, texts, batch_size=batch_size)
+
+
+@torch.no_grad()
+def embed(texts, encoder, tokenizer, max_length: int = 64, batch_size: int = 128) -> torch.Tensor:
+    """Mean-pooled last hidden states over real tokens (padding masked), (len(texts), hidden)."""
+    if isinstance(texts, str):
+        raise TypeError("texts must be a list of strings, got one string; wrap it: [text]")
+    texts = list(texts)
+    if not texts:
+        raise ValueError("texts is empty; give at least one review")
+    encoder.eval()
+    device = next(encoder.parameters()).device
+    out = []
+    for i in range(0, len(texts), batch_size):
+        batch = tokenizer(texts[i:i + batch_size], padding=True, truncation=True,
+                          max_length=max_length, return_tensors="pt").to(device)
+        hidden = encoder(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        out.append(((hidden * mask).sum(1) / mask.sum(1)).float().cpu())
+    return torch.cat(out)
+
+
+def train_head(features: torch.Tensor, labels: torch.Tensor, steps: int = PROBE_STEPS,
+               lr: float = PROBE_LR, num_labels: int = 2) -> nn.Linear:
+    """Logistic regression (a zero-initialised nn.Linear) fitted by full-batch Adam; deterministic."""
+    head = nn.Linear(features.shape[1], num_labels)
+    nn.init.zeros_(head.weight)
+    nn.init.zeros_(head.bias)
+    opt = torch.optim.Adam(head.parameters(), lr=lr, weight_decay=1e-4)
+    for _ in range(steps):
+        opt.zero_grad()
+        F.cross_entropy(head(features), labels).backward()
+        opt.step()
+    return head.eval()
+
+
+def probe_path(profile, seed: int = 0):
+    """Where the probe head of this profile and seed is cached."""
+    return assets.cache_dir() / f"probe-{profile.name}-{seed}.pt"
+
+
+def fit_probe(profile, seed: int = 0, data=None, verbose: bool = False) -> Probe:
+    """Frozen profile.teacher encoder + a head trained on profile.probe_size train snippets (cached)."""
+    encoder = assets.load_encoder(profile.teacher).to(profile.device)
+    tokenizer = assets.load_tokenizer(profile.teacher)
+    path = probe_path(profile, seed)
+    if path.is_file():
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        head = nn.Linear(saved["weight"].shape[1], saved["weight"].shape[0])
+        head.load_state_dict({"weight": saved["weight"], "bias": saved["bias"]})
+        return Probe(encoder, head.eval(), tokenizer, profile.max_length, dict(saved["info"]))
+    data = data if data is not None else assets.load_task_data(profile, seed=seed)
+    train = data["train"].select(range(min(profile.probe_size, len(data["train"]))))
+    val = data["validation"].select(range(min(500, len(data["validation"]))))
+    if verbose:
+        print(f"embedding {len(train)} + {len(val)} snippets with the frozen {profile.teacher} ...")
+    x_train = embed(train["text"], encoder, tokenizer, profile.max_length)
+    head = train_head(x_train, torch.tensor(train["label"]))
+    with torch.no_grad():
+        x_val = embed(val["text"], encoder, tokenizer, profile.max_length)
+        val_acc = (head(x_val).argmax(-1) == torch.tensor(val["label"])).float().mean().item()
+        train_acc = (head(x_train).argmax(-1) == torch.tensor(train["label"])).float().mean().item()
+    info = {"train_size": len(train), "val_size": len(val), "train_accuracy": train_acc,
+            "val_accuracy": val_acc, "steps": PROBE_STEPS, "teacher": profile.teacher}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".probe-", suffix=".pt", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save({"weight": head.weight.detach(), "bias": head.bias.detach(), "info": info}, tmp)
+        os.replace(tmp, path)  # atomic: a reader sees the whole file or none
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return Probe(encoder, head, tokenizer, profile.max_length, info)
+
+
+@torch.no_grad()
+def probe_logits(probe: Probe, texts, batch_size: int = 128) -> torch.Tensor:
+    """The probe teacher's (len(texts), 2) logits for raw texts (rotten, fresh)."""
+    features = embed(texts, probe.encoder, probe.tokenizer, probe.max_length, batch_size)
+    return probe.head(features.to(probe.head.weight.device))
