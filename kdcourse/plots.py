@@ -97,3 +97,79 @@ def bubble_plot(rows: list[dict], x: str = "latency_ms", y: str = "accuracy", si
     ax.set_title(title or f"{y} vs {x} (bubble area: {size})")
     fig.tight_layout()
     return fig
+
+
+# --- Lesson 01: where the parameters are, and a teacher's soft outputs -----------------------
+
+def param_breakdown_bars(breakdowns: dict[str, dict[str, int]],
+                         parts: tuple[str, ...] = ("embeddings", "transformer_layers", "head")):
+    """Stacked bars of parameters (millions) per model, split into parts (e.g. describe_student rows)."""
+    if not breakdowns:
+        raise ValueError("breakdowns is empty; pass {name: students.describe_student(model)}")
+    fig, ax = plt.subplots(figsize=(6, 0.7 * len(breakdowns) + 1.4))
+    names = list(breakdowns)
+    lefts = [0.0] * len(names)
+    for part, colour in zip(parts, ("#8172B3", PALETTE["teacher"], PALETTE["baseline"])):
+        widths = [breakdowns[n].get(part, 0) / 1e6 for n in names]
+        ax.barh(names, widths, left=lefts, color=colour, label=part.replace("_", " "))
+        lefts = [a + b for a, b in zip(lefts, widths)]
+    for i, total in enumerate(lefts):
+        ax.text(total, i, f" {total:.1f}M", va="center", fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(lefts) * 1.2)
+    ax.set_xlabel("parameters (millions)")
+    ax.legend(frameon=False, loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def soft_label_bars(probs, row_labels: list[str], class_names=("rotten", "fresh"),
+                    title: str = "Teacher's probabilities", wrap: int = 60):
+    """Stacked horizontal bars, one per row of `probs` (rows sum to 1), each class share written in."""
+    import textwrap
+
+    probs = [[float(p) for p in row] for row in probs]
+    if len(probs) != len(row_labels):
+        raise ValueError(f"probs has {len(probs)} rows but row_labels has {len(row_labels)}")
+    colours = ("#C44E52", "#55A868", "#4C72B0", "#8172B3", "#CCB974")
+    labels = [textwrap.shorten(str(t), width=wrap, placeholder=" …") for t in row_labels]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(probs) + 1.3))
+    lefts = [0.0] * len(probs)
+    for c, name in enumerate(class_names):
+        widths = [row[c] for row in probs]
+        ax.barh(range(len(probs)), widths, left=lefts, color=colours[c % len(colours)], label=name)
+        for i, (left, w) in enumerate(zip(lefts, widths)):
+            if w >= 0.06:
+                ax.text(left + w / 2, i, f"{w:.2f}", ha="center", va="center", fontsize=8, color="white")
+        lefts = [a + b for a, b in zip(lefts, widths)]
+    ax.set_yticks(range(len(probs)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("probability")
+    ax.set_title(title)
+    ax.legend(frameon=False, ncol=len(class_names), loc="lower center", bbox_to_anchor=(0.5, 1.08),
+              fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def uncertainty_histogram(groups: dict[str, list[float]], bins: int = 20,
+                          xlabel: str = "probability mass off the teacher's top answer"):
+    """Overlaid, normalised histograms of one quantity for several groups (e.g. right vs wrong)."""
+    if not groups:
+        raise ValueError("groups is empty; pass e.g. {'right': [...], 'wrong': [...]}")
+    fig, ax = plt.subplots(figsize=(6, 3))
+    colours = (PALETTE["distilled"], "#C44E52", PALETTE["teacher"], PALETTE["baseline"])
+    for (name, values), colour in zip(groups.items(), colours):
+        values = [float(v) for v in values]
+        if not values:
+            continue
+        mean = sum(values) / len(values)
+        ax.hist(values, bins=bins, range=(0, 0.5), density=True, alpha=0.55, color=colour,
+                label=f"{name} (n={len(values)}, mean {mean:.2f})")
+        ax.axvline(mean, color=colour, linestyle="--")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("density")
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
