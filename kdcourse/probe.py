@@ -18,6 +18,8 @@ from . import assets
 
 PROBE_STEPS = 300  # full-batch Adam steps; the loss is convex, this converges on every profile
 PROBE_LR = 0.05
+PROBE_L2 = 0.01  # L2 penalty on the weights: keeps the probe's probabilities calibrated, not 0/1
+EVAL_CAP = 500  # validation snippets used to report the probe's accuracy
 
 
 @dataclass
@@ -59,15 +61,15 @@ def embed(texts, encoder, tokenizer, max_length: int = 64, batch_size: int = 128
 
 
 def train_head(features: torch.Tensor, labels: torch.Tensor, steps: int = PROBE_STEPS,
-               lr: float = PROBE_LR, num_labels: int = 2) -> nn.Linear:
-    """Logistic regression (a zero-initialised nn.Linear) fitted by full-batch Adam; deterministic."""
+               lr: float = PROBE_LR, l2: float = PROBE_L2, num_labels: int = 2) -> nn.Linear:
+    """L2-regularised logistic regression (zero-initialised nn.Linear), full-batch Adam; deterministic."""
     head = nn.Linear(features.shape[1], num_labels)
     nn.init.zeros_(head.weight)
     nn.init.zeros_(head.bias)
-    opt = torch.optim.Adam(head.parameters(), lr=lr, weight_decay=1e-4)
+    opt = torch.optim.Adam(head.parameters(), lr=lr)
     for _ in range(steps):
         opt.zero_grad()
-        F.cross_entropy(head(features), labels).backward()
+        (F.cross_entropy(head(features), labels) + l2 * head.weight.pow(2).sum()).backward()
         opt.step()
     return head.eval()
 
@@ -84,12 +86,12 @@ def fit_probe(profile, seed: int = 0, data=None, verbose: bool = False) -> Probe
     path = probe_path(profile, seed)
     if path.is_file():
         saved = torch.load(path, map_location="cpu", weights_only=True)
-        head = nn.Linear(saved["weight"].shape[1], saved["weight"].shape[0])
-        head.load_state_dict({"weight": saved["weight"], "bias": saved["bias"]})
-        return Probe(encoder, head.eval(), tokenizer, profile.max_length, dict(saved["info"]))
+        head = nn.Linear(*saved["shape"])
+        head.load_state_dict(saved["state_dict"])
+        return Probe(encoder, head.eval(), tokenizer, profile.max_length, dict(saved["meta"]))
     data = data if data is not None else assets.load_task_data(profile, seed=seed)
     train = data["train"].select(range(min(profile.probe_size, len(data["train"]))))
-    val = data["validation"].select(range(min(500, len(data["validation"]))))
+    val = data["validation"].select(range(min(EVAL_CAP, len(data["validation"]))))
     if verbose:
         print(f"embedding {len(train)} + {len(val)} snippets with the frozen {profile.teacher} ...")
     x_train = embed(train["text"], encoder, tokenizer, profile.max_length)
@@ -98,13 +100,15 @@ def fit_probe(profile, seed: int = 0, data=None, verbose: bool = False) -> Probe
         x_val = embed(val["text"], encoder, tokenizer, profile.max_length)
         val_acc = (head(x_val).argmax(-1) == torch.tensor(val["label"])).float().mean().item()
         train_acc = (head(x_train).argmax(-1) == torch.tensor(train["label"])).float().mean().item()
-    info = {"train_size": len(train), "val_size": len(val), "train_accuracy": train_acc,
-            "val_accuracy": val_acc, "steps": PROBE_STEPS, "teacher": profile.teacher}
+    info = {"teacher": profile.teacher, "max_length": profile.max_length, "train_size": len(train),
+            "eval_size": len(val), "eval_accuracy": val_acc, "train_accuracy": train_acc,
+            "steps": PROBE_STEPS, "l2": PROBE_L2}
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".probe-", suffix=".pt", dir=path.parent)
     os.close(fd)
     try:
-        torch.save({"weight": head.weight.detach(), "bias": head.bias.detach(), "info": info}, tmp)
+        torch.save({"shape": (head.in_features, head.out_features),
+                    "state_dict": head.state_dict(), "meta": info}, tmp)
         os.replace(tmp, path)  # atomic: a reader sees the whole file or none
     finally:
         if os.path.exists(tmp):
