@@ -1,0 +1,139 @@
+"""DistillationTrainer: one step changes only the student; its loss equals the hand-computed one."""
+import tempfile
+
+import pytest
+import torch
+import torch.nn.functional as F
+from datasets import Dataset
+from transformers import BertConfig, BertForSequenceClassification, DataCollatorWithPadding
+
+from kdcourse import losses, students
+from kdcourse.trainer import DistillationTrainer, train_student, training_arguments, triple_loss
+
+PROFILE_SIZES = dict(batch_size=4, learning_rate=1e-3, student_epochs=1.0)
+
+
+def tiny_teacher(seed=0):
+    torch.manual_seed(seed)
+    config = BertConfig(vocab_size=30522, hidden_size=16, num_hidden_layers=4, num_attention_heads=2,
+                        intermediate_size=32, max_position_embeddings=32, num_labels=2)
+    return BertForSequenceClassification(config).eval()
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from kdcourse import assets
+    return assets.load_tokenizer("minilm")
+
+
+TEXTS = ["a quietly devastating film", "dull", "the best thing this year, by far", "a mess",
+         "sharp and funny", "never finds its footing", "gorgeous", "two hours I will not get back"]
+
+
+def tiny_data(tokenizer, n=8):
+    data = Dataset.from_dict({"text": TEXTS[:n], "label": [i % 2 for i in range(n)]})
+    return data.map(lambda b: tokenizer(b["text"], truncation=True, max_length=16), batched=True)
+
+
+def one_batch(data, tokenizer):
+    collate = DataCollatorWithPadding(tokenizer)
+    return dict(collate([{k: r[k] for k in ("input_ids", "attention_mask", "label")} for r in data]))
+
+
+@pytest.fixture
+def profile():
+    from kdcourse.profiles import get_profile
+    return get_profile("smoke").replace(**PROFILE_SIZES)
+
+
+def test_trainer_loss_equals_manual_loop(profile, tokenizer):
+    teacher = tiny_teacher()
+    student = students.student_from_teacher(teacher, [0, 2]).eval()
+    batch = one_batch(tiny_data(tokenizer), tokenizer)
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = DistillationTrainer(model=student, args=training_arguments(tmp, profile, 1.0),
+                                      teacher=teacher, temperature=3.0, alpha=0.7, cosine_weight=2.0)
+        got = trainer.compute_loss(student, batch)
+    # the same loss as lesson 03's loop would compute it, from kdcourse.losses
+    model_in = {k: v for k, v in batch.items() if k != "labels"}
+    s = student(**model_in, output_hidden_states=True)
+    with torch.no_grad():
+        t = teacher(**model_in, output_hidden_states=True)
+    want = (losses.distillation_loss(s.logits, t.logits, batch["labels"], temperature=3.0, alpha=0.7)
+            + 2.0 * losses.hidden_cosine_loss(s.hidden_states[-1], t.hidden_states[-1],
+                                              batch["attention_mask"]))
+    assert torch.allclose(got, want, atol=1e-6), (got, want)
+    assert set(trainer.last_losses) == {"loss", "soft", "hard", "cosine"}
+    assert trainer.teacher.training is False
+    assert not any(p.requires_grad for p in trainer.teacher.parameters())
+
+
+def test_cached_teacher_logits_give_the_same_loss(profile, tokenizer):
+    teacher = tiny_teacher()
+    student = students.student_from_teacher(teacher, [1, 3]).eval()
+    batch = one_batch(tiny_data(tokenizer), tokenizer)
+    with torch.no_grad():
+        cached = teacher(**{k: v for k, v in batch.items() if k != "labels"}).logits
+    with tempfile.TemporaryDirectory() as tmp:
+        live = DistillationTrainer(model=student, args=training_arguments(tmp, profile, 1.0),
+                                   teacher=teacher, alpha=0.5)
+        offline = DistillationTrainer(model=student, args=training_arguments(tmp, profile, 1.0),
+                                      teacher=None, alpha=0.5)
+        a = live.compute_loss(student, dict(batch))
+        b = offline.compute_loss(student, {**batch, "teacher_logits": cached})
+    assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_one_step_changes_only_the_student(profile, tokenizer):
+    teacher = tiny_teacher()
+    student = students.student_from_teacher(teacher, [0, 3])
+    before_t = {k: v.clone() for k, v in teacher.state_dict().items()}
+    before_s = {k: v.clone() for k, v in student.state_dict().items()}
+    out = train_student(student, tiny_data(tokenizer, 8), tokenizer, profile.replace(batch_size=4), teacher=teacher,
+                        alpha=0.5, cosine_weight=1.0, epochs=1)
+    assert out["steps"] == 2 and out["train_loss"] > 0  # step 1 is warm-up (lr 0), step 2 moves
+    assert all(torch.equal(v, teacher.state_dict()[k]) for k, v in before_t.items())
+    changed = [k for k, v in student.state_dict().items() if not torch.equal(v, before_s[k])]
+    assert "classifier.weight" in changed and "bert.encoder.layer.0.output.dense.weight" in changed
+    assert teacher.training is False and student.training is False
+
+
+def test_transfer_set_matches_the_manual_loop():
+    from kdcourse.training import _mixed_loss  # lesson 03's loop: unlabelled examples get kd alone
+
+    g = torch.Generator().manual_seed(0)
+    logits, teacher_logits = torch.randn(5, 2, generator=g), torch.randn(5, 2, generator=g)
+    for labels in (torch.tensor([1, -100, -100, 0, 1]), torch.tensor([1, 0, 0, 0, 1]),
+                   torch.full((5,), -100)):
+        parts = triple_loss(logits, labels, teacher_logits, alpha=0.3, temperature=2.0)
+        want = _mixed_loss(logits, teacher_logits, labels, 2.0, 0.3)
+        assert torch.allclose(parts["loss"], want, atol=1e-6), labels
+        assert torch.allclose(parts["soft"] + parts["hard"], parts["loss"])
+    labels = torch.tensor([1, 0, 0, 1, 1])
+    plain = triple_loss(logits, labels, alpha=0.0)
+    assert torch.allclose(plain["loss"], F.cross_entropy(logits, labels))
+    with pytest.raises(ValueError, match="alpha=0 .* cannot use unlabelled"):
+        triple_loss(logits, torch.tensor([1, -100, 0, 1, 1]), alpha=0.0)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(alpha=1.5), r"alpha must be in \[0, 1\], got 1.5"),
+    (dict(temperature=0), r"temperature must be > 0, got 0"),
+    (dict(cosine_weight=-1), r"cosine_weight must be a number >= 0.*got -1"),
+])
+def test_bad_weights_refused(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        triple_loss(torch.randn(2, 2), torch.tensor([0, 1]), torch.randn(2, 2), **kwargs)
+
+
+def test_missing_teacher_is_explained(profile, tokenizer):
+    student = tiny_teacher()
+    batch = one_batch(tiny_data(tokenizer), tokenizer)
+    with tempfile.TemporaryDirectory() as tmp:
+        with pytest.raises(ValueError, match="needs a teacher's hidden states"):
+            DistillationTrainer(model=student, args=training_arguments(tmp, profile, 1.0),
+                                cosine_weight=1.0)
+        trainer = DistillationTrainer(model=student, args=training_arguments(tmp, profile, 1.0),
+                                      alpha=0.5)
+        with pytest.raises(ValueError, match="needs a teacher or a 'teacher_logits' column"):
+            trainer.compute_loss(student, batch)
