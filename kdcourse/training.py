@@ -1,0 +1,285 @@
+"""Training: tokenize, batch, fine-tune and cache the teacher, cache its logits, and the distillation loop.
+
+Datasets passed to `evaluate`, `teacher_logits` and `distill` are *tokenized* splits, the output of
+`tokenize_splits` (columns input_ids, attention_mask, label; no padding, the collator pads per batch).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
+from tqdm.auto import tqdm
+from transformers import DataCollatorWithPadding, get_linear_schedule_with_warmup
+from transformers.trainer_pt_utils import LengthGroupedSampler
+
+from . import assets, seed_everything
+
+TEACHER_RECIPE = 1  # bump when the fine-tuning recipe changes, so cached teachers are retrained
+_HIDDEN = "_index"  # column distill adds to look cached teacher logits up by example index
+
+
+def tokenize_splits(data, tokenizer, max_length: int):
+    """Tokenize every split (truncate to max_length, no padding); keep input_ids, attention_mask, label."""
+    if not isinstance(max_length, int) or max_length <= 0:
+        raise ValueError(f"max_length must be a positive int, got {max_length!r}")
+    columns = data.column_names
+    first = next(iter(columns.values())) if isinstance(columns, dict) else columns
+    if "text" not in first or "label" not in first:
+        raise ValueError(f"data needs 'text' and 'label' columns, got {first}")
+
+    def encode(batch):
+        return tokenizer(batch["text"], truncation=True, max_length=max_length)
+
+    return data.map(encode, batched=True, remove_columns=[c for c in first if c != "label"])
+
+
+def make_loader(dataset, tokenizer, batch_size: int, shuffle: bool, seed: int = 0,
+                group_by_length: bool = True) -> DataLoader:
+    """Batches padded per batch (DataCollatorWithPadding); shuffled ones group similar lengths."""
+    if not isinstance(batch_size, int) or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if "input_ids" not in dataset.column_names:
+        raise ValueError("make_loader needs a tokenized dataset (input_ids); run tokenize_splits first")
+    if shuffle:
+        generator = torch.Generator().manual_seed(seed)
+        if group_by_length:
+            lengths = [len(ids) for ids in dataset["input_ids"]]
+            sampler = LengthGroupedSampler(batch_size, lengths=lengths, generator=generator)
+        else:
+            sampler = RandomSampler(dataset, generator=generator)
+    else:
+        sampler = SequentialSampler(dataset)
+    return DataLoader(dataset, batch_size=batch_size, sampler=sampler,
+                      collate_fn=DataCollatorWithPadding(tokenizer, return_tensors="pt"))
+
+
+def _to(batch: dict, device) -> dict:
+    return {k: v.to(device) for k, v in batch.items()}
+
+
+def predict_logits(model: nn.Module, dataset, tokenizer, batch_size: int = 128) -> torch.Tensor:
+    """Logits [N, num_labels] in dataset order, in eval mode under inference_mode (batched by length)."""
+    lengths = [len(ids) for ids in dataset["input_ids"]]
+    order = sorted(range(len(dataset)), key=lengths.__getitem__)
+    loader = make_loader(dataset.select(order), tokenizer, batch_size, shuffle=False)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    parts = []
+    with torch.inference_mode():
+        for batch in loader:
+            batch.pop("labels", None)
+            parts.append(model(**_to(batch, device)).logits.float().cpu())
+    model.train(was_training)
+    sorted_logits = torch.cat(parts)
+    logits = torch.empty_like(sorted_logits)
+    logits[torch.tensor(order)] = sorted_logits
+    return logits
+
+
+def evaluate(model: nn.Module, dataset, tokenizer, profile) -> dict:
+    """Accuracy and mean cross-entropy of `model` on a tokenized split; `n` examples."""
+    logits = predict_logits(model, dataset, tokenizer, profile.eval_batch_size)
+    labels = torch.tensor(list(dataset["label"]))
+    return {"accuracy": (logits.argmax(-1) == labels).float().mean().item(),
+            "loss": F.cross_entropy(logits, labels).item(), "n": len(labels)}
+
+
+def _content_hash(dataset) -> str:
+    """Short hash of a tokenized split's token ids (so a cache never serves another dataset's logits)."""
+    digest = hashlib.sha256()
+    for ids in dataset["input_ids"]:
+        digest.update(str(ids).encode())
+    return digest.hexdigest()[:12]
+
+
+def _atomic_save(obj, path: Path) -> None:
+    """torch.save into a temporary file next to `path`, then os.replace it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def teacher_logits(teacher: nn.Module, dataset, tokenizer, profile, cache_key: str | None = None):
+    """The teacher's logits on every example, computed once; cached on disk when cache_key is given."""
+    path = None
+    if cache_key is not None:
+        if not isinstance(cache_key, str) or not cache_key or "/" in cache_key:
+            raise ValueError(f"cache_key must be a non-empty name without '/', got {cache_key!r}")
+        path = assets.cache_dir() / "logits" / f"{cache_key}-{_content_hash(dataset)}.pt"
+        if path.is_file():
+            return torch.load(path)
+    logits = predict_logits(teacher, dataset, tokenizer, profile.eval_batch_size)
+    if path is not None:
+        _atomic_save(logits, path)
+    return logits
+
+
+def _optimizer(params, lr: float):
+    """AdamW, fused where this torch build supports it on the parameters' device, else foreach."""
+    params = list(params)
+    try:
+        return torch.optim.AdamW(params, lr=lr, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.AdamW(params, lr=lr, foreach=True)
+
+
+def _mixed_loss(student_logits, t_logits, labels, temperature, alpha):
+    """distillation_loss on labelled examples, kd_loss alone on unlabelled ones (label -100), averaged."""
+    from .losses import IGNORE_INDEX, distillation_loss, kd_loss
+
+    known = labels != IGNORE_INDEX
+    if known.all():
+        return distillation_loss(student_logits, t_logits, labels, temperature=temperature, alpha=alpha)
+    loss = kd_loss(student_logits[~known], t_logits[~known], temperature) * (~known).sum()
+    if known.any():
+        loss = loss + distillation_loss(student_logits[known], t_logits[known], labels[known],
+                                        temperature=temperature, alpha=alpha) * known.sum()
+    return loss / len(labels)
+
+
+def distill(student: nn.Module, train_dataset, tokenizer, profile, teacher_logits=None, teacher=None,
+            temperature: float = 2.0, alpha: float = 0.5, epochs: float | None = None, seed: int = 0,
+            eval_dataset=None, eval_every: int | None = None, progress: bool = True,
+            max_steps: int | None = None, learning_rate: float | None = None) -> dict:
+    """Train `student` on hard labels (1 - alpha) + the teacher's soft targets (alpha); return its history.
+
+    Per batch: the teacher predicts in eval mode under no_grad (or its cached logits are looked up
+    by example index), the student predicts, `losses.distillation_loss` combines both, and only the
+    student's parameters step. alpha=0 is plain fine-tuning (no teacher needed).
+    """
+    if not 0 <= alpha <= 1:
+        raise ValueError(f"alpha must be in [0, 1] (weight of the teacher term), got {alpha}")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    if alpha > 0 and teacher_logits is None and teacher is None:
+        raise ValueError(f"alpha={alpha} needs the teacher: pass teacher_logits=... (cached) or "
+                         "teacher=...; or use alpha=0 for plain fine-tuning")
+    if teacher_logits is not None and len(teacher_logits) != len(train_dataset):
+        raise ValueError(f"teacher_logits has {len(teacher_logits)} rows but train_dataset has "
+                         f"{len(train_dataset)} examples; compute them on this same dataset")
+    if alpha == 0 and -100 in set(train_dataset["label"]):
+        raise ValueError("alpha=0 (hard labels only) cannot use unlabelled examples (label -100); "
+                         "drop them, or use alpha > 0 so they get the teacher's soft targets")
+    if teacher is not None and teacher is student:
+        raise ValueError("teacher and student are the same model; pass a separate student")
+    epochs = profile.student_epochs if epochs is None else epochs
+    lr = profile.learning_rate if learning_rate is None else learning_rate
+    device = torch.device(profile.device)
+    indexed = train_dataset.add_column(_HIDDEN, list(range(len(train_dataset))))
+    loader = make_loader(indexed, tokenizer, profile.batch_size, shuffle=True, seed=seed)
+    steps = max_steps if max_steps is not None else max(1, math.ceil(epochs * len(loader)))
+    if not isinstance(steps, int) or steps <= 0:
+        raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
+
+    torch.manual_seed(seed)  # dropout masks
+    student.to(device).train()
+    if teacher is not None:
+        teacher.to(device).eval()
+    cached = None if teacher_logits is None else teacher_logits.to(device)
+    optimizer = _optimizer((p for p in student.parameters() if p.requires_grad), lr)
+    schedule = get_linear_schedule_with_warmup(optimizer, int(0.1 * steps), steps)
+    history = {"step": [], "loss": [], "eval_step": [], "eval_accuracy": [], "eval_loss": [],
+               "alpha": alpha, "temperature": temperature, "seed": seed, "steps": steps}
+
+    def run_eval(step):
+        scores = evaluate(student, eval_dataset, tokenizer, profile)
+        history["eval_step"].append(step)
+        history["eval_accuracy"].append(scores["accuracy"])
+        history["eval_loss"].append(scores["loss"])
+
+    if eval_dataset is not None and eval_every:
+        run_eval(0)
+    start = time.perf_counter()
+    batches = iter(loader)
+    bar = tqdm(range(1, steps + 1), desc=f"training (alpha={alpha}, T={temperature})",
+               disable=not progress, leave=True)
+    for step in bar:
+        try:
+            batch = next(batches)
+        except StopIteration:  # next epoch: the sampler's generator gives a new (seeded) order
+            batches = iter(loader)
+            batch = next(batches)
+        batch = _to(batch, device)
+        index, labels = batch.pop(_HIDDEN), batch.pop("labels")
+        student_logits = student(**batch).logits
+        if alpha == 0:
+            loss = F.cross_entropy(student_logits, labels)
+        else:
+            if cached is not None:
+                t_logits = cached[index]
+            else:
+                with torch.no_grad():
+                    t_logits = teacher(**batch).logits
+            loss = _mixed_loss(student_logits, t_logits, labels, temperature, alpha)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad(set_to_none=True)
+        history["step"].append(step)
+        history["loss"].append(loss.item())
+        if progress and step % 10 == 0:
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+        if eval_dataset is not None and eval_every and step % eval_every == 0 and step != steps:
+            run_eval(step)
+    history["train_seconds"] = time.perf_counter() - start
+    if eval_dataset is not None:
+        run_eval(steps)
+    student.eval()
+    return history
+
+
+def teacher_dir(profile, seed: int = 0) -> Path:
+    """Cache folder of the fine-tuned teacher for these settings (it may not exist yet)."""
+    settings = {"teacher": profile.teacher, "dataset": profile.dataset, "train": profile.train_size,
+                "epochs": profile.teacher_epochs, "lr": profile.learning_rate,
+                "batch": profile.batch_size, "max_length": profile.max_length, "seed": seed,
+                "recipe": TEACHER_RECIPE}
+    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
+    return assets.cache_dir() / "teachers" / f"{profile.name}-{seed}-{key}"
+
+
+def load_teacher(profile, seed: int = 0, progress: bool = True):
+    """(model, tokenizer): the profile's encoder fine-tuned on the training split; cached after the first run.
+
+    `seed` drives the head's init and the batch order; the data split is always the course's (seed 0).
+    """
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    folder = teacher_dir(profile, seed)
+    if not (folder / "config.json").is_file():
+        seed_everything(seed)
+        model = assets.load_classifier(profile.teacher)
+        tokenizer = assets.load_tokenizer(profile.teacher)
+        data = tokenize_splits(assets.load_task_data(profile), tokenizer, profile.max_length)
+        distill(model, data["train"], tokenizer, profile, alpha=0.0, epochs=profile.teacher_epochs,
+                seed=seed, progress=progress)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent)
+        try:
+            model.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
+            os.replace(tmp, folder)  # atomic: the folder appears complete or not at all
+        except OSError:
+            if not (folder / "config.json").is_file():  # another process may have won the race
+                raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    model = AutoModelForSequenceClassification.from_pretrained(folder).to(profile.device).eval()
+    return model, AutoTokenizer.from_pretrained(folder)
