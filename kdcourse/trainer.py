@@ -11,12 +11,14 @@ import tempfile
 
 import torch
 import torch.nn.functional as F
-from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
+from torch.nn.utils.rnn import pad_sequence
+from transformers import DataCollatorWithPadding, PrinterCallback, Trainer, TrainingArguments
 
 from . import losses
 
-# Columns the Trainer may feed the model (plus cached teacher logits, read by compute_loss).
-MODEL_COLUMNS = ("input_ids", "attention_mask", "token_type_ids", "labels", "label", "teacher_logits")
+INDEX = "_index"  # column holding each example's row in a TeacherCache
+# Columns the Trainer may feed the model (plus the cache index, read by compute_loss).
+MODEL_COLUMNS = ("input_ids", "attention_mask", "token_type_ids", "labels", "label", INDEX)
 
 
 def _check_weights(temperature, alpha, cosine_weight) -> None:
@@ -69,48 +71,95 @@ def triple_loss(student_logits, labels, teacher_logits=None, student_hidden=None
     return {"loss": loss, "soft": soft.detach(), "hard": hard.detach(), "cosine": cosine.detach()}
 
 
+def teacher_cache(teacher, dataset, tokenizer, batch_size: int = 128, hidden: bool = True,
+                  dtype=torch.float32) -> dict:
+    """The frozen teacher's outputs on every example, once: logits [N, C], last hidden states [L_i, H].
+
+    The teacher is deterministic in eval mode, so a cached run trains exactly like a live one, minus
+    one teacher forward pass per step. Hidden states are stored unpadded, in `dtype` (float16 halves
+    the memory, at a small difference from the live loss).
+    """
+    from .training import make_loader
+
+    device = next(teacher.parameters()).device
+    dataset = model_columns(dataset)
+    lengths = [len(ids) for ids in dataset["input_ids"]]
+    order = sorted(range(len(dataset)), key=lengths.__getitem__)  # little padding per batch
+    loader = make_loader(dataset.select(order), tokenizer, batch_size, shuffle=False)
+    logits, states = [None] * len(dataset), [None] * len(dataset)
+    was_training, position = teacher.training, 0
+    teacher.eval()
+    with torch.inference_mode():
+        for batch in loader:
+            batch = {k: v.to(device) for k, v in batch.items() if k not in ("labels", INDEX)}
+            out = teacher(**batch, output_hidden_states=hidden)
+            lengths = batch["attention_mask"].sum(-1).tolist()
+            for row in range(len(lengths)):
+                i = order[position + row]
+                logits[i] = out.logits[row].float().cpu()
+                if hidden:
+                    states[i] = out.hidden_states[-1][row, :lengths[row]].to(dtype).cpu()
+            position += len(lengths)
+    teacher.train(was_training)
+    return {"logits": torch.stack(logits), "hidden": states if hidden else None, "n": len(dataset)}
+
+
 class DistillationTrainer(Trainer):
-    """A Trainer whose loss is `triple_loss` against a frozen teacher (eval mode, student's device)."""
+    """A Trainer whose loss is `triple_loss` against a frozen teacher (eval mode, student's device).
+
+    Give `teacher` (run live, each step) or `cache` (from `teacher_cache`, rows looked up through the
+    dataset's `_index` column) or both; alpha=0 and cosine_weight=0 need neither (plain fine-tuning).
+    """
 
     loss_is_scaled_for_ga = False  # our loss is a per-batch mean: the Trainer divides for accumulation
 
-    def __init__(self, *args, teacher=None, temperature: float = 2.0, alpha: float = 0.5,
-                 cosine_weight: float = 0.0, **kwargs):
+    def __init__(self, *args, teacher=None, cache: dict | None = None, temperature: float = 2.0,
+                 alpha: float = 0.5, cosine_weight: float = 0.0, **kwargs):
         _check_weights(temperature, alpha, cosine_weight)
-        if teacher is None and cosine_weight > 0:
+        if teacher is None and cosine_weight > 0 and (cache is None or cache["hidden"] is None):
             raise ValueError(f"cosine_weight={cosine_weight} needs a teacher's hidden states; pass "
-                             "teacher=... or set cosine_weight=0")
+                             "teacher=... (or cache=teacher_cache(...)), or set cosine_weight=0")
         super().__init__(*args, **kwargs)
+        self.remove_callback(PrinterCallback)  # it prints the final metrics dict despite logging "no"
         self.temperature, self.alpha, self.cosine_weight = temperature, alpha, cosine_weight
-        self.teacher = teacher
+        self.teacher, self.cache = teacher, cache
         if teacher is not None:
             teacher.requires_grad_(False)
             self.teacher = teacher.to(self.args.device).eval()
         self.last_losses: dict[str, float] = {}
 
-    def _teacher_outputs(self, inputs: dict, cached):
-        """(teacher logits, last hidden state or None): cached logits when no hidden state is needed."""
+    def _teacher_outputs(self, inputs: dict, index):
+        """(teacher logits, last hidden state or None), from the cache when it can, else live."""
         need_hidden = self.cosine_weight > 0
-        if cached is not None and not need_hidden:
-            return cached, None
+        device = inputs["input_ids"].device
+        if self.cache is not None and index is not None and \
+                (not need_hidden or self.cache["hidden"] is not None):
+            rows = index.tolist()
+            logits = self.cache["logits"][index.cpu()].to(device)
+            if not need_hidden:
+                return logits, None
+            hidden = pad_sequence([self.cache["hidden"][i] for i in rows], batch_first=True)
+            width = inputs["input_ids"].shape[1]  # the collator may pad further than the longest
+            hidden = F.pad(hidden, (0, 0, 0, width - hidden.shape[1]))
+            return logits, hidden.to(device=device, dtype=torch.float32)
         if self.teacher is None:
-            raise ValueError(f"alpha={self.alpha} needs a teacher or a 'teacher_logits' column in "
-                             "the training data (kdcourse.training.teacher_logits)")
+            raise ValueError(f"alpha={self.alpha} needs a teacher: pass teacher=... or "
+                             "cache=teacher_cache(...) with a dataset that has an '_index' column")
         self.teacher.eval()  # Trainer.train() only switches the student to train mode
         with torch.no_grad():
             out = self.teacher(**inputs, output_hidden_states=need_hidden)
         return out.logits, (out.hidden_states[-1] if need_hidden else None)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        """Student forward, teacher forward (no grad), then the triple loss."""
+        """Student forward, teacher outputs (cached or no-grad forward), then the triple loss."""
         inputs = dict(inputs)
         labels = inputs.pop("labels", None)
-        cached = inputs.pop("teacher_logits", None)
+        index = inputs.pop(INDEX, None)
         need_hidden = self.cosine_weight > 0
         outputs = model(**inputs, output_hidden_states=need_hidden)
         teacher_logits = teacher_hidden = None
         if self.alpha > 0 or need_hidden:
-            teacher_logits, teacher_hidden = self._teacher_outputs(inputs, cached)
+            teacher_logits, teacher_hidden = self._teacher_outputs(inputs, index)
         parts = triple_loss(outputs.logits, labels, teacher_logits,
                             outputs.hidden_states[-1] if need_hidden else None, teacher_hidden,
                             inputs.get("attention_mask"), self.temperature, self.alpha,
@@ -120,7 +169,7 @@ class DistillationTrainer(Trainer):
 
 
 def model_columns(dataset):
-    """Only the columns a student needs (token ids, mask, labels, cached teacher logits)."""
+    """Only the columns a student needs (token ids, mask, labels, cache index)."""
     keep = [c for c in dataset.column_names if c in MODEL_COLUMNS]
     if "input_ids" not in keep:
         raise ValueError(f"dataset has no 'input_ids' column (columns: {dataset.column_names}); "
@@ -145,16 +194,25 @@ def training_arguments(output_dir: str, profile, epochs: float, seed: int = 0,
         remove_unused_columns=False)
 
 
-def train_student(student, train_dataset, tokenizer, profile, teacher=None, temperature: float = 2.0,
-                  alpha: float = 0.5, cosine_weight: float = 0.0, epochs: float | None = None,
-                  seed: int = 0, learning_rate: float | None = None, progress: bool = False):
-    """Train `student` in place with DistillationTrainer (alpha=0, cosine_weight=0: plain fine-tuning)."""
+def train_student(student, train_dataset, tokenizer, profile, teacher=None, cache: dict | None = None,
+                  temperature: float = 2.0, alpha: float = 0.5, cosine_weight: float = 0.0,
+                  epochs: float | None = None, seed: int = 0, learning_rate: float | None = None,
+                  progress: bool = False) -> dict:
+    """Train `student` in place with DistillationTrainer (alpha=0, cosine_weight=0: plain fine-tuning).
+
+    `cache` (from `teacher_cache` on this same `train_dataset`) replaces the teacher's forward passes.
+    """
     epochs = profile.student_epochs if epochs is None else epochs
+    if cache is not None:
+        if cache["n"] != len(train_dataset):
+            raise ValueError(f"cache holds {cache['n']} examples but train_dataset has "
+                             f"{len(train_dataset)}; compute teacher_cache on this same dataset")
+        train_dataset = train_dataset.add_column(INDEX, list(range(len(train_dataset))))
     with tempfile.TemporaryDirectory(prefix="kdcourse-trainer-") as tmp:
         trainer = DistillationTrainer(
             model=student, args=training_arguments(tmp, profile, epochs, seed, learning_rate, progress),
             train_dataset=model_columns(train_dataset),
-            data_collator=DataCollatorWithPadding(tokenizer), teacher=teacher,
+            data_collator=DataCollatorWithPadding(tokenizer), teacher=teacher, cache=cache,
             temperature=temperature, alpha=alpha, cosine_weight=cosine_weight)
         result = trainer.train()
     student.eval()

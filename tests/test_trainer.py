@@ -8,7 +8,8 @@ from datasets import Dataset
 from transformers import BertConfig, BertForSequenceClassification, DataCollatorWithPadding
 
 from kdcourse import losses, students
-from kdcourse.trainer import DistillationTrainer, train_student, training_arguments, triple_loss
+from kdcourse.trainer import (DistillationTrainer, teacher_cache, train_student, training_arguments,
+                              triple_loss)
 
 PROFILE_SIZES = dict(batch_size=4, learning_rate=1e-3, student_epochs=1.0)
 
@@ -68,20 +69,25 @@ def test_trainer_loss_equals_manual_loop(profile, tokenizer):
     assert not any(p.requires_grad for p in trainer.teacher.parameters())
 
 
-def test_cached_teacher_logits_give_the_same_loss(profile, tokenizer):
+@pytest.mark.parametrize("cosine_weight", [0.0, 1.5])
+def test_cached_teacher_gives_the_same_loss(profile, tokenizer, cosine_weight):
     teacher = tiny_teacher()
     student = students.student_from_teacher(teacher, [1, 3]).eval()
-    batch = one_batch(tiny_data(tokenizer), tokenizer)
-    with torch.no_grad():
-        cached = teacher(**{k: v for k, v in batch.items() if k != "labels"}).logits
+    data = tiny_data(tokenizer)
+    cache = teacher_cache(teacher, data, tokenizer, batch_size=3)
+    assert cache["logits"].shape == (8, 2) and len(cache["hidden"]) == 8
+    assert cache["hidden"][2].shape == (len(data[2]["input_ids"]), 16)
+    batch = one_batch(data, tokenizer)
     with tempfile.TemporaryDirectory() as tmp:
         live = DistillationTrainer(model=student, args=training_arguments(tmp, profile, 1.0),
-                                   teacher=teacher, alpha=0.5)
+                                   teacher=teacher, alpha=0.5, cosine_weight=cosine_weight)
         offline = DistillationTrainer(model=student, args=training_arguments(tmp, profile, 1.0),
-                                      teacher=None, alpha=0.5)
+                                      cache=cache, alpha=0.5, cosine_weight=cosine_weight)
         a = live.compute_loss(student, dict(batch))
-        b = offline.compute_loss(student, {**batch, "teacher_logits": cached})
-    assert torch.allclose(a, b, atol=1e-6)
+        b = offline.compute_loss(student, {**batch, "_index": torch.arange(8)})
+    assert torch.allclose(a, b, atol=1e-6), (a, b)
+    half = teacher_cache(teacher, data, tokenizer, dtype=torch.float16)
+    assert half["hidden"][0].dtype == torch.float16
 
 
 def test_one_step_changes_only_the_student(profile, tokenizer):
@@ -135,5 +141,23 @@ def test_missing_teacher_is_explained(profile, tokenizer):
                                 cosine_weight=1.0)
         trainer = DistillationTrainer(model=student, args=training_arguments(tmp, profile, 1.0),
                                       alpha=0.5)
-        with pytest.raises(ValueError, match="needs a teacher or a 'teacher_logits' column"):
+        with pytest.raises(ValueError, match="needs a teacher: pass teacher=... or cache="):
             trainer.compute_loss(student, batch)
+
+
+@pytest.mark.parametrize("cosine_weight,atol", [(0.0, 1e-6), (1.0, 1e-5)])
+def test_cached_and_live_training_agree(profile, tokenizer, cosine_weight, atol):
+    teacher = tiny_teacher()
+    data = tiny_data(tokenizer, 8)
+    data = data.map(lambda row, i: {"label": row["label"] if i < 3 else -100}, with_indices=True)
+    trained = []
+    for kwargs in (dict(teacher=teacher), dict(cache=teacher_cache(teacher, data, tokenizer))):
+        student = students.student_from_teacher(teacher, [0, 2])
+        train_student(student, data, tokenizer, profile.replace(batch_size=4), alpha=0.5,
+                      cosine_weight=cosine_weight, epochs=2, seed=3, **kwargs)
+        trained.append(student.state_dict())
+    for key, value in trained[0].items():
+        assert torch.allclose(value, trained[1][key], atol=atol), (key, (value - trained[1][key]).abs().max())
+    with pytest.raises(ValueError, match="cache holds 8 examples but train_dataset has 4"):
+        train_student(students.student_from_teacher(teacher, [0]), data.select(range(4)), tokenizer,
+                      profile, cache=teacher_cache(teacher, data, tokenizer))
