@@ -28,6 +28,8 @@ class Profile:
     eval_size: int | None = None
     test_size: int | None = None
     label_fraction: float = 0.2  # labelled share in the "transfer set" regime (lesson 04)
+    distil_train_size: int | None = None  # training snippets per lesson-04 student run (None: all)
+    reference_student: str | None = None  # a published small model fine-tuned for comparison (lesson 04)
     max_length: int = 64
     batch_size: int = 32
     eval_batch_size: int = 128
@@ -55,7 +57,7 @@ class Profile:
         return dataclasses.replace(self, **changes)
 
     def __post_init__(self):
-        for field in ("train_size", "eval_size", "test_size"):
+        for field in ("train_size", "eval_size", "test_size", "distil_train_size"):
             value = getattr(self, field)
             if value is not None and value <= 0:
                 raise ValueError(f"{field} must be a positive int or None (whole split), got {value}")
@@ -77,7 +79,7 @@ PROFILES: dict[str, Profile] = {
         summary="CI: every lesson end to end in seconds, tiny subsets (numbers are not meaningful)",
         train_size=512, eval_size=128, test_size=256, max_length=48, batch_size=32,
         teacher_epochs=1.0, student_epochs=1.0, learning_rate=2e-4, seeds=(0,),
-        playground_steps=8, probe_size=256, bench_batch=8, bench_repeats=3,
+        playground_steps=8, probe_size=256, bench_batch=8, bench_repeats=3, distil_train_size=192,
         llm_keep_layers=6, llm_prompts=4, llm_new_tokens=8, llm_train_steps=3, llm_eval_texts=8,
     ),
     "cpu": Profile(
@@ -86,11 +88,13 @@ PROFILES: dict[str, Profile] = {
         train_size=None, eval_size=None, test_size=None, max_length=64, batch_size=32,
         teacher_epochs=1.0, student_epochs=2.0, learning_rate=1e-4, seeds=(0, 1, 2),
         playground_steps=60, probe_size=2000, bench_batch=32, bench_repeats=10,
+        distil_train_size=2000,
     ),
     "gpu": Profile(
         name="gpu",
         summary="CUDA GPU (e.g. Colab): full data; hub models (BERT-base, SST-2) when the hub is reachable",
         device="cuda", teacher="bert-base-uncased", dataset="glue/sst2",
+        reference_student="distilbert-base-uncased",
         train_size=None, eval_size=None, test_size=None, max_length=128, batch_size=64,
         eval_batch_size=256, teacher_epochs=3.0, student_epochs=3.0, learning_rate=5e-5,
         seeds=(0, 1, 2), playground_steps=200, probe_size=8000, bench_batch=32, bench_repeats=50,
