@@ -289,3 +289,106 @@ def loss_panels(terms: dict, temperature: float, alpha: float, grid, grad_norms:
                           f"{1 - alpha:.2f}·hard")
     art["marker"].set_xdata([temperature, temperature])
     return fig
+
+
+# --- Lesson 06: forward vs reverse KL toy, causal-LM results (engineer "llm") ------------------
+
+def kl_direction_panels(x, teacher, student, mixes, mus, sigmas, mix: float, title: str = "",
+                        fig=None):
+    """Left: two-mode teacher and the one-Gaussian student fitted at `mix`; right: the fit vs the mix."""
+    if fig is None or not hasattr(fig, "_kd_artists"):
+        fig, (dist, curve) = _two_panels()
+        art = {"teacher": dist.fill_between(x, teacher, color=PALETTE["teacher"], alpha=0.35,
+                                            label="teacher p (two modes)"),
+               "student": dist.plot(x, student, color=PALETTE["student"], linewidth=2,
+                                    label="student q (one Gaussian)")[0], "teacher_y": teacher}
+        dist.set_xlabel("x (think: the next token, on a line)")
+        dist.set_ylabel("probability per bin")
+        dist.legend(frameon=False, fontsize=7, loc="upper right")
+        curve.plot(mixes, mus, color=PALETTE["student"], label="student mean μ")
+        curve.plot(mixes, sigmas, color=PALETTE["student"], linestyle="--", label="student width σ")
+        art["marker"] = curve.axvline(mix, color="black", linewidth=0.8)
+        curve.set_xlabel("mix λ: 0 = forward KL(p‖q), 1 = reverse KL(q‖p)")
+        curve.set_ylabel("fitted value")
+        curve.legend(frameon=False, fontsize=7)
+        curve.set_title("covering (wide, between the modes) → seeking (narrow, on one)", fontsize=9)
+        dist.set_title(" ", fontsize=9)
+        art["title"] = dist.title
+        art["curves"] = curve.lines[:2]
+        fig.tight_layout()
+        fig._kd_artists = art
+    art = fig._kd_artists
+    if art.get("teacher_y") is not teacher:  # a new teacher: refill its area
+        art["teacher"].remove()
+        art["teacher"] = fig.axes[0].fill_between(x, teacher, color=PALETTE["teacher"], alpha=0.35)
+    art["teacher_y"] = teacher
+    art["student"].set_ydata(student)
+    fig.axes[0].set_ylim(0, max(max(teacher), max(student)) * 1.3)
+    art["curves"][0].set_ydata(mus)
+    art["curves"][1].set_ydata(sigmas)
+    curve = fig.axes[1]
+    curve.relim()
+    curve.autoscale_view()
+    art["marker"].set_xdata([mix, mix])
+    art["title"].set_text(title)
+    return fig
+
+
+def lm_student_bars(rows: list[dict], teacher: dict | None = None,
+                    title: str = "Pruned students after the same steps on the same data"):
+    """Held-out perplexity (log scale, lower is better) and agreement with the teacher, one bar per student."""
+    names = [r["student"] for r in rows]
+    fig, (ppl, agree) = plt.subplots(1, 2, figsize=(10, 0.45 * len(rows) + 1.6), sharey=True)
+    colours = [PALETTE["baseline"] if "before" in n else PALETTE["student"] if n.startswith("cross")
+               else PALETTE["distilled"] for n in names]
+    for ax, key, label in ((ppl, "perplexity", "held-out perplexity (log scale, lower is better)"),
+                           (agree, "agreement", "agreement with the teacher's top-1 (higher is better)")):
+        values = [r[key] for r in rows]
+        ax.barh(names, values, color=colours)
+        for i, v in enumerate(values):
+            ax.text(v, i, f" {v:,.1f}" if key == "perplexity" else f" {v:.1%}", va="center", fontsize=8)
+        if teacher is not None and teacher.get(key) is not None:
+            ax.axvline(teacher[key], color=PALETTE["teacher"], linestyle="--", label="teacher")
+            ax.legend(frameon=False, fontsize=8, loc="lower right")
+        ax.set_xlabel(label, fontsize=9)
+    ppl.set_xscale("log")
+    ppl.set_xlim(right=max(r["perplexity"] for r in rows) * 8)
+    agree.set_xlim(0, 1)
+    ppl.invert_yaxis()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def loss_curves(histories: dict[str, list[float]], smooth: int = 5,
+                title: str = "Training loss per step (each in its own units)"):
+    """One panel per run: the training loss per step and its running mean over `smooth` steps."""
+    fig, axes = plt.subplots(1, len(histories), figsize=(2.6 * len(histories), 2.6), squeeze=False)
+    for ax, (name, values) in zip(axes[0], histories.items()):
+        ax.plot(range(1, len(values) + 1), values, color=PALETTE["baseline"], linewidth=0.8)
+        k = max(1, min(smooth, len(values)))
+        mean = [sum(values[max(0, i - k + 1):i + 1]) / len(values[max(0, i - k + 1):i + 1])
+                for i in range(len(values))]
+        ax.plot(range(1, len(values) + 1), mean, color=PALETTE["distilled"])
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("step")
+    axes[0][0].set_ylabel("loss")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def memory_bars(items: dict[str, float], title: str = "Memory for LLM distillation (MB, log scale)"):
+    """Horizontal bars of memory sizes in MB (log scale), each value written at the bar's end."""
+    fig, ax = plt.subplots(figsize=(7, 0.4 * len(items) + 1.2))
+    names = list(items)
+    ax.barh(names, [items[n] for n in names], color=PALETTE["teacher"])
+    for i, n in enumerate(names):
+        ax.text(items[n], i, f" {items[n]:,.1f}", va="center", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlim(right=max(items.values()) * 10)
+    ax.invert_yaxis()
+    ax.set_xlabel("MB (log scale)")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
