@@ -1,0 +1,113 @@
+"""Median redraw time of the lesson-02 widgets, on the lesson's real teacher/student logits.
+
+One redraw = what a slider move costs: `set(...)` (recompute the numbers) + `render_png()` (blit the
+changed artists, encode the PNG the widget shows). For comparison it also times drawing a whole new
+static figure. Writes benchmarks/results/widgets.json.
+
+    KDCOURSE_CACHE=... python benchmarks/widgets.py [--profile smoke] [--changes 40]
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+import kdcourse  # noqa: E402
+from kdcourse import assets, probe, students, widgets  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "results" / "widgets.json"
+
+
+def lesson_inputs(profile, reviews: int = 8, batch: int = 64):
+    """The lesson's inputs: probe-teacher and layer-copy-student logits on real validation snippets."""
+    data = assets.load_task_data(profile, seed=0)
+    teacher = probe.fit_probe(profile, seed=0, data=data)
+    student = students.student_from_teacher(teacher.encoder, [0, 2, 4])
+    rows = data["validation"].select(range(min(batch, len(data["validation"]))))
+    t_logits = teacher.logits(rows["text"])
+    s_logits = teacher.head(probe.embed(rows["text"], student, teacher.tokenizer, profile.max_length)).detach()
+    return rows["text"], t_logits, s_logits, torch.tensor(rows["label"]), reviews
+
+
+def _times(fn, changes) -> list[float]:
+    out = []
+    for change in changes:
+        start = time.perf_counter()
+        fn(change)
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def _summary(ms: list[float]) -> dict:
+    ms = sorted(ms)
+    return {"median_ms": round(statistics.median(ms), 1), "p90_ms": round(ms[int(0.9 * (len(ms) - 1))], 1),
+            "max_ms": round(ms[-1], 1), "n": len(ms)}
+
+
+def _static(widget, change):
+    fig = widget.figure(**change)
+    fig.savefig(io.BytesIO(), format="png")
+    plt.close(fig)
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default=os.environ.get("KDCOURSE_PROFILE", "smoke"))
+    parser.add_argument("--changes", type=int, default=40, help="slider moves timed per widget")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    profile = kdcourse.setup(seed=0, profile=args.profile, verbose=False)
+    texts, t_logits, s_logits, labels, k = lesson_inputs(profile)
+    load_before = os.getloadavg()
+    explorers = {
+        "temperature_explorer": (widgets.TemperatureExplorer(texts[:k], t_logits[:k], s_logits[:k],
+                                                             labels[:k].tolist()),
+                                 [{"temperature": round(0.1 + (i * 0.7) % 9.9, 1)} if i % 3 else
+                                  {"index": i % k} for i in range(args.changes)]),
+        "loss_explorer": (widgets.LossExplorer(s_logits, t_logits, labels),
+                          [{"temperature": round(0.5 + (i * 0.7) % 9.5, 1)} if i % 2 else
+                           {"alpha": round((i * 0.15) % 1.0, 2)} for i in range(args.changes)]),
+    }
+    results = {}
+    for name, (widget, changes) in explorers.items():
+        start = time.perf_counter()
+        widget.render_png()  # first draw: builds the figure and caches its static background
+        first = (time.perf_counter() - start) * 1000
+        redraw = _times(lambda c, w=widget: (w.set(**c), w.render_png()), changes)
+        full = _times(lambda c, w=widget: _static(w, c), changes[: max(5, len(changes) // 4)])
+        results[name] = {"redraw": _summary(redraw), "first_draw_ms": round(first, 1),
+                         "full_static_figure": _summary(full)}
+    report = {
+        "what": "lesson-02 widgets: median ms per slider change (set + blitted PNG render)",
+        "target_ms": 150, "profile": profile.name, "widgets": results,
+        "machine": {"cpus": os.cpu_count(), "loadavg_before": [round(x, 2) for x in load_before],
+                    "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+                    "python": platform.python_version(), "torch": torch.__version__,
+                    "matplotlib": matplotlib.__version__, "platform": platform.platform()},
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=args.out.parent, suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(report, f, indent=2)
+    os.replace(tmp, args.out)
+    for name, r in results.items():
+        print(f"{name}: median {r['redraw']['median_ms']} ms per change (p90 {r['redraw']['p90_ms']}), "
+              f"whole new figure {r['full_static_figure']['median_ms']} ms; load {report['machine']['loadavg_before']}")
+    return report
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main() else 1)
