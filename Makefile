@@ -9,7 +9,7 @@ TORCH_SPEC ?= $(shell $(PYTHON) tools/torch_spec.py)
 TEST_PROFILE ?= smoke
 PYTEST_ARGS ?=
 
-.PHONY: install assets demo test test-unit test-lessons lab notebooks html readme clean
+.PHONY: install assets demo test test-unit test-lessons test-colab lab notebooks html readme clean
 
 install: $(STAMP)
 
@@ -27,10 +27,34 @@ assets: install
 demo: assets
 	$(PY) -m kdcourse demo
 
+# The main suite (unit, widget and browser tests, every lesson under nbval), then the unit and
+# widget tests again on Colab's versions (test-colab).
 test: assets
 	KDCOURSE_PROFILE=$(TEST_PROFILE) MPLBACKEND=Agg $(PY) -m pytest tests lessons \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
+	$(MAKE) test-colab
+
+# A second env pinned to what Colab ships (tools/colab-constraints.txt: ipywidgets 7.7.1,
+# transformers, datasets, matplotlib); no JupyterLab there, so no browser test and no nbval.
+COLAB_VENV ?= .venv-colab
+COLAB_PY := $(COLAB_VENV)/bin/python
+COLAB_STAMP := $(COLAB_VENV)/.kdcourse-installed
+
+$(COLAB_STAMP): pyproject.toml tools/torch_spec.py tools/colab-constraints.txt
+	@test -x $(COLAB_PY) || $(PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_PY) -m pip install -q --upgrade pip
+	$(COLAB_PY) -m pip install -q "$(TORCH_SPEC)" -c tools/colab-constraints.txt
+	$(COLAB_PY) -m pip install -q -c tools/colab-constraints.txt -e . \
+		"pytest>=8" "hypothesis>=6.100" "nbformat>=5.9" ipykernel
+	@touch $(COLAB_STAMP)
+
+test-colab: $(COLAB_STAMP) assets
+	@$(COLAB_PY) -c "import ipywidgets, matplotlib, transformers, datasets, torch; print('Colab versions:', \
+		'ipywidgets', ipywidgets.__version__, '| transformers', transformers.__version__, '| datasets', \
+		datasets.__version__, '| matplotlib', matplotlib.__version__, '| torch', torch.__version__)"
+	KDCOURSE_PROFILE=$(TEST_PROFILE) MPLBACKEND=Agg $(COLAB_PY) -m pytest tests -m "not browser" \
+		-p no:cacheprovider $(PYTEST_ARGS)
 
 test-unit: assets
 	KDCOURSE_PROFILE=$(TEST_PROFILE) MPLBACKEND=Agg $(PY) -m pytest tests $(PYTEST_ARGS)
@@ -56,4 +80,4 @@ readme: install
 	$(PY) tools/lesson_table.py --write
 
 clean:
-	rm -rf $(VENV) _site .pytest_cache
+	rm -rf $(VENV) $(COLAB_VENV) _site .pytest_cache

@@ -1,0 +1,445 @@
+"""Real-browser test: JupyterLab + headless Chromium run a widget cell, move a slider, see the figure change.
+
+Select with `-m browser`. JupyterLab listens on a random free 127.0.0.1 port with a token, in temporary
+Jupyter config/runtime/data folders, on copies of the notebooks (nothing in the repository is saved).
+Chromium is Debian's (`apt-get install chromium`, done here when missing and we are root), driven by
+Playwright's Python package; it resolves no host but 127.0.0.1 and Playwright aborts any other request.
+Screenshots go to a temporary folder whose path the test prints.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+# Lessons whose widget cells the test drives: (notebook, why it is here).
+LESSON_WIDGETS = ["02_soft_labels_and_loss.ipynb", "03_distillation_loop.ipynb"]
+WAIT_MS = 30_000        # any single UI wait
+RUN_MS = 150_000        # running a lesson's cells up to its widget cell (smoke profile)
+PAGE_ERRORS: dict[int, list[str]] = {}   # uncaught JavaScript errors, per page
+SLIDER_SELECTOR = ".noUi-handle, .ui-slider-handle"   # ipywidgets 8 (noUiSlider) / 7 (jQuery UI)
+
+TINY_SOURCE = '''\
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+
+def draw(freq):
+    """A sine wave whose frequency the slider sets."""
+    x = np.linspace(0, 1, 200)
+    fig, ax = plt.subplots(figsize=(4, 2.5))
+    ax.plot(x, np.sin(2 * np.pi * freq * x))
+    ax.set_title(f"freq = {freq:.1f}")
+    plt.show()
+
+slider = widgets.FloatSlider(value=1.0, min=0.5, max=5.0, step=0.5, description="freq")
+display(widgets.VBox([slider, widgets.interactive_output(draw, {"freq": slider})]))
+'''
+
+
+def _run(cmd, timeout):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+
+
+def _ensure_chromium() -> str:
+    """Debian's Chromium, installed with apt-get when missing (root only); skip when impossible."""
+    if os.access(CHROMIUM, os.X_OK):
+        return CHROMIUM
+    if not shutil.which("apt-get"):
+        pytest.skip(f"no browser: {CHROMIUM} is missing and there is no apt-get to install it")
+    if os.geteuid() != 0:
+        pytest.skip(f"no browser: {CHROMIUM} is missing; install it with `sudo apt-get install chromium`")
+    try:
+        for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+            done = _run(cmd, timeout=600)
+            if done.returncode:
+                pytest.skip(f"no browser: `{' '.join(cmd)}` failed: {done.stderr.strip()[-500:]}")
+    except subprocess.TimeoutExpired as err:
+        pytest.skip(f"no browser: `{' '.join(err.cmd)}` took over {err.timeout} s")
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"no browser: apt-get installed chromium but {CHROMIUM} is not there")
+    return CHROMIUM
+
+
+def _ensure_playwright():
+    """Playwright's Python package (in the `dev` extra), pip-installed into this env when missing."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        try:
+            done = _run([sys.executable, "-m", "pip", "install", "-q", "playwright"], timeout=300)
+        except subprocess.TimeoutExpired:
+            pytest.skip("no browser driver: `pip install playwright` took over 300 s")
+        if done.returncode:
+            pytest.skip(f"no browser driver: `pip install playwright` failed: {done.stderr[-500:]}")
+        from playwright.sync_api import sync_playwright
+    return sync_playwright
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _write_settings(config_dir: Path) -> None:
+    """JupyterLab user settings: all cells in the DOM, no autosave, no news/update/extension fetches."""
+    settings = {
+        "notebook-extension/tracker": {"windowingMode": "none"},
+        "docmanager-extension/plugin": {"autosave": False},
+        "apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+        "extensionmanager-extension/plugin": {"enabled": False},
+    }
+    for name, values in settings.items():
+        path = config_dir / "lab" / "user-settings" / "@jupyterlab" / f"{name}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+
+
+def _tiny_notebook(path: Path) -> None:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell("# Widget smoke test"), nbformat.v4.new_code_cell(TINY_SOURCE)]
+    nbformat.write(nb, str(path))
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Terminate JupyterLab and every process it started (kernels), by pid; kill what lingers."""
+    import psutil
+
+    try:
+        procs = [psutil.Process(proc.pid)] + psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        procs = []
+    for p in procs:
+        try:
+            p.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(procs, timeout=10)
+    for p in alive:
+        p.kill()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def artifacts(request):
+    """A temporary folder for screenshots; its path is printed so CI can keep it."""
+    folder = Path(tempfile.mkdtemp(prefix="kdcourse-browser-"))
+    yield folder
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if capture is not None and reporter is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"\nbrowser test screenshots: {folder}")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab on 127.0.0.1:<random port> serving copies of the lessons and a tiny widget notebook."""
+    base = tmp_path_factory.mktemp("lab")
+    root = base / "root"
+    (root / "lessons").mkdir(parents=True)
+    (root / "tiny").mkdir()
+    for nb in (ROOT / "lessons").glob("*.ipynb"):
+        shutil.copy(nb, root / "lessons" / nb.name)
+    _tiny_notebook(root / "tiny" / "widget_demo.ipynb")
+    for sub in ("config", "runtime", "data", "ipython"):
+        (base / sub).mkdir()
+    _write_settings(base / "config")
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {**os.environ,
+           "JUPYTER_CONFIG_DIR": str(base / "config"), "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+           "JUPYTER_DATA_DIR": str(base / "data"), "IPYTHONDIR": str(base / "ipython"),
+           "KDCOURSE_PROFILE": "smoke", "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+           # what Jupyter uses for students; make test sets Agg, which would draw nothing inline
+           "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+           "--ServerApp.port_retries=0", "--allow-root", f"--IdentityProvider.token={token}",
+           f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
+           "--LabApp.news_url=None", "--LabApp.extension_manager=readonly",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    log = open(base / "jupyterlab.log", "w")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited with {proc.returncode}:\n"
+                                   + (base / "jupyterlab.log").read_text()[-3000:])
+            try:
+                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("JupyterLab did not answer within 90 s:\n"
+                                       + (base / "jupyterlab.log").read_text()[-3000:])
+                time.sleep(0.5)
+        yield {"url": url, "token": token, "root": root, "log": base / "jupyterlab.log"}
+    finally:
+        _stop(proc)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium (fresh profile) via Playwright; only 127.0.0.1 is reachable."""
+    executable = _ensure_chromium()
+    sync_playwright = _ensure_playwright()
+    profile = tempfile.mkdtemp(prefix="kdcourse-chromium-")
+    pw = sync_playwright().start()
+    context = None
+    try:
+        context = pw.chromium.launch_persistent_context(
+            profile, executable_path=executable, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000}, timeout=60_000)
+        context.set_default_timeout(WAIT_MS)
+        context.route("**/*", lambda route: route.continue_()
+                      if route.request.url.startswith(("http://127.0.0.1:", "data:", "blob:"))
+                      else route.abort())
+        yield context
+    finally:
+        if context is not None:
+            context.close()
+        pw.stop()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _widget_names(tree: ast.AST, modules: set, functions: set, objects: set) -> bool:
+    """Record names bound to kdcourse.widgets, its functions and objects it made; True if a call uses one."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "kdcourse":
+            modules |= {a.asname or a.name for a in node.names if a.name == "widgets"}
+        elif isinstance(node, ast.ImportFrom) and node.module == "kdcourse.widgets":
+            functions |= {a.asname or a.name for a in node.names}
+        elif isinstance(node, ast.Import):
+            modules |= {a.asname for a in node.names if a.name == "kdcourse.widgets" and a.asname}
+
+    def from_widgets(call) -> bool:
+        f = call.func
+        if isinstance(f, ast.Name):
+            return f.id in functions or f.id in objects
+        if isinstance(f, ast.Attribute):
+            owner = ast.unparse(f.value)
+            return owner in modules or owner == "kdcourse.widgets" or owner in objects
+        return False
+
+    uses = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and from_widgets(node.value):
+            objects |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        if isinstance(node, ast.Call) and from_widgets(node):
+            uses = True
+    return uses
+
+
+def widget_cells(path: Path) -> list[int]:
+    """Code cells that show a kdcourse.widgets widget: they call kdcourse.widgets (directly or through an
+    object it made, found by following the imports and assignments) and, where the notebook has stored
+    outputs, one of their outputs is a widget view."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    nb = json.loads(path.read_text())
+    modules, functions, objects = set(), set(), set()
+    cells = []
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        try:
+            tree = ast.parse(TransformerManager().transform_cell("".join(cell["source"])))
+        except SyntaxError:
+            continue
+        if _widget_names(tree, modules, functions, objects):
+            shows = any(WIDGET_VIEW in out.get("data", {}) for out in cell.get("outputs", []))
+            if shows or cell.get("execution_count") is None:
+                cells.append(i)
+    return cells
+
+
+def _no_errors(page, upto: int) -> list[str]:
+    """Errors in the outputs of cells 0..upto (tracebacks, also inside Output widgets) and widget failures."""
+    return page.evaluate("""(upto) => {
+        const nb = window.jupyterapp.shell.currentWidget.content;
+        const found = [];
+        nb.widgets.slice(0, upto + 1).forEach((cell, i) => {
+            if (cell.model.type !== 'code') return;
+            const outs = cell.model.outputs;
+            for (let k = 0; k < outs.length; k++) {
+                const o = outs.get(k).toJSON();
+                if (o.output_type === 'error') found.push(`cell ${i}: ${o.ename}: ${o.evalue}`);
+            }
+            cell.node.querySelectorAll('.widget-output [data-mime-type="application/vnd.jupyter.stderr"]')
+                .forEach(n => found.push(`cell ${i} widget output: ${n.innerText.slice(0, 2000)}`));
+            if (/Error displaying widget|Error rendering output/.test(cell.node.innerText))
+                found.push(`cell ${i}: ${cell.node.innerText.slice(0, 500)}`);
+        });
+        return found;
+    }""", upto)
+
+
+def _open(browser, lab, relpath: str):
+    page = browser.new_page()
+    page.on("pageerror", lambda err: PAGE_ERRORS.setdefault(id(page), []).append(str(err)))
+    page.goto(f"{lab['url']}/lab/tree/{relpath}?reset&token={lab['token']}", wait_until="domcontentloaded")
+    page.wait_for_function("""() => window.jupyterapp && window.jupyterapp.shell.currentWidget
+        && window.jupyterapp.shell.currentWidget.sessionContext
+        && window.jupyterapp.shell.currentWidget.sessionContext.session
+        && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel
+        && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'""",
+                           timeout=90_000)
+    return page
+
+
+def _run_through(page, index: int) -> None:
+    """Select cell `index`, run every cell above it (Run menu command), then Shift+Enter it."""
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+    cell.locator(".jp-InputPrompt").click()
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-above')")
+    cell.locator(".jp-InputPrompt").click()
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_function("""(index) => {
+        const w = window.jupyterapp.shell.currentWidget;
+        const cells = w.content.widgets.slice(0, index + 1).filter(c => c.model.type === 'code');
+        return cells.every(c => c.model.executionCount !== null)
+            && w.sessionContext.session.kernel.status === 'idle';
+    }""", arg=index, timeout=RUN_MS)
+
+
+def _figure_images(cell) -> list[str]:
+    return cell.locator(".jp-OutputArea img").evaluate_all("imgs => imgs.map(i => i.src)")
+
+
+def _drive_slider(page, index: int, shots: Path, name: str) -> None:
+    """Move the first slider of cell `index` with the keyboard (then press the widget's button, if it
+    has one, e.g. Train) and assert that its figure is redrawn, without an error."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+    cell.locator(".jupyter-widgets").first.wait_for(state="visible")
+    handle = cell.locator(SLIDER_SELECTOR).first
+    if not handle.count():
+        raise AssertionError(f"{name}: the widget shows no slider (looked for {SLIDER_SELECTOR})")
+    button = cell.locator(".jp-OutputArea button.jupyter-button, .jp-OutputArea button.widget-button").first
+    if not button.count():   # a slider-only widget draws its figure at once (interactive_output)
+        cell.locator(".jp-OutputArea img").first.wait_for(state="visible")
+    cell.scroll_into_view_if_needed()
+    cell.screenshot(path=str(shots / f"{name}-before.png"))
+    before = _figure_images(cell)
+    readout = cell.locator(".widget-readout").first
+    value_before = readout.inner_text() if readout.count() else None
+    handle.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    if value_before is not None:
+        try:
+            page.wait_for_function("([el, v]) => el.innerText !== v", arg=[readout.element_handle(), value_before])
+        except PlaywrightTimeout as err:
+            raise AssertionError(f"{name}: ArrowRight on the slider did not change its value ({value_before}); "
+                                 f"screenshots in {shots}") from err
+    wait_ms = WAIT_MS
+    if button.count():
+        button.click()
+        wait_ms = RUN_MS   # a Train button runs real training (smoke profile: seconds)
+    try:
+        outcome = page.wait_for_function(
+            """([el, before]) => {
+                const err = el.querySelector('.widget-output [data-mime-type="application/vnd.jupyter.stderr"]');
+                if (err) return {error: err.innerText.trim().split('\\n').filter(l => l.trim()).slice(-1)[0]};
+                const now = [...el.querySelectorAll('.jp-OutputArea img')].map(i => i.src);
+                const changed = now.length > 0 && now.every(s => s.length > 100)
+                    && JSON.stringify(now) !== JSON.stringify(before);
+                return changed ? {error: null} : false;
+            }""", arg=[cell.element_handle(), before], timeout=wait_ms).json_value()
+    except PlaywrightTimeout as err:
+        cell.screenshot(path=str(shots / f"{name}-after.png"))
+        after = readout.inner_text() if readout.count() else "?"
+        pressed = " and the button was pressed" if button.count() else ""
+        raise AssertionError(f"{name}: the slider moved ({value_before} -> {after}){pressed} but the figure "
+                             f"was not redrawn within {wait_ms // 1000} s; screenshots in {shots}") from err
+    if outcome["error"]:
+        cell.screenshot(path=str(shots / f"{name}-after.png"))
+        raise AssertionError(f"{name}: moving the slider printed an error instead of a new figure:\n"
+                             f"{outcome['error']}\nscreenshots in {shots}")
+    page.wait_for_timeout(500)   # let the new image settle before the screenshot
+    cell.screenshot(path=str(shots / f"{name}-after.png"))
+
+
+def _check_notebook(browser, lab, artifacts, relpath: str, cells: list[int]) -> None:
+    page = _open(browser, lab, relpath)
+    name = Path(relpath).stem
+    try:
+        _run_through(page, cells[-1])
+        errors = _no_errors(page, cells[-1])
+        assert not errors, f"{relpath}: errors after running the cells:\n" + "\n".join(errors)
+        for index in cells:
+            _drive_slider(page, index, artifacts, f"{name}-cell{index}")
+        errors = _no_errors(page, cells[-1]) + [f"page error: {e}" for e in PAGE_ERRORS.get(id(page), [])]
+        assert not errors, f"{relpath}: errors after moving the sliders:\n" + "\n".join(errors)
+    except BaseException:
+        page.screenshot(path=str(artifacts / f"{name}-failure.png"), full_page=True)
+        raise
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_widget_machinery_on_a_tiny_notebook(browser, lab, artifacts):
+    """FloatSlider + interactive_output + matplotlib, the pattern of kdcourse.widgets, in a real browser."""
+    _check_notebook(browser, lab, artifacts, "tiny/widget_demo.ipynb", [1])
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lesson", LESSON_WIDGETS)
+def test_lesson_widgets_redraw(browser, lab, artifacts, lesson):
+    path = ROOT / "lessons" / lesson
+    if not path.exists():
+        pytest.skip(f"lessons/{lesson} is not written yet")
+    cells = widget_cells(path)
+    assert cells, f"lessons/{lesson} calls no kdcourse.widgets function (imported from kdcourse)"
+    before = path.read_bytes()
+    _check_notebook(browser, lab, artifacts, f"lessons/{lesson}", cells)
+    assert path.read_bytes() == before, "the browser test changed a lesson in the repository"
+
+
+def test_widget_cell_selector(tmp_path):
+    """The selector follows imports and assignments, and keeps only cells whose stored output is a widget."""
+    import nbformat
+
+    view = nbformat.v4.new_output("display_data", data={WIDGET_VIEW: {"model_id": "x"}, "text/plain": "VBox()"})
+    sources = [
+        ('%pip install x\nimport kdcourse\nfrom kdcourse import widgets', []),
+        ("import ipywidgets as widgets_ui\nwidgets_ui.FloatSlider()", [view]),        # not kdcourse's
+        ("from kdcourse import widgets as kw\nkw.temperature_explorer(logits)", [view]),  # 2: shown
+        ("pg = widgets.DistillationPlayground(make, ds)", []),                        # made, not shown
+        ("pg.train(2.0, 0.5)\nfig = pg.figure()", []),                               # headless use
+        ("pg.show()", [view]),                                                        # 5: shown
+        ("from kdcourse.widgets import loss_explorer\nloss_explorer()", [view]),      # 6: shown
+    ]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src, outputs=outs, execution_count=i + 1)
+                for i, (src, outs) in enumerate(sources)]
+    nbformat.write(nb, str(tmp_path / "nb.ipynb"))
+    assert widget_cells(tmp_path / "nb.ipynb") == [2, 5, 6]
