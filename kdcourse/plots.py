@@ -175,6 +175,74 @@ def uncertainty_histogram(groups: dict[str, list[float]], bins: int = 20,
     return fig
 
 
+# --- Lesson 03: the distillation loop -------------------------------------------------------
+
+def accuracy_bars(accuracy: dict[str, float], n: int, majority: float | None = None,
+                  title: str = "Test accuracy (error bars: ±1 standard error)"):
+    """Bars of accuracies with ±1 standard error sqrt(p(1-p)/n) and the majority baseline as a line."""
+    if not accuracy or n <= 0:
+        raise ValueError(f"need at least one accuracy and n > 0, got {len(accuracy)} bars and n={n}")
+    names, values = list(accuracy), list(accuracy.values())
+    errors = [(p * (1 - p) / n) ** 0.5 for p in values]
+    fig, ax = plt.subplots(figsize=(7, 0.55 * len(names) + 1.4))
+    ax.barh(names, values, xerr=errors, capsize=4, color=[_row_colour(name) for name in names])
+    for i, (p, e) in enumerate(zip(values, errors)):
+        ax.text(p + e + 0.005, i, f"{p:.3f} ± {e:.3f}", va="center", fontsize=9)
+    low = min(values + ([majority] if majority is not None else []))
+    if majority is not None:
+        ax.axvline(majority, color="black", linestyle="--", label=f"majority baseline {majority:.3f}")
+        ax.legend(frameon=False, loc="lower right", fontsize=8)
+    ax.set_xlim(max(0.0, low - 0.05), min(1.0, max(values) + 0.08))
+    ax.invert_yaxis()
+    ax.set_xlabel(f"accuracy on {n} test snippets")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def seconds_bars(seconds: dict[str, float], title: str = "Training time per epoch (lower is faster)"):
+    """Horizontal bars of seconds per named variant, the first one as the 1.00x reference."""
+    if not seconds:
+        raise ValueError("seconds is empty; pass e.g. {'live teacher': 12.3, 'cached logits': 7.1}")
+    names, values = list(seconds), list(seconds.values())
+    fig, ax = plt.subplots(figsize=(6, 0.55 * len(names) + 1.2))
+    ax.barh(names, values, color=[PALETTE["teacher"], PALETTE["distilled"], PALETTE["baseline"]][:len(names)])
+    for i, v in enumerate(values):
+        ax.text(v, i, f" {v:.1f} s ({values[0] / v:.2f}x)", va="center", fontsize=9)
+    ax.set_xlim(0, max(values) * 1.35)
+    ax.invert_yaxis()
+    ax.set_xlabel("seconds")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def playground_curves(baseline: dict | None, history: dict | None,
+                      title: str = "Distillation playground: validation curves"):
+    """Validation accuracy and loss per step of a distilled run next to the hard-label baseline."""
+    if baseline is None and history is None:
+        raise ValueError("nothing to plot yet: train a run first (press Train or call .train())")
+    fig, (acc_ax, loss_ax) = plt.subplots(1, 2, figsize=(10, 3.4))
+    runs = [("hard labels only (alpha=0)", baseline, PALETTE["baseline"], "--")]
+    if history is not None:
+        name = f"distilled (T={history['temperature']:g}, alpha={history['alpha']:g})"
+        runs.append((name, history, PALETTE["distilled"], "-"))
+    for name, run, colour, style in runs:
+        if run is None:
+            continue
+        acc_ax.plot(run["eval_step"], run["eval_accuracy"], style, marker="o", color=colour, label=name)
+        loss_ax.plot(run["eval_step"], run["eval_loss"], style, marker="o", color=colour, label=name)
+    acc_ax.set_ylabel("validation accuracy")
+    loss_ax.set_ylabel("validation cross-entropy")
+    for ax in (acc_ax, loss_ax):
+        ax.set_xlabel("training step")
+        ax.grid(alpha=0.3)
+    acc_ax.legend(frameon=False, fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 # --- Lesson 02: soft labels and the distillation loss (engineer "losses") ----------------------
 # With fig=None these build a new figure; given the figure they returned earlier, they only update
 # its artists (bar heights, labels, marker line). animated=True marks the changing artists so a

@@ -175,3 +175,23 @@ def test_teacher_is_fine_tuned_once_and_cached_atomically(tok, profile, tmp_path
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
     assert training.teacher_dir(small, 1) != training.teacher_dir(small, 0)
     assert training.teacher_dir(small.replace(learning_rate=5e-4), 0) != training.teacher_dir(small, 0)
+
+
+def test_playground_trains_headless_and_exposes_its_state(data, tok, profile):
+    from kdcourse.widgets import DistillationPlayground
+
+    teacher = tiny_bert(tok, 0)
+    logits = training.teacher_logits(teacher, data["train"], tok, profile)
+    small = profile.replace(playground_steps=4)
+    pg = DistillationPlayground(lambda: tiny_bert(tok, 1), data["train"], logits, data["validation"], tok,
+                                small, temperature=3.0, alpha=0.7, eval_examples=16, eval_points=2)
+    assert pg.state["history"] is None and pg.state["temperature"] == 3.0
+    history = pg.train()
+    assert (history["alpha"], history["temperature"], history["steps"]) == (0.7, 3.0, 4)
+    assert pg.state["baseline"]["alpha"] == 0.0 and history["eval_step"] == [0, 2, 4]
+    assert len(history["eval_accuracy"]) == 3 and pg.state["runs"] == 1
+    box = pg.widget()
+    pg.sliders["alpha"].value = 0.25  # moving a slider updates the state the Train button uses
+    assert pg.state["alpha"] == 0.25 and box.children
+    fig = pg.figure()
+    assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 2
