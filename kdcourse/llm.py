@@ -254,7 +254,7 @@ def train_lm_student(student, batches, loss: str = "ce", teacher_cache=None, ste
         optimizer.step()
         schedule.step()
         optimizer.zero_grad(set_to_none=True)
-        history.append(float(value))
+        history.append(float(value.detach()))
     student.eval()
     return history
 
