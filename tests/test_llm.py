@@ -1,0 +1,257 @@
+"""kdcourse.llm on a tiny random Llama (fast): pruning, top-k logits, losses with padding, metrics, loop."""
+import copy
+import json
+
+import pytest
+import torch
+
+from kdcourse import llm, losses
+
+WORDS = "the a film movie is was good bad great dull story plot actor scene funny sad long short".split()
+
+
+def tiny_tokenizer(words=WORDS, extra=()):
+    """A word-level tokenizer built offline: [PAD]=0, [EOS]=1, [UNK]=2, then the words."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {t: i for i, t in enumerate(["[PAD]", "[EOS]", "[UNK]", *words, *extra])}
+    backend = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    return PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="[PAD]", eos_token="[EOS]",
+                                   unk_token="[UNK]")
+
+
+def tiny_llama(layers=4, vocab=len(WORDS) + 3, seed=0):
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    config = LlamaConfig(vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=layers,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
+                         tie_word_embeddings=True, pad_token_id=0, eos_token_id=1, bos_token_id=None)
+    return LlamaForCausalLM(config).eval()
+
+
+@pytest.fixture(scope="module")
+def tok():
+    return tiny_tokenizer()
+
+
+@pytest.fixture(scope="module")
+def batches(tok):
+    texts = ["the film was good", "a dull long movie is bad", "great story", "the actor was funny and sad",
+             "short plot", "the scene was long"]
+    return llm.make_batches(tok, texts, batch_size=3, max_length=16)
+
+
+def test_evenly_spaced_keeps_first_and_last():
+    assert llm.evenly_spaced(30, 10) == [0, 3, 6, 10, 13, 16, 19, 23, 26, 29]
+    assert llm.evenly_spaced(4, 4) == [0, 1, 2, 3]
+    assert llm.evenly_spaced(30, 1) == [0]
+    with pytest.raises(ValueError, match="keep must be an int in"):
+        llm.evenly_spaced(30, 31)
+
+
+def test_prune_layers_shapes_and_copied_weights():
+    teacher = tiny_llama(layers=4)
+    student = llm.prune_layers(teacher, [0, 3])
+    assert student.config.num_hidden_layers == 2 and teacher.config.num_hidden_layers == 4
+    assert len(llm.decoder_layers(student)) == 2
+    t_state, s_state = teacher.state_dict(), student.state_dict()
+    for name, value in s_state.items():
+        source = name.replace("layers.1.", "layers.3.")
+        assert torch.equal(value, t_state[source]), name
+    assert student.lm_head.weight is student.model.embed_tokens.weight  # still tied
+    assert student.model.embed_tokens.weight.data_ptr() != teacher.model.embed_tokens.weight.data_ptr()
+    with torch.no_grad():
+        student.model.norm.weight.add_(1.0)
+    assert not torch.equal(student.model.norm.weight, teacher.model.norm.weight)  # an own copy
+    idx = [m.layer_idx for layer in llm.decoder_layers(student) for m in layer.modules()
+           if hasattr(m, "layer_idx")]
+    assert sorted(set(idx)) == [0, 1]
+
+
+def test_pruned_student_computes_what_the_kept_layers_compute():
+    teacher = tiny_llama(layers=4)
+    ids = torch.randint(3, 20, (2, 7))
+    by_hand = copy.deepcopy(teacher)  # the same network, built by slicing the module list directly
+    by_hand.model.layers = torch.nn.ModuleList([by_hand.model.layers[i] for i in (1, 2)])
+    by_hand.config.num_hidden_layers = 2
+    student = llm.prune_layers(teacher, [1, 2])
+    with torch.no_grad():
+        # use_cache=False: the sliced copy still has layer_idx 1 and 2, which a KV cache would trip on
+        torch.testing.assert_close(student(ids, use_cache=False).logits,
+                                   by_hand(ids, use_cache=False).logits)
+        with pytest.raises(IndexError):
+            by_hand(ids, use_cache=True)  # why prune_layers renumbers layer_idx (next test)
+        same = llm.prune_layers(teacher, 4)
+        torch.testing.assert_close(same(ids).logits, teacher(ids).logits)
+
+
+def test_pruned_student_generates_with_the_kv_cache():
+    teacher = tiny_llama(layers=6)
+    student = llm.prune_layers(teacher, 3)
+    ids = torch.randint(3, 20, (1, 5))
+    with torch.no_grad():
+        cached = student.generate(ids, max_new_tokens=6, do_sample=False, use_cache=True, pad_token_id=0)
+        uncached = student.generate(ids, max_new_tokens=6, do_sample=False, use_cache=False, pad_token_id=0)
+    assert torch.equal(cached, uncached)
+
+
+@pytest.mark.parametrize("keep", [[2, 1], [0, 0], [0, 4], [], "01"])
+def test_prune_layers_refuses_bad_lists(keep):
+    with pytest.raises(ValueError, match="keep must be"):
+        llm.prune_layers(tiny_llama(layers=4), keep)
+
+
+def test_expand_topk_is_exact_on_top_k_and_normalised():
+    logp = torch.log_softmax(torch.randn(2, 3, 50), -1)
+    values, ids = logp.topk(8, dim=-1)
+    full = llm.expand_topk(values, ids.int(), 50)
+    assert full.shape == (2, 3, 50)
+    torch.testing.assert_close(full.gather(-1, ids), values)
+    torch.testing.assert_close(full.exp().sum(-1), torch.ones(2, 3))
+    exact = llm.expand_topk(*logp.topk(49, dim=-1), 50)  # one token left: its mass is exact too
+    torch.testing.assert_close(exact, logp, atol=1e-5, rtol=1e-4)
+
+
+def test_teacher_topk_shapes(batches):
+    cache = llm.teacher_topk(tiny_llama(), batches, k=5)
+    assert len(cache) == len(batches)
+    for (values, ids), batch in zip(cache, batches):
+        assert values.shape == (*batch["input_ids"].shape, 5) and ids.dtype == torch.int32
+        assert (values.exp().sum(-1) <= 1 + 1e-5).all()
+
+
+@pytest.mark.parametrize("loss", ["ce", "forward", "reverse", "jsd"])
+def test_lm_loss_ignores_padding(batches, loss):
+    batch = batches[0]
+    assert (batch["attention_mask"] == 0).any(), "the fixture batch must contain padding"
+    vocab = len(WORDS) + 3
+    torch.manual_seed(0)
+    student, teacher = torch.randn(*batch["input_ids"].shape, vocab), torch.randn(*batch["input_ids"].shape, vocab)
+    value = llm.lm_loss(student, batch, loss, teacher)
+    pad = batch["attention_mask"] == 0
+    noisy_s, noisy_t, noisy_b = student.clone(), teacher.clone(), dict(batch)
+    noisy_s[pad] += 100 * torch.randn_like(noisy_s[pad])
+    noisy_t[pad] -= 50
+    noisy_b["input_ids"] = batch["input_ids"].masked_fill(pad, 7)
+    torch.testing.assert_close(llm.lm_loss(noisy_s, noisy_b, loss, noisy_t), value)
+    # ... and equals the mean over each real position predicting the next real token
+    rows = [(i, j) for i in range(pad.shape[0]) for j in range(pad.shape[1] - 1)
+            if batch["attention_mask"][i, j + 1]]
+    s = torch.stack([student[i, j] for i, j in rows])
+    t = torch.stack([teacher[i, j] for i, j in rows])
+    y = torch.stack([batch["input_ids"][i, j + 1] for i, j in rows])
+    per = {"ce": lambda: torch.nn.functional.cross_entropy(s, y, reduction="none"),
+           "forward": lambda: losses.forward_kl(s, t), "reverse": lambda: losses.reverse_kl(s, t),
+           "jsd": lambda: losses.generalized_jsd(s, t, 0.5)}[loss]()
+    torch.testing.assert_close(value, per.mean())
+
+
+def test_lm_loss_checks_its_inputs(batches):
+    logits = torch.randn(*batches[0]["input_ids"].shape, len(WORDS) + 3)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        llm.lm_loss(logits, batches[0], "kl")
+    with pytest.raises(ValueError, match="needs teacher_logits"):
+        llm.lm_loss(logits, batches[0], "forward")
+
+
+def test_evaluate_lm_perplexity_and_agreement(batches):
+    model = tiny_llama()
+    result = llm.evaluate_lm(model, batches)
+    nll, n = 0.0, 0
+    with torch.no_grad():
+        for b in batches:
+            logits = model(**b).logits[:, :-1]
+            mask = b["attention_mask"][:, 1:].bool()
+            nll += float(torch.nn.functional.cross_entropy(logits[mask], b["input_ids"][:, 1:][mask],
+                                                           reduction="sum"))
+            n += int(mask.sum())
+    assert result["tokens"] == n
+    assert result["perplexity"] == pytest.approx(torch.tensor(nll / n).exp().item(), rel=1e-5)
+    assert llm.evaluate_lm(model, batches, result["predictions"])["agreement"] == 1.0
+    other = llm.evaluate_lm(tiny_llama(seed=1), batches, result["predictions"])["agreement"]
+    assert 0 <= other < 1
+
+
+def test_training_reduces_the_loss_and_is_deterministic(batches):
+    teacher = tiny_llama(layers=4)
+    cache = llm.teacher_topk(teacher, batches, k=8)
+    runs = {}
+    for loss in ("ce", "forward", "reverse", "jsd"):
+        student = llm.prune_layers(teacher, 2)
+        history = llm.train_lm_student(student, batches, loss, cache, steps=12, lr=3e-3, seed=0)
+        assert len(history) == 12 and not student.training
+        assert sum(history[-3:]) < sum(history[:3]), loss
+        runs[loss] = history
+    again = llm.train_lm_student(llm.prune_layers(teacher, 2), batches, "forward", cache, steps=12,
+                                 lr=3e-3, seed=0)
+    assert again == runs["forward"]
+    with pytest.raises(ValueError, match="needs teacher_cache"):
+        llm.train_lm_student(llm.prune_layers(teacher, 2), batches, "reverse", None, steps=1)
+
+
+def test_teacher_samples_are_cached_atomically(tok, tmp_path, monkeypatch):
+    monkeypatch.setenv("KDCOURSE_CACHE", str(tmp_path))
+    model = tiny_llama()
+    prompts = ["the film", "a movie was"]
+    texts = llm.teacher_samples(model, tok, prompts, max_new_tokens=4, seed=0)
+    assert len(texts) == 2 and all(t.startswith(p) for t, p in zip(texts, prompts))
+    files = list((tmp_path / "llm_samples").iterdir())
+    assert len(files) == 1 and files[0].suffix == ".json" and json.loads(files[0].read_text()) == texts
+    files[0].write_text(json.dumps(["from the cache", "too"]))
+    assert llm.teacher_samples(model, tok, prompts, max_new_tokens=4, seed=0) == ["from the cache", "too"]
+    assert llm.teacher_samples(model, tok, prompts, max_new_tokens=4, seed=0, cache=False) == texts
+
+
+def test_vocab_checker(tok):
+    model = tiny_llama()
+    report = llm.check_vocab_compatibility(tok, tok, model, llm.prune_layers(model, 2))
+    assert report and not report.problems and "compatible" in str(report)
+    other = tiny_tokenizer(words=list(reversed(WORDS)))
+    bad = llm.check_vocab_compatibility(tok, other)
+    assert not bad and "tokenizers differ" in bad.problems[0] and "sequence-level KD" in bad.problems[0]
+    padded = tiny_llama(vocab=len(tok) + 5)
+    wide = llm.check_vocab_compatibility(tok, tok, model, padded)
+    assert not wide
+    assert any(f"logits[..., :{len(tok)}]" in p for p in wide.problems)
+    assert any("logit widths differ" in p for p in wide.problems)
+    short = llm.check_vocab_compatibility(tok, tok, tiny_llama(vocab=len(tok) - 2), model)
+    assert any("resize_token_embeddings" in p for p in short.problems)
+
+
+def test_gaussian_fits_cover_then_seek():
+    from kdcourse import widgets
+
+    fits = widgets.gaussian_fits(separations=(6.0,), mixes=[0.0, 1.0])
+    forward, reverse = fits["fits"][(6.0, 0.0)], fits["fits"][(6.0, 1.0)]
+    mean = 0.6 * -3 + 0.4 * 3
+    sd = (1 + 9 - mean ** 2) ** 0.5  # forward KL to a Gaussian matches the mixture's moments
+    assert forward["mu"] == pytest.approx(mean, abs=0.1) and forward["sigma"] == pytest.approx(sd, rel=0.05)
+    assert reverse["mu"] == pytest.approx(-3, abs=0.1) and reverse["sigma"] == pytest.approx(1, rel=0.05)
+    assert reverse["reverse_kl"] < forward["reverse_kl"] and forward["forward_kl"] < reverse["forward_kl"]
+    with pytest.raises(ValueError, match="objective"):
+        widgets.gaussian_fits(objective="kl")
+
+
+def test_kl_direction_explorer_headless():
+    import matplotlib.pyplot as plt
+
+    from kdcourse import widgets
+
+    explorer = widgets.KLDirectionExplorer(fits=widgets.gaussian_fits(separations=(2.0, 6.0)))
+    assert explorer.state["mix"] == 0.0 and explorer.state["sigma"] > 2.5
+    state = explorer.set(mix=1.0)
+    assert state["mu"] == pytest.approx(-3, abs=0.1) and state["sigma"] < 1.2
+    assert explorer.set(mix=0.52)["mix"] == 0.5  # snapped to the precomputed grid
+    with pytest.raises(ValueError, match="mix must be in"):
+        explorer.set(mix=1.5)
+    with pytest.raises(TypeError, match="unknown value"):
+        explorer.set(temperature=2)
+    view = explorer.widget()
+    assert explorer._image.value[:4] == b"\x89PNG"
+    explorer.sliders["mix"].value = 1.0  # moving the slider updates the state and the readout
+    assert explorer.state["mix"] == 1.0 and "μ=-3.00" in explorer._label.value
+    assert view is not None
+    plt.close(explorer.figure(mix=0.0, separation=2.0))
