@@ -460,3 +460,48 @@ def memory_bars(items: dict[str, float], title: str = "Memory for LLM distillati
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+# --- Lesson 04: paired seeds and ablations ----------------------------------------------------
+
+def paired_seed_plot(pairs: dict[str, tuple[list[float], list[float]]],
+                     labels: tuple[str, str] = ("without teacher", "with teacher"),
+                     title: str = "Paired seeds: each line is one seed"):
+    """One panel per regime: accuracy without vs with the teacher, a line per seed, mean difference."""
+    if not pairs:
+        raise ValueError("pairs is empty; pass {regime: (accuracies_without, accuracies_with)}")
+    fig, axes = plt.subplots(1, len(pairs), figsize=(3.6 * len(pairs), 3.4), squeeze=False)
+    for ax, (regime, (before, after)) in zip(axes[0], pairs.items()):
+        if len(before) != len(after) or not before:
+            raise ValueError(f"{regime}: need as many accuracies with as without the teacher, got "
+                             f"{len(before)} and {len(after)}")
+        for a, b in zip(before, after):
+            ax.plot([0, 1], [a, b], marker="o", color=PALETTE["distilled"] if b > a else "#C44E52")
+        diff = sum(b - a for a, b in zip(before, after)) / len(before)
+        ax.set_xticks([0, 1], labels)
+        ax.set_xlim(-0.3, 1.3)
+        ax.set_title(f"{regime}\nmean difference {100 * diff:+.2f} points", fontsize=10)
+        ax.set_ylabel("test accuracy")
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def ablation_bars(deltas: dict[str, float], reference: str = "recipe",
+                  title: str = "Ablations: change in test accuracy vs the recipe"):
+    """Horizontal bars of each variant's accuracy change (points) relative to `reference`."""
+    if not deltas:
+        raise ValueError("deltas is empty; pass {variant: accuracy change in points}")
+    names, values = list(deltas), list(deltas.values())
+    fig, ax = plt.subplots(figsize=(6.5, 0.5 * len(names) + 1.4))
+    ax.barh(names, values, color=[PALETTE["distilled"] if v >= 0 else "#C44E52" for v in values])
+    for i, v in enumerate(values):
+        ax.text(v, i, f" {v:+.2f} ", va="center", ha="left" if v >= 0 else "right", fontsize=9)
+    span = max(abs(v) for v in values) or 1.0
+    ax.set_xlim(-1.35 * span, 1.35 * span)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"accuracy change vs {reference} (points)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

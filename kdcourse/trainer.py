@@ -12,7 +12,8 @@ import tempfile
 import torch
 import torch.nn.functional as F
 from torch.nn.utils.rnn import pad_sequence
-from transformers import DataCollatorWithPadding, PrinterCallback, Trainer, TrainingArguments
+from transformers import (DataCollatorWithPadding, PrinterCallback, ProgressCallback, Trainer,
+                          TrainingArguments)
 
 from . import losses
 
@@ -104,6 +105,13 @@ def teacher_cache(teacher, dataset, tokenizer, batch_size: int = 128, hidden: bo
     return {"logits": torch.stack(logits), "hidden": states if hidden else None, "n": len(dataset)}
 
 
+class _BarOnly(ProgressCallback):
+    """Trainer's progress bar without the metrics dict it prints when training ends."""
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        pass
+
+
 class DistillationTrainer(Trainer):
     """A Trainer whose loss is `triple_loss` against a frozen teacher (eval mode, student's device).
 
@@ -120,7 +128,10 @@ class DistillationTrainer(Trainer):
             raise ValueError(f"cosine_weight={cosine_weight} needs a teacher's hidden states; pass "
                              "teacher=... (or cache=teacher_cache(...)), or set cosine_weight=0")
         super().__init__(*args, **kwargs)
-        self.remove_callback(PrinterCallback)  # it prints the final metrics dict despite logging "no"
+        # Both print the final metrics dict even with logging off; keep only the bar (if asked for).
+        self.remove_callback(PrinterCallback)
+        if self.pop_callback(ProgressCallback) is not None:
+            self.add_callback(_BarOnly)
         self.temperature, self.alpha, self.cosine_weight = temperature, alpha, cosine_weight
         self.teacher, self.cache = teacher, cache
         if teacher is not None:

@@ -1,0 +1,201 @@
+"""Lesson 04's experiments as functions: the DistilBERT recipe in miniature, baselines, ablations, demo.
+
+One code path for every profile: the teacher, data and sizes come from the `Profile`; the layer
+choices follow the teacher's depth (6 -> [0, 2, 4], 12 -> [0, 2, 4, 7, 9, 11]).
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import assets, benchmark, seed_everything, students, training
+from .trainer import teacher_cache, train_student
+
+# Task distillation with DistilBERT's three terms: soft targets (alpha, T), hard labels, hidden cosine.
+RECIPE = {"temperature": 2.0, "alpha": 0.5, "cosine_weight": 1.0}
+# Each ablation changes one thing relative to the recipe (layer-copy init, spread-out layers).
+ABLATIONS = {
+    "recipe": {},
+    "without soft targets": {"alpha": 0.0},
+    "without hard labels": {"alpha": 1.0},
+    "without cosine": {"cosine_weight": 0.0},
+    "random init": {"init": "random"},
+    "bottom layers": {"layers": "bottom"},
+    "top layers": {"layers": "top"},
+}
+# Published figures (Sanh et al. 2019, arXiv:1910.01108): SST-2 dev accuracy (Table 1) and the
+# change of the GLUE macro-score when one ingredient is removed (Table 4).
+PUBLISHED = {
+    "sst2_accuracy": {"BERT-base (teacher)": 92.7, "DistilBERT (6 layers)": 91.3},
+    "ablation_glue_delta": {"without soft targets": -2.96, "without cosine": -1.46,
+                            "without MLM (our hard labels)": -0.31, "random init": -3.69},
+    "summary": "40% fewer parameters, 60% faster, 97% of BERT's GLUE score",
+}
+
+
+def layer_choices(n_teacher: int) -> dict[str, list[int]]:
+    """Half the teacher's layers three ways: spread out (DistilBERT's choice), bottom half, top half."""
+    half = max(1, n_teacher // 2)
+    return {"spread": students.every_other_layer(n_teacher, half), "bottom": list(range(half)),
+            "top": list(range(n_teacher - half, n_teacher))}
+
+
+def hub_fallback(profile):
+    """(profile, note): hub assets when reachable; otherwise the offline MiniLM + reviews, said so."""
+    needs_hub = (profile.teacher not in assets.ASSETS and not os.path.isdir(profile.teacher)) \
+        or profile.dataset not in assets.ASSETS
+    if not needs_hub or assets.hub_reachable():
+        return profile, f"teacher {profile.teacher}, data {profile.dataset}"
+    note = (f"the Hugging Face hub is unreachable, so {profile.teacher} on {profile.dataset} cannot "
+            "run here; using the offline path instead: teacher minilm, data rotten_tomatoes")
+    return profile.replace(teacher="minilm", dataset="rotten_tomatoes", reference_student=None), note
+
+
+@dataclass
+class Setup:
+    """Everything the runs share: teacher, tokenizer, tokenized splits, training subset, teacher cache."""
+
+    profile: object
+    teacher: object
+    tokenizer: object
+    raw: object
+    data: object
+    train: object
+    cache: dict
+    teacher_accuracy: float
+    note: str
+
+
+def prepare(profile, seed: int = 0, progress: bool = True) -> Setup:
+    """Load (or fine-tune once) the teacher, tokenize the data, cut the training subset, cache the teacher."""
+    profile, note = hub_fallback(profile)
+    teacher, tokenizer = training.load_teacher(profile, seed=seed, progress=progress)
+    raw = assets.load_task_data(profile, seed=0)
+    data = training.tokenize_splits(raw, tokenizer, profile.max_length)
+    n = min(profile.distil_train_size or len(data["train"]), len(data["train"]))
+    train = data["train"].select(range(n))  # load_task_data already shuffled (seeded)
+    cache = teacher_cache(teacher, train, tokenizer, profile.eval_batch_size)
+    accuracy = training.evaluate(teacher, data["test"], tokenizer, profile)["accuracy"]
+    return Setup(profile, teacher, tokenizer, raw, data, train, cache, accuracy, note)
+
+
+def make_student(teacher, init: str = "copy", layers="spread", seed: int = 0):
+    """A half-depth student: teacher layers copied (init='copy') or the same shape, random (init='random')."""
+    if isinstance(layers, str):
+        choices = layer_choices(students.num_layers(teacher))
+        if layers not in choices:
+            raise ValueError(f"layers must be a list of ints or one of {', '.join(choices)}, got {layers!r}")
+        layers = choices[layers]
+    if init == "copy":
+        return students.student_from_teacher(teacher, layers)
+    if init == "random":
+        return students.random_student(teacher, len(layers), seed=seed)
+    raise ValueError(f"init must be 'copy' (teacher layers) or 'random' (from scratch), got {init!r}")
+
+
+def labelled_rows(n: int, fraction: float, seed: int) -> list[int]:
+    """Which `fraction` of n training rows keep their labels, drawn with `seed` (paired across methods)."""
+    k = max(1, round(fraction * n))
+    return sorted(np.random.RandomState(seed).permutation(n)[:k].tolist())
+
+
+def run(setup: Setup, init: str = "copy", layers="spread", seed: int = 0, labels: str = "all",
+        progress: bool = False, **loss) -> dict:
+    """Train one student and score it on the test split; labels: 'all', 'fraction' or 'transfer'."""
+    loss = {**RECIPE, **loss}
+    profile, train, cache = setup.profile, setup.train, setup.cache
+    if labels in ("fraction", "transfer"):
+        keep = labelled_rows(len(train), profile.label_fraction, seed)
+        if labels == "fraction":  # the labelled part alone, hard labels only: nothing else is known
+            train, cache, loss = train.select(keep), None, {**loss, "alpha": 0.0, "cosine_weight": 0.0}
+        else:  # every snippet, soft targets everywhere, hard labels only on the labelled part
+            kept = set(keep)
+            train = train.map(lambda ex, i: {"label": ex["label"] if i in kept else -100},
+                              with_indices=True)
+    elif labels != "all":
+        raise ValueError(f"labels must be 'all', 'fraction' or 'transfer', got {labels!r}")
+    seed_everything(seed)
+    student = make_student(setup.teacher, init, layers, seed).to(profile.device)
+    start = time.perf_counter()
+    out = train_student(student, train, setup.tokenizer, profile, cache=cache, seed=seed,
+                        progress=progress, **loss)
+    seconds = time.perf_counter() - start
+    score = training.evaluate(student, setup.data["test"], setup.tokenizer, profile)
+    return {"accuracy": score["accuracy"], "steps": out["steps"], "seconds": seconds,
+            "examples": len(train), "student": student}
+
+
+def reference_run(setup: Setup, source: str, seed: int = 0) -> dict:
+    """Fine-tune a published small model (e.g. distilbert-base-uncased) on the same snippets, hard labels."""
+    from datasets import DatasetDict
+
+    profile = setup.profile
+    model = assets.load_classifier(source).to(profile.device)
+    tokenizer = assets.load_tokenizer(source)
+    raw = DatasetDict({"train": setup.raw["train"].select(range(len(setup.train))),
+                       "test": setup.raw["test"]})
+    data = training.tokenize_splits(raw, tokenizer, profile.max_length)
+    seed_everything(seed)
+    train_student(model, data["train"], tokenizer, profile, alpha=0.0, cosine_weight=0.0, seed=seed)
+    score = training.evaluate(model, data["test"], tokenizer, profile)
+    return {"accuracy": score["accuracy"], "params": benchmark.count_parameters(model),
+            "student": model}
+
+
+def mean_std(values) -> tuple[float, float]:
+    """Mean and sample standard deviation (0.0 for a single value)."""
+    values = list(values)
+    return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def results_table(setup: Setup, models: dict, accuracy: dict) -> list[dict]:
+    """benchmark_table on the profile's stated batch: a teacher row first, retention against it."""
+    profile = setup.profile
+    batch = benchmark.dummy_batch(setup.teacher.config.vocab_size, profile.bench_batch,
+                                  profile.max_length)
+    return benchmark.benchmark_table(models, batch, repeats=profile.bench_repeats, accuracy=accuracy,
+                                     reference=next(iter(models)), threads=profile.bench_threads)
+
+
+def run_demo(profile, plot_path=None, seed: int = 0) -> list[dict]:
+    """The course's main job: teacher, layer-copy student, distillation, benchmark table and plot."""
+    from tqdm.auto import tqdm
+
+    from .plots import bubble_plot
+
+    steps = tqdm(total=4, desc="demo", leave=True)
+    steps.set_postfix_str("teacher (fine-tuned once, then cached)")
+    setup = prepare(profile, seed=seed)
+    print(setup.note)
+    steps.update()
+    steps.set_postfix_str("student, hard labels only")
+    plain = run(setup, seed=seed, alpha=0.0, cosine_weight=0.0, progress=True)
+    steps.update()
+    steps.set_postfix_str("student, distilled (triple loss)")
+    distilled = run(setup, seed=seed, progress=True)
+    steps.update()
+    steps.set_postfix_str("benchmark")
+    models = {"teacher": setup.teacher, "student (hard labels)": plain["student"],
+              "student (distilled)": distilled["student"]}
+    accuracy = {"teacher": setup.teacher_accuracy, "student (hard labels)": plain["accuracy"],
+                "student (distilled)": distilled["accuracy"]}
+    rows = results_table(setup, models, accuracy)
+    steps.update()
+    steps.close()
+    print(f"\n{len(setup.train)} training snippets, test {len(setup.data['test'])}; latency: median "
+          f"of {profile.bench_repeats} after warm-up, batch {profile.bench_batch} x "
+          f"{profile.max_length} tokens, {profile.bench_threads} threads")
+    header = f"{'model':<24}{'params':>12}{'MB':>8}{'ms':>9}{'speed-up':>10}{'accuracy':>10}{'retention':>11}"
+    print(header)
+    for r in rows:
+        print(f"{r['name']:<24}{r['params']:>12,}{r['size_mb']:>8.1f}{r['latency_ms']:>9.1f}"
+              f"{r['speedup']:>9.2f}x{r['accuracy']:>10.3f}{r['retention']:>10.1%}")
+    if plot_path is not None:
+        fig = bubble_plot(rows, title="Accuracy vs latency (bubble area: MB on disk)")
+        fig.savefig(plot_path, dpi=120, bbox_inches="tight")
+        print(f"plot saved to {plot_path}")
+    return rows
