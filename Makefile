@@ -74,7 +74,8 @@ notebooks: assets
 
 html: install
 	$(VENV)/bin/jupyter nbconvert --to html --output-dir _site lessons/*.ipynb
-	@echo "static course pages in _site/"
+	$(PY) tools/site_index.py _site
+	@echo "static course pages in _site/ (start at _site/index.html)"
 
 readme: install
 	$(PY) tools/lesson_table.py --write

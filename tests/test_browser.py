@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -122,6 +123,17 @@ def _tiny_notebook(path: Path) -> None:
     nbformat.write(nb, str(path))
 
 
+def _die_with_parent() -> None:
+    """In the JupyterLab child: get SIGTERM when pytest dies, even by SIGKILL (Linux prctl)."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # 1 = PR_SET_PDEATHSIG
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}: stopping JupyterLab and Chromium")
+
+
 def _stop(proc: subprocess.Popen) -> None:
     """Terminate JupyterLab and every process it started (kernels), by pid; kill what lingers."""
     import psutil
@@ -179,7 +191,9 @@ def lab(tmp_path_factory):
            "--LabApp.news_url=None", "--LabApp.extension_manager=readonly",
            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     log = open(base / "jupyterlab.log", "w")
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    previous = signal.signal(signal.SIGTERM, _interrupt)   # a CI timeout's SIGTERM still runs `finally`
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root,
+                            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -199,6 +213,7 @@ def lab(tmp_path_factory):
     finally:
         _stop(proc)
         log.close()
+        signal.signal(signal.SIGTERM, previous)
 
 
 @pytest.fixture(scope="module")
@@ -258,8 +273,7 @@ def _widget_names(tree: ast.AST, modules: set, functions: set, objects: set) -> 
 
 def widget_cells(path: Path) -> list[int]:
     """Code cells that show a kdcourse.widgets widget: they call kdcourse.widgets (directly or through an
-    object it made, found by following the imports and assignments) and, where the notebook has stored
-    outputs, one of their outputs is a widget view."""
+    object it made, found by following the imports and assignments) and a stored output is a widget view."""
     from IPython.core.inputtransformer2 import TransformerManager
 
     nb = json.loads(path.read_text())
@@ -273,13 +287,12 @@ def widget_cells(path: Path) -> list[int]:
         except SyntaxError:
             continue
         if _widget_names(tree, modules, functions, objects):
-            shows = any(WIDGET_VIEW in out.get("data", {}) for out in cell.get("outputs", []))
-            if shows or cell.get("execution_count") is None:
+            if any(WIDGET_VIEW in out.get("data", {}) for out in cell.get("outputs", [])):
                 cells.append(i)
     return cells
 
 
-def _no_errors(page, upto: int) -> list[str]:
+def _errors(page, upto: int) -> list[str]:
     """Errors in the outputs of cells 0..upto (tracebacks, also inside Output widgets) and widget failures."""
     return page.evaluate("""(upto) => {
         const nb = window.jupyterapp.shell.currentWidget.content;
@@ -315,17 +328,29 @@ def _open(browser, lab, relpath: str):
 
 def _run_through(page, index: int) -> None:
     """Select cell `index`, run every cell above it (Run menu command), then Shift+Enter it."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
     cell.locator(".jp-InputPrompt").click()
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-above')")
     cell.locator(".jp-InputPrompt").click()
     page.keyboard.press("Shift+Enter")
-    page.wait_for_function("""(index) => {
-        const w = window.jupyterapp.shell.currentWidget;
-        const cells = w.content.widgets.slice(0, index + 1).filter(c => c.model.type === 'code');
-        return cells.every(c => c.model.executionCount !== null)
-            && w.sessionContext.session.kernel.status === 'idle';
-    }""", arg=index, timeout=RUN_MS)
+    try:
+        page.wait_for_function("""(index) => {
+            const w = window.jupyterapp.shell.currentWidget;
+            const cells = w.content.widgets.slice(0, index + 1).filter(c => c.model.type === 'code');
+            for (const c of cells)
+                for (let k = 0; k < c.model.outputs.length; k++)
+                    if (c.model.outputs.get(k).type === 'error') return true;   // reported by _errors
+            return cells.every(c => c.model.executionCount !== null)
+                && w.sessionContext.session.kernel.status === 'idle';
+        }""", arg=index, timeout=RUN_MS)
+    except PlaywrightTimeout as err:
+        pending = page.evaluate("""(index) => window.jupyterapp.shell.currentWidget.content.widgets
+            .slice(0, index + 1).map((c, i) => [i, c]).filter(([i, c]) => c.model.type === 'code'
+            && c.model.executionCount === null).map(([i, c]) => i)""", index)
+        raise AssertionError(f"cells up to {index} did not finish within {RUN_MS // 1000} s "
+                             f"(not yet run: {pending})") from err
 
 
 def _figure_images(cell) -> list[str]:
@@ -387,16 +412,26 @@ def _drive_slider(page, index: int, shots: Path, name: str) -> None:
     cell.screenshot(path=str(shots / f"{name}-after.png"))
 
 
+def _log(artifacts: Path, message: str) -> None:
+    """Timestamped steps in steps.log beside the screenshots (what a slow or hung CI run was doing)."""
+    with open(artifacts / "steps.log", "a") as log:
+        log.write(f"{time.strftime('%H:%M:%S')} {message}\n")
+
+
 def _check_notebook(browser, lab, artifacts, relpath: str, cells: list[int]) -> None:
+    _log(artifacts, f"{relpath}: open, widget cells {cells}")
     page = _open(browser, lab, relpath)
     name = Path(relpath).stem
     try:
+        _log(artifacts, f"{relpath}: kernel idle; run cells 0..{cells[-1]}")
         _run_through(page, cells[-1])
-        errors = _no_errors(page, cells[-1])
+        _log(artifacts, f"{relpath}: cells ran")
+        errors = _errors(page, cells[-1])
         assert not errors, f"{relpath}: errors after running the cells:\n" + "\n".join(errors)
         for index in cells:
             _drive_slider(page, index, artifacts, f"{name}-cell{index}")
-        errors = _no_errors(page, cells[-1]) + [f"page error: {e}" for e in PAGE_ERRORS.get(id(page), [])]
+            _log(artifacts, f"{relpath}: cell {index} redrew its figure")
+        errors = _errors(page, cells[-1]) + [f"page error: {e}" for e in PAGE_ERRORS.get(id(page), [])]
         assert not errors, f"{relpath}: errors after moving the sliders:\n" + "\n".join(errors)
     except BaseException:
         page.screenshot(path=str(artifacts / f"{name}-failure.png"), full_page=True)
@@ -418,7 +453,8 @@ def test_lesson_widgets_redraw(browser, lab, artifacts, lesson):
     if not path.exists():
         pytest.skip(f"lessons/{lesson} is not written yet")
     cells = widget_cells(path)
-    assert cells, f"lessons/{lesson} calls no kdcourse.widgets function (imported from kdcourse)"
+    assert cells, (f"lessons/{lesson}: no cell that calls kdcourse.widgets has a stored widget output "
+                   "(a widget lesson shows one; stored outputs come from `make notebooks`)")
     before = path.read_bytes()
     _check_notebook(browser, lab, artifacts, f"lessons/{lesson}", cells)
     assert path.read_bytes() == before, "the browser test changed a lesson in the repository"
