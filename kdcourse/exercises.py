@@ -176,3 +176,104 @@ def check_most_uncertain_snippet(answer, probs) -> bool:
                    "cannot carry.",
                    f"row {answer} has {float(off_top[answer]):.2f} off its top answer, but another "
                    f"row has more")
+
+
+# --- Lesson 02 (engineer "losses") -----------------------------------------------------------
+
+SOLUTIONS["soft_targets"] = """
+def my_soft_targets(logits, T):
+    z = logits / T
+    z = z - z.max(dim=-1, keepdim=True).values   # subtracting the max avoids exp() overflow
+    e = torch.exp(z)
+    return e / e.sum(dim=-1, keepdim=True)
+# (or simply: torch.softmax(logits / T, dim=-1))
+"""
+
+
+def check_soft_targets(fn) -> bool:
+    """Exercise 02.1: fn(logits, T) must equal softmax(logits / T) over the last dim, even for huge logits."""
+    import torch
+
+    from .losses import soft_targets
+
+    if _unanswered(fn):
+        return False
+    g = torch.Generator().manual_seed(2)
+    probes = [(torch.randn(4, 3, generator=g) * 3, T) for T in (0.5, 1.0, 2.0, 8.0)]
+    probes.append((torch.tensor([[1000.0, 990.0, 0.0]]), 2.0))  # exp(500) overflows float32
+    for logits, T in probes:
+        try:
+            got = fn(logits.clone(), T)
+        except Exception as err:  # the student's code: report, do not crash
+            return _report(False, "", f"your function raised {type(err).__name__}: {err}")
+        want = soft_targets(logits, T)
+        if not isinstance(got, torch.Tensor) or got.shape != want.shape:
+            return _report(False, "", f"return a tensor of shape {tuple(want.shape)}, got "
+                                      f"{getattr(got, 'shape', type(got).__name__)}")
+        if not torch.isfinite(got).all():
+            return _report(False, "", "NaN/inf for logits like 1000: subtract each row's max before exp()")
+        if torch.allclose(got, torch.softmax(logits * T, -1), atol=1e-5) and T != 1.0:
+            return _report(False, "", "you multiplied by T; divide the logits by T")
+        if torch.allclose(got, torch.softmax(logits, -1), atol=1e-5) and T != 1.0:
+            return _report(False, "", "the temperature has no effect: divide the logits by T")
+        if not torch.allclose(got, want, atol=1e-5):
+            return _report(False, "", f"at T={T} your probabilities differ from softmax(logits / T) "
+                                      "(check the dim: softmax over classes, the last one)")
+    return _report(True, "softmax(z / T) over the classes, stable for large logits.", "")
+
+
+SOLUTIONS["temperature_for_top"] = """
+# Two classes: p_top = 1 / (1 + exp(-gap / T)) < 0.6  <=>  T > gap / log(0.6 / 0.4)
+gap = (sure_logits.max() - sure_logits.min()).item()
+answer = 1.01 * gap / math.log(0.6 / 0.4)   # any T above the threshold works
+# Any number of classes: search, since the top probability falls as T grows
+lo, hi = 1e-3, 1e3
+for _ in range(60):
+    mid = (lo * hi) ** 0.5
+    lo, hi = (mid, hi) if losses.soft_targets(sure_logits[None], mid).max() >= 0.6 else (lo, mid)
+print(f"threshold by formula {gap / math.log(1.5):.4f}, by search {hi:.4f}")
+"""
+
+
+def temperature_threshold(logits_row, limit: float = 0.6) -> float:
+    """The temperature above which the top class's probability drops below `limit` (bisection)."""
+    from .losses import soft_targets
+
+    classes = logits_row.shape[-1]
+    if not 1 / classes < limit < 1:
+        raise ValueError(f"limit must be in (1/{classes}, 1), got {limit}: with {classes} classes "
+                         f"the top probability is always at least 1/{classes}")
+    lo, hi = 1e-4, 1e4
+    for _ in range(80):  # the top probability falls monotonically as T grows
+        mid = (lo * hi) ** 0.5
+        lo, hi = (mid, hi) if float(soft_targets(logits_row[None], mid).max()) >= limit else (lo, mid)
+    return hi
+
+
+def check_temperature_for_top(answer, logits_row, limit: float = 0.6) -> bool:
+    """Exercise 02.2: a temperature T at which the teacher's top class gets less than `limit`."""
+    from .losses import soft_targets
+
+    if _unanswered(answer):
+        return False
+    if isinstance(answer, bool) or not isinstance(answer, (int, float)) or answer <= 0:
+        return _report(False, "", f"give a positive number (a temperature), got {answer!r}")
+    threshold = temperature_threshold(logits_row, limit)
+    top = float(soft_targets(logits_row[None], float(answer)).max())
+    return _report(top < limit,
+                   f"at T={answer:g} the top class gets {top:.1%}; every T above {threshold:.3f} "
+                   f"brings it under {limit:.0%}.",
+                   f"at T={answer:g} the top class still gets {top:.1%}: raise T (softer) until it "
+                   f"drops under {limit:.0%}")
+
+
+SOLUTIONS["fix_kd_loss"] = """
+def fixed_loss(student_logits, teacher_logits, labels, temperature=2.0, alpha=0.5):
+    T = temperature
+    soft = F.kl_div(F.log_softmax(student_logits / T, dim=-1),   # log-probs for the student
+                    F.softmax(teacher_logits / T, dim=-1),       # probs for the teacher
+                    reduction="batchmean") * T**2                # batchmean and T²
+    hard = F.cross_entropy(student_logits, labels)
+    return alpha * soft + (1 - alpha) * hard
+losses.check_kd_loss(fixed_loss)
+"""
