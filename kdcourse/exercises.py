@@ -13,7 +13,7 @@ def _report(ok: bool, good: str, bad: str) -> bool:
 
 def _unanswered(answer) -> bool:
     if answer is None:
-        print("Not yet: replace `answer = None` with your answer, then run the cell again.")
+        print("Not yet: replace the `None` placeholder with your answer, then run the cell again.")
         return True
     return False
 
