@@ -4,6 +4,7 @@ Every lesson starts with `profile = kdcourse.setup(seed=0)`.
 """
 from __future__ import annotations
 
+import logging
 import os
 import random
 import warnings
@@ -60,6 +61,10 @@ def _quiet() -> None:
     transformers.utils.logging.disable_progress_bar()
     # Jupyter's tqdm notebook widget needs a live frontend; nbval and PDF exports show text bars.
     warnings.filterwarnings("ignore", category=UserWarning, message=".*IProgress not found.*")
+    # torchao (when installed) logs that its optional CUDA kernels cannot load on a CPU machine, and
+    # registers enums with torch's pytree, which logs a deprecation notice; neither affects the course.
+    logging.getLogger("torchao").setLevel(logging.ERROR)
+    logging.getLogger("torch.utils._pytree").setLevel(logging.ERROR)
     # torch.ao.quantization is deprecated in favour of torchao; lesson 05 explains both paths.
     warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.ao\..*")
     warnings.filterwarnings("ignore", message=r".*torch\.ao\.quantization.*deprecated.*")
