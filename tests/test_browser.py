@@ -332,7 +332,8 @@ def _run_through(page, index: int) -> None:
 
     cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
     cell.locator(".jp-InputPrompt").click()
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-above')")
+    # not awaited: the command's promise settles only when the cells finish; the wait below is bounded
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-above'); }")
     cell.locator(".jp-InputPrompt").click()
     page.keyboard.press("Shift+Enter")
     try:
@@ -353,13 +354,37 @@ def _run_through(page, index: int) -> None:
                              f"(not yet run: {pending})") from err
 
 
-def _figure_images(cell) -> list[str]:
-    return cell.locator(".jp-OutputArea img").evaluate_all("imgs => imgs.map(i => i.src)")
+FIGURES_JS = """async (el) => {
+    // The cell's figures as SHA-256 of their bytes (data: URLs from matplotlib, blob: URLs from
+    // widgets.Image), or an error printed in an Output widget; hashes is null while an image loads.
+    const err = el.querySelector('.widget-output [data-mime-type="application/vnd.jupyter.stderr"]');
+    if (err) return {error: err.innerText.trim().split('\\n').filter(l => l.trim()).slice(-1)[0]};
+    const hashes = [];
+    for (const img of el.querySelectorAll('.jp-OutputArea img')) {
+        if (!img.complete || !img.naturalWidth) return {hashes: null};
+        try {
+            const bytes = await (await fetch(img.src)).arrayBuffer();
+            const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+            hashes.push([...digest].map(b => b.toString(16).padStart(2, '0')).join(''));
+        } catch (e) { return {hashes: null}; }   // a blob URL revoked by a newer image
+    }
+    return {hashes};
+}"""
+
+
+def _poll(cell, done, timeout_ms: int):
+    """Evaluate FIGURES_JS on the cell every 250 ms until done(result) or the timeout; the last result."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        result = cell.evaluate(FIGURES_JS)
+        if done(result) or time.monotonic() > deadline:
+            return result, done(result)
+        time.sleep(0.25)
 
 
 def _drive_slider(page, index: int, shots: Path, name: str) -> None:
     """Move the first slider of cell `index` with the keyboard (then press the widget's button, if it
-    has one, e.g. Train) and assert that its figure is redrawn, without an error."""
+    has one, e.g. Train) and assert that its figure is redrawn with different pixels, without an error."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
@@ -368,11 +393,15 @@ def _drive_slider(page, index: int, shots: Path, name: str) -> None:
     if not handle.count():
         raise AssertionError(f"{name}: the widget shows no slider (looked for {SLIDER_SELECTOR})")
     button = cell.locator(".jp-OutputArea button.jupyter-button, .jp-OutputArea button.widget-button").first
-    if not button.count():   # a slider-only widget draws its figure at once (interactive_output)
-        cell.locator(".jp-OutputArea img").first.wait_for(state="visible")
+    has_button = bool(button.count())
+    if has_button:   # e.g. Train: the figure comes after the click
+        before = cell.evaluate(FIGURES_JS)
+    else:            # a slider widget draws its figure at once
+        before, ok = _poll(cell, lambda r: r.get("error") or r.get("hashes"), WAIT_MS)
+        if not ok or before.get("error"):
+            raise AssertionError(f"{name}: the widget drew no figure: {before}; screenshots in {shots}")
     cell.scroll_into_view_if_needed()
     cell.screenshot(path=str(shots / f"{name}-before.png"))
-    before = _figure_images(cell)
     readout = cell.locator(".widget-readout").first
     value_before = readout.inner_text() if readout.count() else None
     handle.focus()
@@ -384,32 +413,21 @@ def _drive_slider(page, index: int, shots: Path, name: str) -> None:
         except PlaywrightTimeout as err:
             raise AssertionError(f"{name}: ArrowRight on the slider did not change its value ({value_before}); "
                                  f"screenshots in {shots}") from err
-    wait_ms = WAIT_MS
-    if button.count():
+    if has_button:
         button.click()
-        wait_ms = RUN_MS   # a Train button runs real training (smoke profile: seconds)
-    try:
-        outcome = page.wait_for_function(
-            """([el, before]) => {
-                const err = el.querySelector('.widget-output [data-mime-type="application/vnd.jupyter.stderr"]');
-                if (err) return {error: err.innerText.trim().split('\\n').filter(l => l.trim()).slice(-1)[0]};
-                const now = [...el.querySelectorAll('.jp-OutputArea img')].map(i => i.src);
-                const changed = now.length > 0 && now.every(s => s.length > 100)
-                    && JSON.stringify(now) !== JSON.stringify(before);
-                return changed ? {error: null} : false;
-            }""", arg=[cell.element_handle(), before], timeout=wait_ms).json_value()
-    except PlaywrightTimeout as err:
-        cell.screenshot(path=str(shots / f"{name}-after.png"))
-        after = readout.inner_text() if readout.count() else "?"
-        pressed = " and the button was pressed" if button.count() else ""
-        raise AssertionError(f"{name}: the slider moved ({value_before} -> {after}){pressed} but the figure "
-                             f"was not redrawn within {wait_ms // 1000} s; screenshots in {shots}") from err
-    if outcome["error"]:
-        cell.screenshot(path=str(shots / f"{name}-after.png"))
-        raise AssertionError(f"{name}: moving the slider printed an error instead of a new figure:\n"
-                             f"{outcome['error']}\nscreenshots in {shots}")
-    page.wait_for_timeout(500)   # let the new image settle before the screenshot
+    wait_ms = RUN_MS if has_button else WAIT_MS   # a Train button runs real training (smoke: seconds)
+    after, ok = _poll(cell, lambda r: r.get("error") or (r.get("hashes") and r["hashes"] != before.get("hashes")),
+                      wait_ms)
     cell.screenshot(path=str(shots / f"{name}-after.png"))
+    if after.get("error"):
+        raise AssertionError(f"{name}: moving the slider printed an error instead of a new figure:\n"
+                             f"{after['error']}\nscreenshots in {shots}")
+    if not ok:
+        value_after = readout.inner_text() if readout.count() else "?"
+        pressed = " and the button was pressed" if has_button else ""
+        raise AssertionError(f"{name}: the slider moved ({value_before} -> {value_after}){pressed} but the "
+                             f"figure was not redrawn (same pixels) within {wait_ms // 1000} s; "
+                             f"screenshots in {shots}")
 
 
 def _log(artifacts: Path, message: str) -> None:
