@@ -52,6 +52,22 @@ def draw(freq):
 slider = widgets.FloatSlider(value=1.0, min=0.5, max=5.0, step=0.5, description="freq")
 display(widgets.VBox([slider, widgets.interactive_output(draw, {"freq": slider})]))
 '''
+# The playground's pattern: sliders, then a button that draws into an Output widget.
+TINY_BUTTON_SOURCE = '''\
+amplitude = widgets.FloatSlider(value=1.0, min=0.5, max=3.0, step=0.25, description="amplitude")
+button, out = widgets.Button(description="Draw"), widgets.Output()
+
+def on_click(_):
+    with out:
+        out.clear_output(wait=True)
+        fig, ax = plt.subplots(figsize=(4, 2.5))
+        ax.bar(["a", "b"], [1.0, amplitude.value])
+        ax.set_ylim(0, 3)
+        plt.show()
+
+button.on_click(on_click)
+display(widgets.VBox([amplitude, button, out]))
+'''
 
 
 def _run(cmd, timeout):
@@ -119,7 +135,8 @@ def _tiny_notebook(path: Path) -> None:
 
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_markdown_cell("# Widget smoke test"), nbformat.v4.new_code_cell(TINY_SOURCE)]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Widget smoke test"), nbformat.v4.new_code_cell(TINY_SOURCE),
+                nbformat.v4.new_code_cell(TINY_BUTTON_SOURCE)]
     nbformat.write(nb, str(path))
 
 
@@ -460,8 +477,9 @@ def _check_notebook(browser, lab, artifacts, relpath: str, cells: list[int]) -> 
 
 @pytest.mark.browser
 def test_widget_machinery_on_a_tiny_notebook(browser, lab, artifacts):
-    """FloatSlider + interactive_output + matplotlib, the pattern of kdcourse.widgets, in a real browser."""
-    _check_notebook(browser, lab, artifacts, "tiny/widget_demo.ipynb", [1])
+    """FloatSlider + interactive_output + matplotlib, and slider + button + Output (the playground's
+    pattern), in a real browser: the machinery, independent of the lessons."""
+    _check_notebook(browser, lab, artifacts, "tiny/widget_demo.ipynb", [1, 2])
 
 
 @pytest.mark.browser
