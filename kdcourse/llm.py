@@ -6,6 +6,7 @@ and its next-token distributions, cached as top-k log-probabilities (token-level
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
@@ -90,7 +91,7 @@ def prune_layers(model, keep):
         for module in layer.modules():
             if hasattr(module, "layer_idx"):
                 module.layer_idx = new
-    student.generation_config = model.generation_config
+    student.generation_config = copy.deepcopy(model.generation_config)
     return student.train(model.training)
 
 
