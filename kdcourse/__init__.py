@@ -68,11 +68,17 @@ def _quiet() -> None:
     # torch.ao.quantization is deprecated in favour of torchao; lesson 05 explains both paths.
     warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.ao\..*")
     warnings.filterwarnings("ignore", message=r".*torch\.ao\.quantization.*deprecated.*")
+    # torch 2.13's int8 modules build their weights with torch.quantize_per_tensor/_per_channel,
+    # which now warn (UserWarning) that quantized tensor creation is deprecated; same story (lesson 05).
+    warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor, torch\.quantize_per_channel")
 
 
 def setup(seed: int = 0, profile: str | Profile | None = None, instructor: bool | None = None,
-          verbose: bool = True) -> Profile:
-    """Seed every RNG, quiet library noise, pick the profile and device; print one status line."""
+          lesson: str | None = None, verbose: bool = True) -> Profile:
+    """Seed every RNG, quiet library noise, pick the profile and device; print one status line.
+
+    In instructor mode, `lesson="03"` also warms that lesson's caches first (kdcourse.prepare).
+    """
     if instructor is not None:
         os.environ[INSTRUCTOR_ENV] = "1" if instructor else "0"
     _quiet()
@@ -88,4 +94,9 @@ def setup(seed: int = 0, profile: str | Profile | None = None, instructor: bool 
               f"{chosen.device} | seed {seed}{mode}\n"
               f"torch {torch.__version__.split('+')[0]}, transformers {transformers.__version__}, "
               f"datasets {datasets.__version__}")
+    if lesson is not None and instructor_mode():
+        from .prepare import prepare
+
+        prepare([lesson], chosen, seed=seed, verbose=verbose)
+        seed_everything(seed)  # warming may draw random numbers; the lesson starts from the seed
     return chosen

@@ -1,4 +1,4 @@
-"""Command line: `python -m kdcourse fetch | check | profiles | demo`."""
+"""Command line: `python -m kdcourse fetch | check | profiles | demo | prepare`."""
 from __future__ import annotations
 
 import argparse
@@ -22,8 +22,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("fetch", help="download, verify and cache every asset (idempotent)")
     sub.add_parser("check", help="check packages and cached assets")
     sub.add_parser("profiles", help="list the profiles and their sizes")
-    demo = sub.add_parser("demo", help="the course's main job on the current profile")
+    demo = sub.add_parser("demo", help="end to end: teacher, student, distillation, benchmark table")
     demo.add_argument("--profile", default=None, help="smoke, cpu or gpu (default: detected)")
+    demo.add_argument("--out", default="demo", help="folder for the saved plot (default: demo/)")
+    prep = sub.add_parser("prepare", help="warm the caches of some lessons before class")
+    prep.add_argument("--lessons", nargs="+", default=["01", "02", "03", "04", "05", "06"])
+    prep.add_argument("--profile", default=None, help="smoke, cpu or gpu (default: detected)")
     args = parser.parse_args(argv)
 
     from . import assets, profiles
@@ -38,14 +42,21 @@ def main(argv: list[str] | None = None) -> int:
         _print_table([{k: v for k, v in vars(p).items() if k != "summary"}
                       for p in profiles.PROFILES.values()])
     elif args.command == "demo":
+        import os
+
         import kdcourse
+        from .pipeline import run_demo
 
         profile = kdcourse.setup(seed=0, profile=args.profile)
-        _print_table(check_environment(fetch_assets=True))
-        print()
-        _print_table(assets.asset_table())
-        print(f"\nprofile {profile.name}: train {profile.train_size}, test {profile.test_size}, "
-              f"max_length {profile.max_length}")
+        check_environment(fetch_assets=True)
+        os.makedirs(args.out, exist_ok=True)
+        run_demo(profile, plot_path=os.path.join(args.out, f"distillation-{profile.name}.png"))
+    elif args.command == "prepare":
+        import kdcourse
+        from .prepare import prepare
+
+        profile = kdcourse.setup(seed=0, profile=args.profile)
+        _print_table(prepare(args.lessons, profile))
     return 0
 
 

@@ -1,0 +1,93 @@
+"""Warm every cache a lesson needs ahead of class, so a live demo never waits on training.
+
+`python -m kdcourse prepare --lessons 03 04` (or `KDCOURSE_INSTRUCTOR=1` with
+`kdcourse.setup(lesson="03")`) calls the very functions the lessons call, with the same arguments,
+so the lesson then finds every teacher, logit file and sample set in the cache.
+"""
+from __future__ import annotations
+
+import time
+
+from . import assets
+
+
+def _probe(profile, seed):
+    from . import probe
+
+    probe.fit_probe(profile, seed=seed, data=assets.load_task_data(profile, seed=0))
+    return "probe teacher (frozen MiniLM + logistic head)"
+
+
+def _teacher_and_logits(profile, seed):
+    from . import training
+
+    teacher, tokenizer = training.load_teacher(profile, seed=seed)
+    tokenized = training.tokenize_splits(assets.load_task_data(profile, seed=0), tokenizer,
+                                         profile.max_length)
+    training.teacher_logits(teacher, tokenized["train"], tokenizer, profile,
+                            cache_key=training.teacher_dir(profile, seed=seed).name)
+    return "fine-tuned teacher + its logits on the training split"
+
+
+def _recipe_setup(profile, seed):
+    from . import pipeline
+
+    pipeline.prepare(profile, seed=seed)
+    return "lesson 04 setup (teacher, data, teacher cache)"
+
+
+def _distilled_student(profile, seed):
+    from . import pipeline, quantize
+
+    quantize.distilled_student(pipeline.prepare(profile, seed=seed), seed=seed)
+    return "distilled student (for quantization)"
+
+
+def _llm_samples(profile, seed):
+    from . import llm
+
+    teacher, tokenizer = llm.load_teacher(profile.causal_lm)
+    texts = assets.load_reviews(seed=0)["train"].shuffle(seed=0)["text"][:profile.llm_prompts]
+    llm.teacher_samples(teacher, tokenizer, llm.review_prompts(texts, words=6),
+                        max_new_tokens=profile.llm_new_tokens, seed=seed)
+    return "causal LM teacher samples (sequence-level KD data)"
+
+
+# Lesson number -> the caches it reads, in order.
+LESSON_CACHES = {
+    "00": [],
+    "01": [_probe],
+    "02": [_probe],
+    "03": [_teacher_and_logits],
+    "04": [_teacher_and_logits, _recipe_setup],
+    "05": [_teacher_and_logits, _recipe_setup, _distilled_student],
+    "06": [_llm_samples],
+}
+
+
+def normalise_lessons(lessons) -> list[str]:
+    """Lesson ids as two-digit strings ('3' -> '03'); unknown ones refused with the valid list."""
+    out = []
+    for lesson in lessons:
+        key = str(lesson).strip().zfill(2)
+        if key not in LESSON_CACHES:
+            raise ValueError(f"unknown lesson {lesson!r}; choose from {', '.join(LESSON_CACHES)}")
+        out.append(key)
+    return out
+
+
+def prepare(lessons, profile, seed: int = 0, verbose: bool = True) -> list[dict]:
+    """Warm the caches of `lessons` for `profile`; one row per cache with the seconds it took."""
+    assets.fetch_all(verbose=verbose)
+    rows, done = [], set()
+    for lesson in normalise_lessons(lessons):
+        for step in LESSON_CACHES[lesson]:
+            if step in done:
+                continue
+            start = time.perf_counter()
+            what = step(profile, seed)
+            done.add(step)
+            rows.append({"lesson": lesson, "cache": what, "seconds": round(time.perf_counter() - start, 1)})
+            if verbose:
+                print(f"lesson {lesson}: {what} ready ({rows[-1]['seconds']} s)", flush=True)
+    return rows

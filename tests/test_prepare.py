@@ -1,0 +1,43 @@
+"""Instructor prepare: warms the caches a lesson reads, after which the lesson recomputes nothing."""
+import pytest
+
+import kdcourse
+from kdcourse import assets, prepare, training
+
+
+def test_unknown_lesson_refused():
+    with pytest.raises(ValueError, match=r"unknown lesson '9'; choose from 00, 01"):
+        prepare.normalise_lessons(["9"])
+    assert prepare.normalise_lessons([3, "04"]) == ["03", "04"]
+
+
+def test_prepare_then_lesson_03_recomputes_nothing(course, monkeypatch):
+    rows = prepare.prepare(["3"], course, verbose=False)
+    assert [r["lesson"] for r in rows] == ["03"]
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the lesson retrained although prepare had warmed the cache")
+
+    def no_teacher_pass(*args, **kwargs):
+        raise AssertionError("the lesson recomputed teacher logits although they were cached")
+
+    monkeypatch.setattr(training, "distill", no_training)
+    monkeypatch.setattr(training, "predict_logits", no_teacher_pass)
+    teacher, tokenizer = training.load_teacher(course, seed=0)  # what lesson 03 runs
+    tokenized = training.tokenize_splits(assets.load_task_data(course, seed=0), tokenizer,
+                                         course.max_length)
+    logits = training.teacher_logits(teacher, tokenized["train"], tokenizer, course,
+                                     cache_key=training.teacher_dir(course, seed=0).name)
+    assert logits.shape == (len(tokenized["train"]), 2)
+
+
+def test_instructor_setup_warms_the_lesson(monkeypatch):
+    calls = []
+    monkeypatch.setattr(prepare, "prepare", lambda lessons, profile, seed=0, verbose=True:
+                        calls.append((list(lessons), profile.name)) or [])
+    monkeypatch.setenv(kdcourse.INSTRUCTOR_ENV, "1")
+    kdcourse.setup(seed=0, profile="smoke", lesson="03", verbose=False)
+    assert calls == [(["03"], "smoke")]
+    monkeypatch.setenv(kdcourse.INSTRUCTOR_ENV, "0")
+    kdcourse.setup(seed=0, profile="smoke", lesson="03", verbose=False)
+    assert len(calls) == 1  # students' runs do not warm anything
