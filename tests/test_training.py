@@ -1,4 +1,5 @@
 """kdcourse.training on real text and the real tokenizer, with tiny random BERTs so each test takes seconds."""
+import math
 import os
 
 import pytest
@@ -195,3 +196,43 @@ def test_playground_trains_headless_and_exposes_its_state(data, tok, profile):
     assert pg.state["alpha"] == 0.25 and box.children
     fig = pg.figure()
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 2
+
+
+def test_distill_step_exercise_accepts_the_solution_and_names_the_usual_bugs(data, tok, capsys):
+    from kdcourse import loop_checks
+    from kdcourse.exercises import SOLUTIONS
+
+    namespace = {"torch": torch, "F": F}
+    exec(SOLUTIONS["distill_step"], namespace)
+    right = namespace["distill_step"]
+    batch = next(iter(training.make_loader(data["train"].select(range(8)), tok, 8, shuffle=False)))
+    student, teacher = tiny_bert(tok, 1), tiny_bert(tok, 0)
+    assert loop_checks.check_distill_step(right, student, teacher, batch)
+
+    def no_eval(s, t, b, opt, T, a):
+        return _step(s, t, b, opt, T, a, eval_teacher=False)
+
+    def swapped(s, t, b, opt, T, a):
+        return right(s, t, b, opt, T, 1 - a)
+
+    for wrong, hint in ((no_eval, "training mode"), (swapped, "alpha weighs the teacher")):
+        capsys.readouterr()
+        assert not loop_checks.check_distill_step(wrong, student, teacher, batch, alpha=0.3)
+        assert hint in capsys.readouterr().out
+    assert loop_checks.check_standard_error(math.sqrt(0.8 * 0.2 / 100), 0.8, 100)
+    assert not loop_checks.check_standard_error(0.8 * 0.2 / 100, 0.8, 100)
+
+
+def _step(student, teacher, batch, optimizer, T, alpha, eval_teacher=True):
+    from kdcourse.losses import distillation_loss
+
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    if eval_teacher:
+        teacher.eval()
+    with torch.no_grad():
+        t_logits = teacher(**inputs).logits
+    loss = distillation_loss(student(**inputs).logits, t_logits, batch["labels"], T, alpha)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    return loss
