@@ -185,7 +185,15 @@ def accuracy_bars(accuracy: dict[str, float], n: int, majority: float | None = N
     names, values = list(accuracy), list(accuracy.values())
     errors = [(p * (1 - p) / n) ** 0.5 for p in values]
     fig, ax = plt.subplots(figsize=(7, 0.55 * len(names) + 1.4))
-    ax.barh(names, values, xerr=errors, capsize=4, color=[_row_colour(name) for name in names])
+    def colour(name):
+        lowered = name.lower()
+        for key, part in (("distilled", "distil"), ("distilled", "transfer"), ("baseline", "before"),
+                          ("teacher", "teacher"), ("student", "student")):
+            if part in lowered:
+                return PALETTE[key]
+        return PALETTE["baseline"]
+
+    ax.barh(names, values, xerr=errors, capsize=4, color=[colour(name) for name in names])
     for i, (p, e) in enumerate(zip(values, errors)):
         ax.text(p + e + 0.005, i, f"{p:.3f} ± {e:.3f}", va="center", fontsize=9)
     low = min(values + ([majority] if majority is not None else []))
