@@ -1,0 +1,147 @@
+"""Lesson 05's claims: dynamic int8 on the CPU, for the fine-tuned teacher and lesson 04's distilled student.
+
+Measures, on the test split and on one batch of `bench_batch` x `max_length` tokens (median of
+`--repeats` after warm-up, fixed threads, models timed round-robin so load hits all alike):
+teacher fp32 / int8, distilled student fp32 / int8, student int8 + int8 word embeddings — accuracy,
+parameters, MB on disk, latency, speed-up vs the fp32 teacher. Targets: the int8 student >= 4x the
+fp32 teacher's throughput, within 1 accuracy point of the fp32 student. `--torchao` adds torchao's
+`quantize_(Int8DynamicActivationInt8WeightConfig())` on the student (eager; `--compile` also compiled),
+so lesson 05 can quote how it compares. Writes benchmarks/results/quantize.json and .md.
+Timings are only meaningful on a quiet machine; the load average is recorded with them:
+
+    KDCOURSE_CACHE=... python benchmarks/quantize.py [--profile cpu] [--repeats 20] [--torchao [--compile]]
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+import kdcourse
+from kdcourse import benchmark, pipeline, quantize, training
+
+OUT = Path(__file__).resolve().parent / "results"
+TARGETS = {"speedup_vs_teacher": 4.0, "accuracy_drop_points": 1.0}
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else []
+
+
+def _torchao_models(student, batch, compiled: bool) -> dict:
+    """torchao's int8 dynamic-activation/int8-weight student, eager (and compiled), if torchao imports."""
+    try:
+        from torchao.quantization import Int8DynamicActivationInt8WeightConfig, quantize_
+    except ImportError as err:
+        print(f"torchao not importable ({err}); pip install torchao to compare", file=sys.stderr)
+        return {}
+    eager = copy.deepcopy(student)
+    quantize_(eager, Int8DynamicActivationInt8WeightConfig())
+    models = {"student int8 (torchao, eager)": eager}
+    if compiled:
+        start = time.perf_counter()
+        fast = torch.compile(copy.deepcopy(eager))
+        with torch.inference_mode():
+            fast(**batch)
+        print(f"torch.compile took {time.perf_counter() - start:.0f} s", file=sys.stderr)
+        models["student int8 (torchao, compiled)"] = fast
+    return models
+
+
+def measure(profile, repeats: int, threads: int, torchao: bool, compiled: bool) -> dict:
+    """Every model's accuracy and size, one interleaved latency table, the targets' verdicts."""
+    start, load_before = time.perf_counter(), _load()
+    setup = pipeline.prepare(profile, seed=0)
+    cpu = {"teacher fp32": setup.teacher.to("cpu"), "student fp32": quantize.distilled_student(setup).to("cpu")}
+    models = {"teacher fp32": cpu["teacher fp32"],
+              "teacher int8": quantize.quantize_dynamic_int8(cpu["teacher fp32"]),
+              "student fp32": cpu["student fp32"],
+              "student int8": quantize.quantize_dynamic_int8(cpu["student fp32"]),
+              "student int8 + int8 embeddings": quantize.quantize_dynamic_int8(cpu["student fp32"],
+                                                                               embeddings=True)}
+    test = setup.data["test"]
+    accuracy = {name: training.evaluate(m, test, setup.tokenizer, profile)["accuracy"]
+                for name, m in models.items()}
+    batch = benchmark.dummy_batch(setup.teacher.config.vocab_size, profile.bench_batch, profile.max_length)
+    extra = _torchao_models(cpu["student fp32"], batch, compiled) if torchao else {}
+    rows = benchmark.benchmark_table({**models, **extra}, batch, repeats=repeats, accuracy=accuracy,
+                                     reference="teacher fp32", threads=threads)
+    for row in rows:  # int8 weights are not nn.Parameters: count them too
+        row["params"] = quantize.count_weights({**models, **extra}[row["name"]])
+    by = {r["name"]: r for r in rows}
+    speedup = by["student int8"]["speedup"]
+    drop = 100 * (accuracy["student fp32"] - accuracy["student int8"])
+    return {
+        "profile": profile.name, "note": setup.note, "test_examples": len(test),
+        "batch": [profile.bench_batch, profile.max_length], "repeats": repeats, "threads": threads,
+        "quantized_engine": torch.backends.quantized.engine, "rows": rows,
+        "targets": {"speedup_vs_teacher": {"target": TARGETS["speedup_vs_teacher"], "measured": speedup,
+                                           "met": speedup >= TARGETS["speedup_vs_teacher"]},
+                    "accuracy_drop_points": {"target": TARGETS["accuracy_drop_points"], "measured": drop,
+                                             "met": abs(drop) <= TARGETS["accuracy_drop_points"]}},
+        "compression_vs_teacher": {
+            name: {"params": by["teacher fp32"]["params"] / by[name]["params"],
+                   "bytes": by["teacher fp32"]["size_mb"] / by[name]["size_mb"]} for name in by},
+        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+                    "torch": torch.__version__, "python": platform.python_version(),
+                    "load_before": load_before, "load_after": _load()},
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+def markdown(result: dict) -> str:
+    """The results as a Markdown report."""
+    m = result["machine"]
+    lines = [f"# Quantization benchmark (profile {result['profile']})", "",
+             f"Test split: {result['test_examples']} snippets. Latency: median of {result['repeats']} "
+             f"after warm-up, batch {result['batch'][0]} x {result['batch'][1]} tokens, "
+             f"{result['threads']} threads, engine {result['quantized_engine']}, models interleaved.",
+             f"Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']}; load average before "
+             f"{m['load_before']}, after {m['load_after']} (timings under load are inflated).", "",
+             "| model | params | MB on disk | ms / batch | speed-up vs teacher | accuracy |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for r in result["rows"]:
+        acc = f"{r['accuracy']:.4f}" if r["accuracy"] is not None else "—"
+        lines.append(f"| {r['name']} | {r['params']:,} | {r['size_mb']:.1f} | {r['latency_ms']:.1f} | "
+                     f"{r['speedup']:.2f}x | {acc} |")
+    lines += ["", "| target | wanted | measured | met |", "|---|---:|---:|---|"]
+    t = result["targets"]
+    lines.append(f"| int8 student speed-up vs fp32 teacher | >= {t['speedup_vs_teacher']['target']}x | "
+                 f"{t['speedup_vs_teacher']['measured']:.2f}x | {t['speedup_vs_teacher']['met']} |")
+    lines.append(f"| accuracy drop int8 vs fp32 student | <= {t['accuracy_drop_points']['target']} points | "
+                 f"{t['accuracy_drop_points']['measured']:+.2f} | {t['accuracy_drop_points']['met']} |")
+    lines += ["", "Compression vs the fp32 teacher: " + "; ".join(
+        f"{name}: {c['params']:.2f}x params, {c['bytes']:.2f}x bytes"
+        for name, c in result["compression_vs_teacher"].items() if name != "teacher fp32"), ""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="cpu")
+    parser.add_argument("--repeats", type=int, default=None, help="default: the profile's bench_repeats")
+    parser.add_argument("--threads", type=int, default=None, help="default: the profile's bench_threads")
+    parser.add_argument("--torchao", action="store_true", help="also time torchao's int8 (eager)")
+    parser.add_argument("--compile", action="store_true", help="with --torchao: also torch.compile it")
+    parser.add_argument("--out", default=str(OUT))
+    args = parser.parse_args(argv)
+    profile = kdcourse.setup(seed=0, profile=args.profile)
+    result = measure(profile, args.repeats or profile.bench_repeats, args.threads or profile.bench_threads,
+                     args.torchao, args.compile)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "quantize.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out / "quantize.md").write_text(markdown(result))
+    print(markdown(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()
