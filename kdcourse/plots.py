@@ -513,3 +513,33 @@ def ablation_bars(deltas: dict[str, float], reference: str = "recipe",
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+# --- Lesson 05: quantization -------------------------------------------------------------------
+
+def quantization_histogram(x, x_hat, scale: float, bins: int = 120,
+                           title: str = "One weight matrix, float32 vs int8 (dequantized)"):
+    """Left: histogram of the weights before and after int8 round trip; right: the error, within ±scale/2."""
+    import numpy as np
+
+    x = np.asarray(x, dtype=np.float64).ravel()
+    x_hat = np.asarray(x_hat, dtype=np.float64).ravel()
+    if x.shape != x_hat.shape or not x.size:
+        raise ValueError(f"x and x_hat must have the same non-zero size, got {x.size} and {x_hat.size}")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4))
+    edges = np.linspace(x.min(), x.max(), bins + 1)
+    left.hist(x, bins=edges, color=PALETTE["teacher"], alpha=0.6, label="float32")
+    left.hist(x_hat, bins=edges, color=PALETTE["student"], alpha=0.6, histtype="step", linewidth=1.2,
+              label="int8, dequantized")
+    left.set_yscale("log")
+    left.set_xlabel("weight value")
+    left.set_ylabel("count (log)")
+    left.legend(fontsize=8)
+    left.set_title(title, fontsize=10)
+    right.hist(x - x_hat, bins=60, color=PALETTE["distilled"])
+    for edge in (-scale / 2, scale / 2):
+        right.axvline(edge, color="black", linestyle="--", linewidth=0.8)
+    right.set_xlabel("error x - deq(q(x)); dashed: ±scale/2")
+    right.set_title(f"round-trip error (scale = {scale:.2e})", fontsize=10)
+    fig.tight_layout()
+    return fig
