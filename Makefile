@@ -38,6 +38,7 @@ test: assets
 # A second env pinned to what Colab ships (tools/colab-constraints.txt: ipywidgets 7.7.1,
 # transformers, datasets, matplotlib); no JupyterLab there, so no browser test and no nbval.
 COLAB_VENV ?= .venv-colab
+COLAB_PYTEST_ARGS ?=
 COLAB_PY := $(COLAB_VENV)/bin/python
 COLAB_STAMP := $(COLAB_VENV)/.kdcourse-installed
 
@@ -54,7 +55,7 @@ test-colab: $(COLAB_STAMP) assets
 		'ipywidgets', ipywidgets.__version__, '| transformers', transformers.__version__, '| datasets', \
 		datasets.__version__, '| matplotlib', matplotlib.__version__, '| torch', torch.__version__)"
 	KDCOURSE_PROFILE=$(TEST_PROFILE) MPLBACKEND=Agg $(COLAB_PY) -m pytest tests -m "not browser" \
-		-p no:cacheprovider $(PYTEST_ARGS)
+		-p no:cacheprovider $(COLAB_PYTEST_ARGS)
 
 test-unit: assets
 	KDCOURSE_PROFILE=$(TEST_PROFILE) MPLBACKEND=Agg $(PY) -m pytest tests $(PYTEST_ARGS)
