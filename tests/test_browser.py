@@ -32,7 +32,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 # Lessons whose widget cells the test drives: (notebook, why it is here).
 LESSON_WIDGETS = ["02_soft_labels_and_loss.ipynb", "03_distillation_loop.ipynb"]
 WAIT_MS = 30_000        # any single UI wait
-RUN_MS = 150_000        # running a lesson's cells up to its widget cell (smoke profile)
+RUN_MS = 300_000        # running a lesson up to its widget cell (smoke: about a minute; bound for a busy machine)
 PAGE_ERRORS: dict[int, list[str]] = {}   # uncaught JavaScript errors, per page
 SLIDER_SELECTOR = ".noUi-handle, .ui-slider-handle"   # ipywidgets 8 (noUiSlider) / 7 (jQuery UI)
 
