@@ -29,10 +29,10 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
-# Lessons whose widget cells the test drives: (notebook, why it is here).
+# The lessons whose widget cells the test drives (the cells are found by widget_cells()).
 LESSON_WIDGETS = ["02_soft_labels_and_loss.ipynb", "03_distillation_loop.ipynb"]
 WAIT_MS = 30_000        # any single UI wait
-RUN_MS = 300_000        # running a lesson up to its widget cell (smoke: about a minute; bound for a busy machine)
+RUN_MS = 480_000        # running a lesson up to its widget cell, or a Train press (a bound for a busy machine)
 PAGE_ERRORS: dict[int, list[str]] = {}   # uncaught JavaScript errors, per page
 SLIDER_SELECTOR = ".noUi-handle, .ui-slider-handle"   # ipywidgets 8 (noUiSlider) / 7 (jQuery UI)
 
