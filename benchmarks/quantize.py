@@ -5,7 +5,8 @@ Measures, on the test split and on one batch of `bench_batch` x `max_length` tok
 teacher fp32 / int8, distilled student fp32 / int8, student int8 + int8 word embeddings — accuracy,
 parameters, MB on disk, latency, speed-up vs the fp32 teacher. Targets: the int8 student >= 4x the
 fp32 teacher's throughput, within 1 accuracy point of the fp32 student. `--torchao` adds torchao's
-`quantize_(Int8DynamicActivationInt8WeightConfig())` on the student (eager; `--compile` also compiled),
+`quantize_(Int8DynamicActivationInt8WeightConfig())` on the student (eager; `--compile` also compiled
+with inductor freezing for this one input shape, cold cache),
 so lesson 05 can quote how it compares. Writes benchmarks/results/quantize.json and .md.
 Timings are only meaningful on a quiet machine; the load average is recorded with them:
 
@@ -19,6 +20,7 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,24 +37,27 @@ def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else []
 
 
-def _torchao_models(student, batch, compiled: bool) -> dict:
+def _torchao_models(student, batch, compiled: bool) -> tuple[dict, dict]:
     """torchao's int8 dynamic-activation/int8-weight student, eager (and compiled), if torchao imports."""
     try:
+        import torchao
         from torchao.quantization import Int8DynamicActivationInt8WeightConfig, quantize_
     except ImportError as err:
         print(f"torchao not importable ({err}); pip install torchao to compare", file=sys.stderr)
-        return {}
+        return {}, {}
     eager = copy.deepcopy(student)
     quantize_(eager, Int8DynamicActivationInt8WeightConfig())
-    models = {"student int8 (torchao, eager)": eager}
-    if compiled:
+    models, info = {"student int8 (torchao, eager)": eager}, {"version": torchao.__version__}
+    if compiled:  # inductor's freezing folds the int8 weights into fused oneDNN kernels (static shapes)
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="inductor-")  # a cold compile
         start = time.perf_counter()
-        fast = torch.compile(copy.deepcopy(eager))
-        with torch.inference_mode():
+        fast = torch.compile(copy.deepcopy(eager), dynamic=False)
+        with torch._inductor.config.patch(freezing=True), torch.inference_mode():
             fast(**batch)
-        print(f"torch.compile took {time.perf_counter() - start:.0f} s", file=sys.stderr)
+        info["compile_seconds"] = round(time.perf_counter() - start, 1)
+        info["compiled_with"] = "torch.compile(dynamic=False), inductor freezing=True, cold cache"
         models["student int8 (torchao, compiled)"] = fast
-    return models
+    return models, info
 
 
 def measure(profile, repeats: int, threads: int, torchao: bool, compiled: bool) -> dict:
@@ -70,7 +75,7 @@ def measure(profile, repeats: int, threads: int, torchao: bool, compiled: bool) 
     accuracy = {name: training.evaluate(m, test, setup.tokenizer, profile)["accuracy"]
                 for name, m in models.items()}
     batch = benchmark.dummy_batch(setup.teacher.config.vocab_size, profile.bench_batch, profile.max_length)
-    extra = _torchao_models(cpu["student fp32"], batch, compiled) if torchao else {}
+    extra, torchao_info = _torchao_models(cpu["student fp32"], batch, compiled) if torchao else ({}, {})
     rows = benchmark.benchmark_table({**models, **extra}, batch, repeats=repeats, accuracy=accuracy,
                                      reference="teacher fp32", threads=threads)
     for row in rows:  # int8 weights are not nn.Parameters: count them too
@@ -81,7 +86,7 @@ def measure(profile, repeats: int, threads: int, torchao: bool, compiled: bool) 
     return {
         "profile": profile.name, "note": setup.note, "test_examples": len(test),
         "batch": [profile.bench_batch, profile.max_length], "repeats": repeats, "threads": threads,
-        "quantized_engine": torch.backends.quantized.engine, "rows": rows,
+        "quantized_engine": torch.backends.quantized.engine, "rows": rows, "torchao": torchao_info,
         "targets": {"speedup_vs_teacher": {"target": TARGETS["speedup_vs_teacher"], "measured": speedup,
                                            "met": speedup >= TARGETS["speedup_vs_teacher"]},
                     "accuracy_drop_points": {"target": TARGETS["accuracy_drop_points"], "measured": drop,
@@ -104,7 +109,10 @@ def markdown(result: dict) -> str:
              f"after warm-up, batch {result['batch'][0]} x {result['batch'][1]} tokens, "
              f"{result['threads']} threads, engine {result['quantized_engine']}, models interleaved.",
              f"Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']}; load average before "
-             f"{m['load_before']}, after {m['load_after']} (timings under load are inflated).", "",
+             f"{m['load_before']}, after {m['load_after']} (timings under load are inflated).",
+             *([f"torchao {result['torchao']['version']}" + (
+                 f"; torch.compile of its int8 student took {result['torchao']['compile_seconds']} s"
+                 if "compile_seconds" in result["torchao"] else "") + "."] if result["torchao"] else []), "",
              "| model | params | MB on disk | ms / batch | speed-up vs teacher | accuracy |",
              "|---|---:|---:|---:|---:|---:|"]
     for r in result["rows"]:
