@@ -20,8 +20,18 @@ def colab_url(path: str) -> str:
     return f"https://colab.research.google.com/github/{REPO}/blob/main/{path}"
 
 
+def stored_profile(nb: dict) -> str:
+    """The profile named in the setup cell's stored output: which run produced the stored outputs."""
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            text = "".join("".join(o.get("text", "")) for o in cell.get("outputs", []))
+            found = re.search(r"\| profile (\w+):", text)
+            return f"`{found.group(1)}`" if found else "not run"
+    return "not run"
+
+
 def table() -> str:
-    rows = ["| lesson | open | time | what it teaches |", "|---|---|---|---|"]
+    rows = ["| lesson | open | time | what it teaches | stored outputs |", "|---|---|---|---|---|"]
     for nb_path in sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb")):
         nb = json.loads(nb_path.read_text())
         meta = nb["metadata"].get("kdcourse", {})
@@ -29,7 +39,7 @@ def table() -> str:
         rel = nb_path.relative_to(ROOT).as_posix()
         badge = f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(rel)})"
         rows.append(f"| [{title}]({rel}) | {badge} | {meta.get('minutes', '?')} min | "
-                    f"{meta.get('teaches', '')} |")
+                    f"{meta.get('teaches', '')} | {stored_profile(nb)} |")
     return "\n".join(rows)
 
 
