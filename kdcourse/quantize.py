@@ -186,19 +186,9 @@ def save_quantized(model: nn.Module, path) -> Path:
         raise ValueError("model has no int8 layer; quantize it first with quantize_dynamic_int8(model)")
     if not hasattr(model, "config"):
         raise TypeError(f"save_quantized needs a transformers model (with .config), got {type(model).__name__}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"class": type(model).__name__, "config": model.config.to_dict(), "layout": scheme,
                "state_dict": model.state_dict()}
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    return assets.atomic_save(payload, path)
 
 
 def load_quantized(path) -> nn.Module:

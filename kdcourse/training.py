@@ -103,19 +103,6 @@ def _content_hash(dataset) -> str:
     return digest.hexdigest()[:12]
 
 
-def _atomic_save(obj, path: Path) -> None:
-    """torch.save into a temporary file next to `path`, then os.replace it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def teacher_logits(teacher: nn.Module, dataset, tokenizer, profile, cache_key: str | None = None):
     """The teacher's logits on every example, computed once; cached on disk when cache_key is given."""
     path = None
@@ -127,7 +114,7 @@ def teacher_logits(teacher: nn.Module, dataset, tokenizer, profile, cache_key: s
             return torch.load(path)
     logits = predict_logits(teacher, dataset, tokenizer, profile.eval_batch_size)
     if path is not None:
-        _atomic_save(logits, path)
+        assets.atomic_save(logits, path)
     return logits
 
 
