@@ -143,6 +143,19 @@ def _entropy_bits(probs):
     return -(probs * torch.log2(probs.clamp_min(1e-12))).sum(-1)
 
 
+def _show(explorer):
+    """Display explorer.widget(); without ipywidgets, return explorer.figure() (static) instead."""
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        print("ipywidgets is not installed: showing a static figure at the current values")
+        return explorer.figure()
+    from IPython.display import display
+
+    display(explorer.widget())
+    return None
+
+
 class _Explorer:
     """Shared plumbing: a state dict, set(), controls kept in sync, blitted PNG redraws, static fallback."""
 
@@ -230,15 +243,7 @@ class _Explorer:
 
     def show(self):
         """Display the widget; without ipywidgets, return the static figure at the current values."""
-        try:
-            import ipywidgets  # noqa: F401
-        except ImportError:
-            print("ipywidgets is not installed: showing a static figure at the current values")
-            return self.figure()
-        from IPython.display import display
-
-        display(self.widget())
-        return None
+        return _show(self)
 
     def figure(self, **values):
         """A new static figure at the current values, or at the given ones; the state is untouched."""
@@ -537,12 +542,4 @@ class KLDirectionExplorer:
 
     def show(self):
         """Display the widget; without ipywidgets, return the static figure at the current values."""
-        try:
-            import ipywidgets  # noqa: F401
-        except ImportError:
-            print("ipywidgets is not installed: showing a static figure at the current values")
-            return self.figure()
-        from IPython.display import display
-
-        display(self.widget())
-        return None
+        return _show(self)
