@@ -272,7 +272,8 @@ def layer_groups(model: nn.Module) -> dict[str, list[str]]:
     blocks = {f"block {i}": [f"{path}.{i}"] for i in range(len(model.get_submodule(path)))}
     rest = [n for n in linear_names(model) if not _matches(n, [path])]
     if rest:
-        blocks[" + ".join(n.rsplit(".", 1)[-1] if "." in n else n for n in rest)] = rest
+        prefix = getattr(model, "base_model_prefix", "") + "."
+        blocks[" + ".join(n[len(prefix):] if n.startswith(prefix) else n for n in rest)] = rest
     return blocks
 
 
