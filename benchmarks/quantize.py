@@ -79,21 +79,30 @@ def measure(profile, repeats: int, threads: int, torchao: bool, compiled: bool) 
                 for name, m in models.items()}
     batch = benchmark.dummy_batch(setup.teacher.config.vocab_size, profile.bench_batch, profile.max_length)
     extra, torchao_info = _torchao_models(cpu["student fp32"], batch, compiled) if torchao else ({}, {})
+    if extra:  # scored uncompiled (any batch shape); the compiled model runs the same int8 weights
+        ao_acc = training.evaluate(extra["student int8 (torchao, eager)"], test, setup.tokenizer, profile)
+        accuracy.update({name: ao_acc["accuracy"] for name in extra})
     rows = benchmark.benchmark_table({**models, **extra}, batch, repeats=repeats, accuracy=accuracy,
                                      reference="teacher fp32", threads=threads)
     for row in rows:  # int8 weights are not nn.Parameters: count them too
         row["params"] = quantize.count_weights({**models, **extra}[row["name"]])
     by = {r["name"]: r for r in rows}
-    speedup = by["student int8"]["speedup"]
-    drop = 100 * (accuracy["student fp32"] - accuracy["student int8"])
+    int8 = [n for n in by if n.startswith("student int8") and "embeddings" not in n]
+    best = max(int8, key=lambda n: by[n]["speedup"])  # torch.ao, or torchao compiled when measured
+    speedup = by[best]["speedup"]
+    drop = 100 * (accuracy["student fp32"] - accuracy[best])
     return {
         "profile": profile.name, "note": setup.note, "test_examples": len(test),
         "batch": [profile.bench_batch, profile.max_length], "repeats": repeats, "threads": threads,
         "quantized_engine": torch.backends.quantized.engine, "rows": rows, "torchao": torchao_info,
-        "targets": {"speedup_vs_teacher": {"target": TARGETS["speedup_vs_teacher"], "measured": speedup,
+        "targets": {"model": best,
+                    "speedup_vs_teacher": {"target": TARGETS["speedup_vs_teacher"], "measured": speedup,
                                            "met": speedup >= TARGETS["speedup_vs_teacher"]},
                     "accuracy_drop_points": {"target": TARGETS["accuracy_drop_points"], "measured": drop,
-                                             "met": abs(drop) <= TARGETS["accuracy_drop_points"]}},
+                                             "met": abs(drop) <= TARGETS["accuracy_drop_points"]},
+                    "per_int8_student": {n: {"speedup_vs_teacher": by[n]["speedup"],
+                                             "accuracy_drop_points": 100 * (accuracy["student fp32"]
+                                                                            - accuracy[n])} for n in int8}},
         "compression_vs_teacher": {
             name: {"params": by["teacher fp32"]["params"] / by[name]["params"],
                    "bytes": by["teacher fp32"]["size_mb"] / by[name]["size_mb"]} for name in by},
@@ -122,12 +131,16 @@ def markdown(result: dict) -> str:
         acc = f"{r['accuracy']:.4f}" if r["accuracy"] is not None else "—"
         lines.append(f"| {r['name']} | {r['params']:,} | {r['size_mb']:.1f} | {r['latency_ms']:.1f} | "
                      f"{r['speedup']:.2f}x | {acc} |")
-    lines += ["", "| target | wanted | measured | met |", "|---|---:|---:|---|"]
     t = result["targets"]
+    lines += ["", f"Targets, for the fastest int8 student ({t['model']}; torchao's accuracy is its uncompiled "
+              "model's, same int8 weights):", "", "| target | wanted | measured | met |", "|---|---:|---:|---|"]
     lines.append(f"| int8 student speed-up vs fp32 teacher | >= {t['speedup_vs_teacher']['target']}x | "
                  f"{t['speedup_vs_teacher']['measured']:.2f}x | {t['speedup_vs_teacher']['met']} |")
     lines.append(f"| accuracy drop int8 vs fp32 student | <= {t['accuracy_drop_points']['target']} points | "
                  f"{t['accuracy_drop_points']['measured']:+.2f} | {t['accuracy_drop_points']['met']} |")
+    lines += ["", "Every int8 student: " + "; ".join(
+        f"{n}: {v['speedup_vs_teacher']:.2f}x, {v['accuracy_drop_points']:+.2f} points"
+        for n, v in t["per_int8_student"].items())]
     lines += ["", "Compression vs the fp32 teacher: " + "; ".join(
         f"{name}: {c['params']:.2f}x params, {c['bytes']:.2f}x bytes"
         for name, c in result["compression_vs_teacher"].items() if name != "teacher fp32"), ""]
