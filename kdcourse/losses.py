@@ -144,21 +144,24 @@ def hidden_cosine_loss(student_hidden: torch.Tensor, teacher_hidden: torch.Tenso
 
 # --- Token-level divergences (causal LMs) -----------------------------------------------------
 
+def _log_probs(student_logits, teacher_logits, temperature):
+    """Checked inputs -> (student, teacher) log-probabilities at temperature T over the last dim."""
+    T = _check_temperature(temperature)
+    _check_pair(student_logits, teacher_logits)
+    return F.log_softmax(student_logits / T, -1), F.log_softmax(teacher_logits / T, -1)
+
+
 def forward_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
                temperature: float = 1.0) -> torch.Tensor:
     """Per-position KL(teacher_T ‖ student_T) (mean-seeking); shape = logits.shape[:-1]."""
-    T = _check_temperature(temperature)
-    _check_pair(student_logits, teacher_logits)
-    log_s, log_t = F.log_softmax(student_logits / T, -1), F.log_softmax(teacher_logits / T, -1)
+    log_s, log_t = _log_probs(student_logits, teacher_logits, temperature)
     return F.kl_div(log_s, log_t, reduction="none", log_target=True).sum(-1)
 
 
 def reverse_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
                temperature: float = 1.0) -> torch.Tensor:
     """Per-position KL(student_T ‖ teacher_T) (mode-seeking); shape = logits.shape[:-1]."""
-    T = _check_temperature(temperature)
-    _check_pair(student_logits, teacher_logits)
-    log_s, log_t = F.log_softmax(student_logits / T, -1), F.log_softmax(teacher_logits / T, -1)
+    log_s, log_t = _log_probs(student_logits, teacher_logits, temperature)
     return F.kl_div(log_t, log_s, reduction="none", log_target=True).sum(-1)
 
 
@@ -169,9 +172,7 @@ def generalized_jsd(student_logits: torch.Tensor, teacher_logits: torch.Tensor, 
         raise ValueError(f"beta must be in (0, 1) (open), got {beta}: at beta=0 or 1 the mixture "
                          "equals one side and the JSD is 0; use forward_kl / reverse_kl instead")
     beta = _check_unit("beta", beta, closed=False)
-    T = _check_temperature(temperature)
-    _check_pair(student_logits, teacher_logits)
-    log_s, log_t = F.log_softmax(student_logits / T, -1), F.log_softmax(teacher_logits / T, -1)
+    log_s, log_t = _log_probs(student_logits, teacher_logits, temperature)
     log_m = torch.logsumexp(torch.stack([log_t + math.log(beta), log_s + math.log(1 - beta)]), 0)
     kl_t = F.kl_div(log_m, log_t, reduction="none", log_target=True).sum(-1)
     kl_s = F.kl_div(log_m, log_s, reduction="none", log_target=True).sum(-1)
