@@ -16,7 +16,7 @@ REPO = "kdcourse/kdcourse"  # GitHub owner/name: Colab badges and the Colab inst
 INSTRUCTOR_ENV = "KDCOURSE_INSTRUCTOR"
 
 __all__ = ["setup", "seed_everything", "Profile", "PROFILES", "get_profile", "instructor_mode",
-           "__version__"]
+           "instructor_note", "__version__"]
 
 
 def seed_everything(seed: int = 0) -> None:
@@ -36,11 +36,28 @@ def instructor_mode() -> bool:
     return os.environ.get(INSTRUCTOR_ENV, "").lower() in ("1", "true", "yes")
 
 
+def instructor_note(text: str) -> None:
+    """Show an instructor note: open in instructor mode, folded away (one click to open) otherwise."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"an instructor note needs some text, got {text!r}")
+    from IPython.display import Markdown, display
+
+    state = " open" if instructor_mode() else ""
+    hint = "" if instructor_mode() else f" (folded; {INSTRUCTOR_ENV}=1 opens these)"
+    display(Markdown(f"<details{state}><summary>🎓 <b>Instructor note</b>{hint}</summary>\n\n"
+                     f"{text.strip()}\n\n</details>"))
+
+
 def _quiet() -> None:
     """Silence library noise a student cannot act on; each line says why."""
     # The tokenizers library warns about parallelism after a fork (DataLoader workers, Jupyter);
     # our batches are small, so its own threads are not worth the warning.
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # torchao (lesson 05's fast int8 path; transformers imports it when installed) logs that its
+    # optional CUDA kernels cannot load on a CPU machine, and registers enums with torch's pytree,
+    # which logs a deprecation notice; neither affects the course. Set before anything imports it.
+    logging.getLogger("torchao").setLevel(logging.ERROR)
+    logging.getLogger("torch.utils._pytree").setLevel(logging.ERROR)
     # Hub ids are only used by the gpu profile; when the hub is unreachable, tell transformers
     # and datasets up front so they never wait on the network (kdcourse.assets explains instead).
     from .assets import hub_reachable
@@ -61,10 +78,6 @@ def _quiet() -> None:
     transformers.utils.logging.disable_progress_bar()
     # Jupyter's tqdm notebook widget needs a live frontend; nbval and PDF exports show text bars.
     warnings.filterwarnings("ignore", category=UserWarning, message=".*IProgress not found.*")
-    # torchao (when installed) logs that its optional CUDA kernels cannot load on a CPU machine, and
-    # registers enums with torch's pytree, which logs a deprecation notice; neither affects the course.
-    logging.getLogger("torchao").setLevel(logging.ERROR)
-    logging.getLogger("torch.utils._pytree").setLevel(logging.ERROR)
     # torch.ao.quantization is deprecated in favour of torchao; lesson 05 explains both paths.
     warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.ao\..*")
     warnings.filterwarnings("ignore", message=r".*torch\.ao\.quantization.*deprecated.*")

@@ -41,3 +41,24 @@ def test_instructor_setup_warms_the_lesson(monkeypatch):
     monkeypatch.setenv(kdcourse.INSTRUCTOR_ENV, "0")
     kdcourse.setup(seed=0, profile="smoke", lesson="03", verbose=False)
     assert len(calls) == 1  # students' runs do not warm anything
+
+
+def _shown(monkeypatch, text):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj.data))
+    kdcourse.instructor_note(text)
+    return shown[0]
+
+
+def test_instructor_notes_fold_for_students_and_open_for_instructors(monkeypatch):
+    monkeypatch.setenv(kdcourse.INSTRUCTOR_ENV, "0")
+    folded = _shown(monkeypatch, "Ask the class *first*.")
+    assert folded.startswith("<details><summary>") and "KDCOURSE_INSTRUCTOR=1 opens" in folded
+    assert "Ask the class *first*." in folded  # GitHub and PDF readers can still open it
+    monkeypatch.setenv(kdcourse.INSTRUCTOR_ENV, "1")
+    opened = _shown(monkeypatch, "Ask the class *first*.")
+    assert opened.startswith("<details open>") and "opens these" not in opened
+    with pytest.raises(ValueError, match="an instructor note needs some text, got ''"):
+        kdcourse.instructor_note("")
