@@ -258,17 +258,20 @@ def browser():
 
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+# The kdcourse modules that define lesson widgets (lesson 02, 03 and 06).
+WIDGET_MODULES = ("widgets", "playground", "kl_direction")
 
 
 def _widget_names(tree: ast.AST, modules: set, functions: set, objects: set) -> bool:
-    """Record names bound to kdcourse.widgets, its functions and objects it made; True if a call uses one."""
+    """Record names bound to the widget modules, their functions and objects they made; True if a call uses one."""
+    dotted = {f"kdcourse.{m}" for m in WIDGET_MODULES}
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module == "kdcourse":
-            modules |= {a.asname or a.name for a in node.names if a.name == "widgets"}
-        elif isinstance(node, ast.ImportFrom) and node.module == "kdcourse.widgets":
+            modules |= {a.asname or a.name for a in node.names if a.name in WIDGET_MODULES}
+        elif isinstance(node, ast.ImportFrom) and node.module in dotted:
             functions |= {a.asname or a.name for a in node.names}
         elif isinstance(node, ast.Import):
-            modules |= {a.asname for a in node.names if a.name == "kdcourse.widgets" and a.asname}
+            modules |= {a.asname for a in node.names if a.name in dotted and a.asname}
 
     def from_widgets(call) -> bool:
         f = call.func
@@ -276,7 +279,7 @@ def _widget_names(tree: ast.AST, modules: set, functions: set, objects: set) -> 
             return f.id in functions or f.id in objects
         if isinstance(f, ast.Attribute):
             owner = ast.unparse(f.value)
-            return owner in modules or owner == "kdcourse.widgets" or owner in objects
+            return owner in modules or owner in dotted or owner in objects
         return False
 
     uses = False
@@ -289,8 +292,9 @@ def _widget_names(tree: ast.AST, modules: set, functions: set, objects: set) -> 
 
 
 def widget_cells(path: Path) -> list[int]:
-    """Code cells that show a kdcourse.widgets widget: they call kdcourse.widgets (directly or through an
-    object it made, found by following the imports and assignments) and a stored output is a widget view."""
+    """Code cells that show a kdcourse widget: they call a widget module (kdcourse.widgets, .playground,
+    .kl_direction; directly or through an object it made, found by following the imports and
+    assignments) and a stored output is a widget view."""
     from IPython.core.inputtransformer2 import TransformerManager
 
     nb = json.loads(path.read_text())
@@ -489,7 +493,7 @@ def test_lesson_widgets_redraw(browser, lab, artifacts, lesson):
     if not path.exists():
         pytest.skip(f"lessons/{lesson} is not written yet")
     cells = widget_cells(path)
-    assert cells, (f"lessons/{lesson}: no cell that calls kdcourse.widgets has a stored widget output "
+    assert cells, (f"lessons/{lesson}: no cell that calls a kdcourse widget module has a stored widget output "
                    "(a widget lesson shows one; stored outputs come from `make notebooks`)")
     before = path.read_bytes()
     _check_notebook(browser, lab, artifacts, f"lessons/{lesson}", cells)
@@ -505,13 +509,16 @@ def test_widget_cell_selector(tmp_path):
         ('%pip install x\nimport kdcourse\nfrom kdcourse import widgets', []),
         ("import ipywidgets as widgets_ui\nwidgets_ui.FloatSlider()", [view]),        # not kdcourse's
         ("from kdcourse import widgets as kw\nkw.temperature_explorer(logits)", [view]),  # 2: shown
-        ("pg = widgets.DistillationPlayground(make, ds)", []),                        # made, not shown
+        ("from kdcourse import playground\npg = playground.DistillationPlayground(make, ds)", []),  # not shown
         ("pg.train(2.0, 0.5)\nfig = pg.figure()", []),                               # headless use
         ("pg.show()", [view]),                                                        # 5: shown
         ("from kdcourse.widgets import loss_explorer\nloss_explorer()", [view]),      # 6: shown
+        ("import kdcourse.kl_direction as kd\nkd.KLDirectionExplorer().show()", [view]),  # 7: shown
+        ("from kdcourse.playground import DistillationPlayground as DP\nDP(m, d).show()", [view]),  # 8: shown
+        ("from kdcourse import plots\nplots.bubble_plot(rows)", [view]),             # plots: no widget
     ]
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src, outputs=outs, execution_count=i + 1)
                 for i, (src, outs) in enumerate(sources)]
     nbformat.write(nb, str(tmp_path / "nb.ipynb"))
-    assert widget_cells(tmp_path / "nb.ipynb") == [2, 5, 6]
+    assert widget_cells(tmp_path / "nb.ipynb") == [2, 5, 6, 7, 8]

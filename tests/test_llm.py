@@ -1,4 +1,5 @@
-"""kdcourse.llm on a tiny random Llama (fast): pruning, top-k logits, losses with padding, metrics, loop."""
+"""kdcourse.llm on a tiny random Llama (fast): pruning, top-k logits, losses with padding, metrics, loop;
+lesson 06's vocabulary check (kdcourse.vocab) and KL-direction toy (kdcourse.kl_direction)."""
 import copy
 import json
 
@@ -206,25 +207,27 @@ def test_teacher_samples_are_cached_atomically(tok, tmp_path, monkeypatch):
 
 
 def test_vocab_checker(tok):
+    from kdcourse.vocab import check_vocab_compatibility
+
     model = tiny_llama()
-    report = llm.check_vocab_compatibility(tok, tok, model, llm.prune_layers(model, 2))
+    report = check_vocab_compatibility(tok, tok, model, llm.prune_layers(model, 2))
     assert report and not report.problems and "compatible" in str(report)
     other = tiny_tokenizer(words=list(reversed(WORDS)))
-    bad = llm.check_vocab_compatibility(tok, other)
+    bad = check_vocab_compatibility(tok, other)
     assert not bad and "tokenizers differ" in bad.problems[0] and "sequence-level KD" in bad.problems[0]
     padded = tiny_llama(vocab=len(tok) + 5)
-    wide = llm.check_vocab_compatibility(tok, tok, model, padded)
+    wide = check_vocab_compatibility(tok, tok, model, padded)
     assert not wide
     assert any(f"logits[..., :{len(tok)}]" in p for p in wide.problems)
     assert any("logit widths differ" in p for p in wide.problems)
-    short = llm.check_vocab_compatibility(tok, tok, tiny_llama(vocab=len(tok) - 2), model)
+    short = check_vocab_compatibility(tok, tok, tiny_llama(vocab=len(tok) - 2), model)
     assert any("resize_token_embeddings" in p for p in short.problems)
 
 
 def test_gaussian_fits_cover_then_seek():
-    from kdcourse import widgets
+    from kdcourse import kl_direction
 
-    fits = widgets.gaussian_fits(separations=(6.0,), mixes=[0.0, 1.0])
+    fits = kl_direction.gaussian_fits(separations=(6.0,), mixes=[0.0, 1.0])
     forward, reverse = fits["fits"][(6.0, 0.0)], fits["fits"][(6.0, 1.0)]
     mean = 0.6 * -3 + 0.4 * 3
     sd = (1 + 9 - mean ** 2) ** 0.5  # forward KL to a Gaussian matches the mixture's moments
@@ -232,15 +235,15 @@ def test_gaussian_fits_cover_then_seek():
     assert reverse["mu"] == pytest.approx(-3, abs=0.1) and reverse["sigma"] == pytest.approx(1, rel=0.05)
     assert reverse["reverse_kl"] < forward["reverse_kl"] and forward["forward_kl"] < reverse["forward_kl"]
     with pytest.raises(ValueError, match="objective"):
-        widgets.gaussian_fits(objective="kl")
+        kl_direction.gaussian_fits(objective="kl")
 
 
 def test_kl_direction_explorer_headless():
     import matplotlib.pyplot as plt
 
-    from kdcourse import widgets
+    from kdcourse import kl_direction
 
-    explorer = widgets.KLDirectionExplorer(fits=widgets.gaussian_fits(separations=(2.0, 6.0)))
+    explorer = kl_direction.KLDirectionExplorer(fits=kl_direction.gaussian_fits(separations=(2.0, 6.0)))
     assert explorer.state["mix"] == 0.0 and explorer.state["sigma"] > 2.5
     state = explorer.set(mix=1.0)
     assert state["mu"] == pytest.approx(-3, abs=0.1) and state["sigma"] < 1.2

@@ -179,7 +179,7 @@ def test_teacher_is_fine_tuned_once_and_cached_atomically(tok, profile, tmp_path
 
 
 def test_playground_trains_headless_and_exposes_its_state(data, tok, profile):
-    from kdcourse.widgets import DistillationPlayground
+    from kdcourse.playground import DistillationPlayground
 
     teacher = tiny_bert(tok, 0)
     logits = training.teacher_logits(teacher, data["train"], tok, profile)

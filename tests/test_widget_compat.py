@@ -1,13 +1,15 @@
-"""kdcourse.widgets uses only standard ipywidgets, so it renders in JupyterLab, Notebook 7, VS Code and
-Colab without a custom widget manager; run in both envs (`make test`, `make test-colab`: ipywidgets 8.x
-and 7.7.1), this checks every class it names exists in the installed ipywidgets with a standard view."""
+"""The widget modules (kdcourse.widgets, .playground, .kl_direction) use only standard ipywidgets, so they
+render in JupyterLab, Notebook 7, VS Code and Colab without a custom widget manager; run in both envs
+(`make test`, `make test-colab`: ipywidgets 8.x and 7.7.1), this checks every class they name exists in
+the installed ipywidgets with a standard view."""
 import ast
 import sys
 from pathlib import Path
 
 import ipywidgets
 
-SOURCE = Path(__file__).resolve().parents[1] / "kdcourse" / "widgets.py"
+PACKAGE = Path(__file__).resolve().parents[1] / "kdcourse"
+SOURCES = [PACKAGE / f"{name}.py" for name in ("widgets", "playground", "kl_direction")]
 # Front-end packages every widget manager ships (JupyterLab, Notebook 7, VS Code, Colab).
 STANDARD_MODULES = {"@jupyter-widgets/controls", "@jupyter-widgets/base", "@jupyter-widgets/output"}
 # Besides the standard library: no third-party widget or plotting front-end (ipympl, anywidget, plotly ...).
@@ -16,7 +18,9 @@ ALLOWED_PACKAGES = {"ipywidgets", "IPython", "matplotlib", "torch", "numpy", "PI
 
 
 def _tree():
-    return ast.parse(SOURCE.read_text())
+    """All widget modules as one tree."""
+    return ast.Module(body=[node for source in SOURCES for node in ast.parse(source.read_text()).body],
+                      type_ignores=[])
 
 
 def _ipywidgets_names(tree) -> set[str]:
@@ -42,12 +46,12 @@ def test_widgets_import_no_third_party_widget_library():
             modules.add(node.module)
     strange = {m for m in modules
                if m.split(".")[0] not in ALLOWED_PACKAGES and m.split(".")[0] not in sys.stdlib_module_names}
-    assert not strange, f"kdcourse/widgets.py imports {sorted(strange)}: only standard ipywidgets are allowed"
+    assert not strange, f"the widget modules import {sorted(strange)}: only standard ipywidgets are allowed"
 
 
 def test_every_ipywidgets_class_used_is_standard_in_this_version():
     names = _ipywidgets_names(_tree())
-    assert names, "kdcourse/widgets.py uses no ipywidgets at all?"
+    assert names, "the widget modules use no ipywidgets at all?"
     for name in sorted(names):
         assert hasattr(ipywidgets, name), f"ipywidgets {ipywidgets.__version__} has no {name}"
         cls = getattr(ipywidgets, name)

@@ -1,0 +1,115 @@
+"""Lesson 03's distillation playground: T and alpha sliders and a Train button over a real student.
+
+Each press distils a fresh student from cached teacher logits for the profile's playground_steps and
+plots its validation curves next to a hard-label baseline (kdcourse.panels.playground_curves). It runs
+headless too (tests, static figures), and falls back to one static run without ipywidgets.
+"""
+from __future__ import annotations
+
+
+class DistillationPlayground:
+    """T and alpha sliders + a Train button: distil a fresh student from cached teacher logits, plot vs hard labels.
+
+    Headless use (tests, static figures): `.train(temperature, alpha)` then `.figure()`; `.state` holds
+    the current values, the hard-label baseline's history and the last run's history.
+    """
+
+    def __init__(self, make_student, train_dataset, teacher_logits, eval_dataset, tokenizer, profile,
+                 temperature: float = 2.0, alpha: float = 0.5, seed: int = 0, eval_examples: int = 512,
+                 eval_points: int = 4):
+        if not callable(make_student):
+            raise TypeError("make_student must be a function returning a fresh student model, "
+                            f"got {type(make_student).__name__}")
+        self.make_student, self.tokenizer, self.profile, self.seed = make_student, tokenizer, profile, seed
+        self.train_dataset, self.teacher_logits = train_dataset, teacher_logits
+        self.eval_dataset = eval_dataset.select(range(min(eval_examples, len(eval_dataset))))
+        self.steps = profile.playground_steps
+        self.eval_every = max(1, self.steps // eval_points)
+        self.state = {"temperature": temperature, "alpha": alpha, "baseline": None, "history": None,
+                      "runs": 0, "seconds": None}
+        self.sliders: dict = {}
+
+    def _run(self, temperature: float, alpha: float) -> dict:
+        from . import training
+
+        return training.distill(self.make_student(), self.train_dataset, self.tokenizer, self.profile,
+                                teacher_logits=self.teacher_logits, temperature=temperature, alpha=alpha,
+                                max_steps=self.steps, seed=self.seed, eval_dataset=self.eval_dataset,
+                                eval_every=self.eval_every, progress=False)
+
+    def train(self, temperature: float | None = None, alpha: float | None = None) -> dict:
+        """One run at (T, alpha) (default: the current values); the hard-label baseline runs once first."""
+        import time
+
+        start = time.perf_counter()
+        temperature = self.state["temperature"] if temperature is None else temperature
+        alpha = self.state["alpha"] if alpha is None else alpha
+        self.state.update(temperature=temperature, alpha=alpha)
+        if self.state["baseline"] is None:
+            self.state["baseline"] = self._run(1.0, 0.0)
+        self.state["history"] = self._run(temperature, alpha)
+        self.state["runs"] += 1
+        self.state["seconds"] = time.perf_counter() - start
+        return self.state["history"]
+
+    def figure(self):
+        """The validation curves of the last run next to the hard-label baseline."""
+        from . import panels
+
+        return panels.playground_curves(self.state["baseline"], self.state["history"])
+
+    def widget(self):
+        """The interactive shell: two sliders, a Train button, a status line and the figure."""
+        import ipywidgets as w
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        style = {"description_width": "initial"}
+        self.sliders = {
+            "temperature": w.FloatSlider(value=self.state["temperature"], min=0.5, max=10.0, step=0.5,
+                                         description="temperature T", style=style),
+            "alpha": w.FloatSlider(value=self.state["alpha"], min=0.0, max=1.0, step=0.05,
+                                   description="alpha (teacher weight)", style=style),
+        }
+        button = w.Button(description="Train", button_style="primary", icon="play")
+        status = w.Label(value=f"{self.steps} steps per run; the first press also trains the baseline")
+        out = w.Output()
+
+        def on_change(change):
+            for name, slider in self.sliders.items():
+                self.state[name] = slider.value
+
+        def on_click(_):
+            button.disabled = True
+            status.value = "training ..."
+            try:
+                self.train()
+                status.value = (f"run {self.state['runs']}: final validation accuracy "
+                                f"{self.state['history']['eval_accuracy'][-1]:.3f} vs baseline "
+                                f"{self.state['baseline']['eval_accuracy'][-1]:.3f} "
+                                f"({self.state['seconds']:.0f} s)")
+                with out:
+                    out.clear_output(wait=True)
+                    fig = self.figure()
+                    display(fig)
+                    plt.close(fig)
+            finally:
+                button.disabled = False
+
+        for slider in self.sliders.values():
+            slider.observe(on_change, names="value")
+        button.on_click(on_click)
+        return w.VBox([w.HBox(list(self.sliders.values())), w.HBox([button, status]), out])
+
+    def show(self):
+        """Display the widget; without ipywidgets, train once and return the static figure instead."""
+        try:
+            import ipywidgets  # noqa: F401
+        except ImportError:
+            print("ipywidgets is not installed: showing one static run instead of the widget")
+            self.train()
+            return self.figure()
+        from IPython.display import display
+
+        display(self.widget())
+        return None
