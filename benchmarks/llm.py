@@ -34,7 +34,7 @@ def measure(profile, threads: int | None = None) -> dict:
         torch.set_num_threads(threads)
     clock, seconds = time.perf_counter, {}
     start = clock()
-    teacher, tok = llm.load_teacher(profile.causal_lm)
+    teacher, tok = llm.load_teacher(profile.causal_lm, device=profile.device)
     seconds["load teacher"] = clock() - start
     start = clock()
     student_init = llm.prune_layers(teacher, llm.evenly_spaced(30, profile.llm_keep_layers))

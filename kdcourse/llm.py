@@ -26,8 +26,8 @@ from .losses import IGNORE_INDEX, token_kd_loss
 LOSSES = ("ce", "forward", "reverse", "jsd")  # "ce": plain next-token cross-entropy on the text
 
 
-def load_teacher(source: str = "smollm2"):
-    """(model, tokenizer) of the teacher LM in eval mode; a pad token is set if it has none."""
+def load_teacher(source: str = "smollm2", device: str = "cpu"):
+    """(model, tokenizer) of the teacher LM in eval mode on `device`; a pad token is set if it has none."""
     import transformers.modeling_gguf_pytorch_utils as gguf
 
     # transformers draws its own tqdm bar while dequantising a GGUF file (not switched off by
@@ -36,7 +36,7 @@ def load_teacher(source: str = "smollm2"):
         model, tokenizer = load_causal_lm(source)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    return model.eval(), tokenizer
+    return model.to(device).eval(), tokenizer
 
 
 def decoder_layers(model) -> nn.ModuleList:
@@ -116,7 +116,9 @@ def teacher_samples(model, tokenizer, prompts, max_new_tokens: int, seed: int = 
     if not prompts or max_new_tokens <= 0:
         raise ValueError(f"need at least one prompt and max_new_tokens > 0, got {len(prompts)} "
                          f"prompts and max_new_tokens={max_new_tokens}")
-    key = json.dumps([_fingerprint(model), prompts, max_new_tokens, seed, batch_size, temperature])
+    # Sampling on a GPU draws other random numbers than on a CPU: the device is part of the key.
+    key = json.dumps([_fingerprint(model), model.device.type, prompts, max_new_tokens, seed, batch_size,
+                      temperature])
     path = cache_dir() / "llm_samples" / (hashlib.sha256(key.encode()).hexdigest()[:20] + ".json")
     if cache and path.is_file():
         return json.loads(path.read_text())

@@ -46,7 +46,7 @@ def _distilled_student(profile, seed):
 def _llm_samples(profile, seed):
     from . import llm
 
-    teacher, tokenizer = llm.load_teacher(profile.causal_lm)
+    teacher, tokenizer = llm.load_teacher(profile.causal_lm, device=profile.device)
     texts = assets.load_reviews(seed=0)["train"].shuffle(seed=0)["text"][:profile.llm_prompts]
     llm.teacher_samples(teacher, tokenizer, llm.review_prompts(texts, words=6),
                         max_new_tokens=profile.llm_new_tokens, seed=seed)

@@ -1,0 +1,144 @@
+"""The `gpu` profile's code paths on a real CUDA device, in one short run (lessons 03–06).
+
+What a Colab GPU session runs, step by step, at the gpu profile's sizes: the teacher fine-tune and
+the DistillationTrainer students on CUDA (lessons 03–04), the latency table on the GPU, bf16
+inference and the 8/4-bit check (lesson 05), and the causal-LM teacher, samples, top-k cache and
+KD/CE students on CUDA (lesson 06). Without the hub the gpu profile falls back to the offline
+MiniLM + reviews path and says so; this check records that note. Each step is timed and a failing
+step is recorded with its error, so one run shows every path. Writes gpu_check.json and .md:
+
+    KDCOURSE_PROFILE=gpu python benchmarks/gpu_check.py [--out DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import torch
+
+import kdcourse
+from kdcourse import benchmark, llm, pipeline, quantize, training
+
+OUT = Path(__file__).resolve().parent / "results"
+
+
+def encoder_steps(profile, record) -> None:
+    """Lessons 03–05 on the profile's device: teacher, two students, latency, bf16."""
+    setup = record("lesson 03-04: teacher fine-tune (or cache) + test accuracy",
+                   lambda: pipeline.prepare(profile, seed=0, progress=False),
+                   lambda s: {"note": s.note, "teacher_accuracy": s.teacher_accuracy,
+                              "train": len(s.train), "test": len(s.data["test"]),
+                              "teacher_device": str(next(s.teacher.parameters()).device)})
+    if setup is None:
+        return
+    runs = {}
+    for name, kwargs in {"hard labels only": dict(alpha=0.0, cosine_weight=0.0), "recipe": {}}.items():
+        runs[name] = record(f"lesson 04: DistillationTrainer student, {name}",
+                            lambda kwargs=kwargs: pipeline.run(setup, seed=0, **kwargs),
+                            lambda r: {"accuracy": r["accuracy"], "steps": r["steps"],
+                                       "device": str(next(r["student"].parameters()).device)})
+    students = {n: r["student"] for n, r in runs.items() if r}
+    acc = {"teacher": setup.teacher_accuracy, **{n: r["accuracy"] for n, r in runs.items() if r}}
+    record("lesson 04: latency table on the device",
+           lambda: pipeline.results_table(setup, {"teacher": setup.teacher, **students}, acc),
+           lambda rows: {"rows": [{k: r[k] for k in ("name", "params", "latency_ms", "speedup",
+                                                     "accuracy")} for r in rows]})
+    if "recipe" in students:
+        bf16 = copy.deepcopy(students["recipe"]).to(torch.bfloat16)
+        record("lesson 05: bf16 student accuracy",
+               lambda: training.evaluate(bf16, setup.data["test"], setup.tokenizer, profile),
+               lambda s: {"accuracy": s["accuracy"], "fp32_accuracy": acc["recipe"]})
+        record("lesson 05: int8 (CPU technique) refuses a CUDA model with a reason",
+               lambda: _expect_value_error(lambda: quantize.quantize_dynamic_int8(students["recipe"])),
+               lambda msg: {"message": msg})
+    record("lesson 05: 8/4-bit loading available?", quantize.kbit_loading_available,
+           lambda r: {"available": r[0], "why": r[1]})
+
+
+def _expect_value_error(fn) -> str:
+    try:
+        fn()
+    except ValueError as err:
+        return str(err)
+    raise AssertionError("expected a ValueError")
+
+
+def llm_steps(profile, record) -> None:
+    """Lesson 06 on the profile's device: teacher, pruned student, samples, top-k cache, CE vs forward KL."""
+    loaded = record("lesson 06: load the GGUF teacher onto the device",
+                    lambda: llm.load_teacher(profile.causal_lm, device=profile.device),
+                    lambda t: {"device": str(t[0].device), "params": sum(p.numel() for p in t[0].parameters())})
+    if loaded is None:
+        return
+    teacher, tokenizer = loaded
+    from kdcourse import assets
+
+    reviews = assets.load_reviews(seed=0)
+    prompts = llm.review_prompts(reviews["train"].shuffle(seed=0)["text"][:profile.llm_prompts], words=6)
+    samples = record(f"lesson 06: {profile.llm_prompts} teacher samples",
+                     lambda: llm.teacher_samples(teacher, tokenizer, prompts,
+                                                 max_new_tokens=profile.llm_new_tokens, seed=0),
+                     lambda s: {"n": len(s), "first": s[0][:120]})
+    if samples is None:
+        return
+    held_out = reviews["test"].shuffle(seed=0)["text"][:profile.llm_eval_texts]
+    train_batches = llm.make_batches(tokenizer, samples, batch_size=8, max_length=96)
+    eval_batches = llm.make_batches(tokenizer, held_out, batch_size=16, max_length=96)
+    cache = record("lesson 06: teacher top-64 cache", lambda: llm.teacher_topk(teacher, train_batches, k=64),
+                   lambda c: {"batches": len(c)})
+    reference = llm.evaluate_lm(teacher, eval_batches)
+    keep = llm.evenly_spaced(teacher.config.num_hidden_layers, profile.llm_keep_layers)
+    for loss in ("ce", "forward"):
+        def train(loss=loss):
+            student = llm.prune_layers(teacher, keep)
+            llm.train_lm_student(student, train_batches, loss, cache, steps=profile.llm_train_steps, seed=0)
+            return llm.evaluate_lm(student, eval_batches, reference["predictions"])
+        record(f"lesson 06: student, {loss}, {profile.llm_train_steps} steps", train,
+               lambda r: {k: r[k] for k in ("perplexity", "agreement") if k in r})
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(OUT), help="folder for gpu_check.json and .md")
+    args = parser.parse_args(argv)
+    profile = kdcourse.setup(seed=0, profile="gpu")
+    result = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__,
+              "profile": profile.name, "steps": []}
+
+    def record(name, fn, summary):
+        start = time.perf_counter()
+        try:
+            value = fn()
+            row = {"step": name, "ok": True, **summary(value)}
+        except Exception as err:  # record and go on: one run should show every path
+            value, row = None, {"step": name, "ok": False, "error": f"{type(err).__name__}: {err}",
+                                "trace": traceback.format_exc()[-1500:]}
+        row["seconds"] = round(time.perf_counter() - start, 1)
+        result["steps"].append(row)
+        print(json.dumps({k: v for k, v in row.items() if k != "trace"}), flush=True)
+        return value
+
+    start = time.perf_counter()
+    llm_steps(profile, record)
+    encoder_steps(profile, record)
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "gpu_check.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
+    lines = [f"# gpu profile check on {result['device']} (torch {result['torch']})", "",
+             "| step | ok | seconds | details |", "|---|---|---|---|"]
+    for row in result["steps"]:
+        details = {k: v for k, v in row.items() if k not in ("step", "ok", "seconds", "trace")}
+        lines.append(f"| {row['step']} | {'yes' if row['ok'] else 'NO'} | {row['seconds']} | "
+                     f"{json.dumps(details, default=str)[:300]} |")
+    (out / "gpu_check.md").write_text("\n".join(lines) + f"\n\nTotal {result['seconds']} s.\n")
+    return 0 if all(r["ok"] for r in result["steps"]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
