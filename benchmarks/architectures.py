@@ -23,7 +23,7 @@ import torch
 from transformers import BertConfig, BertModel, DistilBertConfig, DistilBertModel
 
 import kdcourse
-from kdcourse import assets, benchmark, students
+from kdcourse import assets, benchmark, corpus, students
 
 OUT = Path(__file__).resolve().parent / "results"
 
@@ -45,7 +45,7 @@ def measure(profile, repeats: int, threads: int) -> dict:
     teacher = assets.load_encoder("minilm")
     tokenizer = assets.load_tokenizer("minilm")
     student = students.student_from_teacher(teacher, [0, 2, 4])
-    texts = assets.load_task_data(profile, seed=0)["test"][:profile.bench_batch]["text"]
+    texts = corpus.load_task_data(profile, seed=0)["test"][:profile.bench_batch]["text"]
     real = tokenizer(texts, padding="max_length", truncation=True, max_length=profile.max_length,
                      return_tensors="pt")
     minilm_rows = benchmark.benchmark_table({"MiniLM teacher (6 layers)": teacher,

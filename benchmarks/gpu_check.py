@@ -76,9 +76,9 @@ def llm_steps(profile, record) -> None:
     if loaded is None:
         return
     teacher, tokenizer = loaded
-    from kdcourse import assets
+    from kdcourse import corpus
 
-    reviews = assets.load_reviews(seed=0)
+    reviews = corpus.load_reviews(seed=0)
     prompts = llm.review_prompts(reviews["train"].shuffle(seed=0)["text"][:profile.llm_prompts], words=6)
     samples = record(f"lesson 06: {profile.llm_prompts} teacher samples",
                      lambda: llm.teacher_samples(teacher, tokenizer, prompts,

@@ -28,7 +28,7 @@ def measure(profile, threads: int | None = None) -> dict:
     """Run lesson 06's pipeline; return numbers, timings and the verdict (KD beats cross-entropy)."""
     import torch
 
-    from kdcourse import assets, llm
+    from kdcourse import corpus, llm
 
     if threads:
         torch.set_num_threads(threads)
@@ -39,7 +39,7 @@ def measure(profile, threads: int | None = None) -> dict:
     start = clock()
     student_init = llm.prune_layers(teacher, llm.evenly_spaced(30, profile.llm_keep_layers))
     seconds["prune"] = clock() - start
-    reviews = assets.load_reviews(seed=0)
+    reviews = corpus.load_reviews(seed=0)
     prompts = llm.review_prompts(reviews["train"].shuffle(seed=0)["text"][:profile.llm_prompts], 6)
     start = clock()
     samples = llm.teacher_samples(teacher, tok, prompts, profile.llm_new_tokens, seed=0)

@@ -26,14 +26,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 import kdcourse  # noqa: E402
-from kdcourse import assets, probe, students, widgets  # noqa: E402
+from kdcourse import corpus, probe, students, widgets  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "widgets.json"
 
 
 def lesson_inputs(profile, reviews: int = 8, batch: int = 64):
     """The lesson's inputs: probe-teacher and layer-copy-student logits on real validation snippets."""
-    data = assets.load_task_data(profile, seed=0)
+    data = corpus.load_task_data(profile, seed=0)
     teacher = probe.fit_probe(profile, seed=0, data=data)
     student = students.student_from_teacher(teacher.encoder, [0, 2, 4])
     rows = data["validation"].select(range(min(batch, len(data["validation"]))))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import assets, benchmark, seed_everything, students, training
+from . import assets, benchmark, corpus, seed_everything, students, training
 from .trainer import teacher_cache, train_student
 
 # Task distillation with DistilBERT's three terms: soft targets (alpha, T), hard labels, hidden cosine.
@@ -74,7 +74,7 @@ def prepare(profile, seed: int = 0, progress: bool = True) -> Setup:
     """Load (or fine-tune once) the teacher, tokenize the data, cut the training subset, cache the teacher."""
     profile, note = hub_fallback(profile)
     teacher, tokenizer = training.load_teacher(profile, seed=seed, progress=progress)
-    raw = assets.load_task_data(profile, seed=0)
+    raw = corpus.load_task_data(profile, seed=0)
     data = training.tokenize_splits(raw, tokenizer, profile.max_length)
     n = min(profile.distil_train_size or len(data["train"]), len(data["train"]))
     train = data["train"].select(range(n))  # load_task_data already shuffled (seeded)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import time
 
-from . import assets
+from . import assets, corpus
 
 
 def _probe(profile, seed):
     from . import probe
 
-    probe.fit_probe(profile, seed=seed, data=assets.load_task_data(profile, seed=0))
+    probe.fit_probe(profile, seed=seed, data=corpus.load_task_data(profile, seed=0))
     return "probe teacher (frozen MiniLM + logistic head)"
 
 
@@ -22,7 +22,7 @@ def _teacher_and_logits(profile, seed):
     from . import training
 
     teacher, tokenizer = training.load_teacher(profile, seed=seed)
-    tokenized = training.tokenize_splits(assets.load_task_data(profile, seed=0), tokenizer,
+    tokenized = training.tokenize_splits(corpus.load_task_data(profile, seed=0), tokenizer,
                                          profile.max_length)
     training.teacher_logits(teacher, tokenized["train"], tokenizer, profile,
                             cache_key=training.teacher_dir(profile, seed=seed).name)
@@ -47,7 +47,7 @@ def _llm_samples(profile, seed):
     from . import llm
 
     teacher, tokenizer = llm.load_teacher(profile.causal_lm, device=profile.device)
-    texts = assets.load_reviews(seed=0)["train"].shuffle(seed=0)["text"][:profile.llm_prompts]
+    texts = corpus.load_reviews(seed=0)["train"].shuffle(seed=0)["text"][:profile.llm_prompts]
     llm.teacher_samples(teacher, tokenizer, llm.review_prompts(texts, words=6),
                         max_new_tokens=profile.llm_new_tokens, seed=seed)
     return "causal LM teacher samples (sequence-level KD data)"

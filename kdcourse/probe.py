@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import assets
+from . import assets, corpus
 
 PROBE_STEPS = 300  # full-batch Adam steps; the loss is convex, this converges on every profile
 PROBE_LR = 0.05
@@ -89,7 +89,7 @@ def fit_probe(profile, seed: int = 0, data=None, verbose: bool = False) -> Probe
         head = nn.Linear(*saved["shape"])
         head.load_state_dict(saved["state_dict"])
         return Probe(encoder, head.eval(), tokenizer, profile.max_length, dict(saved["meta"]))
-    data = data if data is not None else assets.load_task_data(profile, seed=seed)
+    data = data if data is not None else corpus.load_task_data(profile, seed=seed)
     train = data["train"].select(range(min(profile.probe_size, len(data["train"]))))
     val = data["validation"].select(range(min(EVAL_CAP, len(data["validation"]))))
     if verbose:

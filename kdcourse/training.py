@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from transformers import DataCollatorWithPadding, get_linear_schedule_with_warmup
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
-from . import assets, seed_everything
+from . import assets, corpus, seed_everything
 
 TEACHER_RECIPE = 1  # bump when the fine-tuning recipe changes, so cached teachers are retrained
 _HIDDEN = "_index"  # column distill adds to look cached teacher logits up by example index
@@ -254,7 +254,7 @@ def load_teacher(profile, seed: int = 0, progress: bool = True):
         seed_everything(seed)
         model = assets.load_classifier(profile.teacher)
         tokenizer = assets.load_tokenizer(profile.teacher)
-        data = tokenize_splits(assets.load_task_data(profile), tokenizer, profile.max_length)
+        data = tokenize_splits(corpus.load_task_data(profile), tokenizer, profile.max_length)
         distill(model, data["train"], tokenizer, profile, alpha=0.0, epochs=profile.teacher_epochs,
                 seed=seed, progress=progress)
         folder.parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kdcourse import assets
+from kdcourse import assets, corpus
 from kdcourse.assets import ASSETS, AssetError
 
 
@@ -106,12 +106,12 @@ def test_unreachable_hub_fails_fast_with_offline_alternative(monkeypatch):
     with pytest.raises(AssetError, match="KDCOURSE_PROFILE=cpu"):
         assets.load_encoder("bert-base-uncased")
     with pytest.raises(AssetError, match="rotten_tomatoes"):
-        assets.load_sst2()
+        corpus.load_sst2()
     assert time.perf_counter() - start < 5
 
 
 def test_reviews_split_by_movie(course):
-    data = assets.load_reviews()
+    data = corpus.load_reviews()
     assert list(data) == ["train", "validation", "test"]
     assert sum(len(ds) for ds in data.values()) == 12_752
     movies = {split: set(ds["movie"]) for split, ds in data.items()}
@@ -124,24 +124,24 @@ def test_reviews_split_by_movie(course):
 
 
 def test_label_balance_reports_majority_baseline(course):
-    balance = assets.label_balance(assets.load_reviews())
+    balance = corpus.label_balance(corpus.load_reviews())
     for split, share in balance.items():
         assert 0.55 < share < 0.62, (split, share)
 
 
 def test_split_is_deterministic_and_seeded(course):
-    a, b, c = assets.load_reviews(seed=0), assets.load_reviews(seed=0), assets.load_reviews(seed=1)
+    a, b, c = corpus.load_reviews(seed=0), corpus.load_reviews(seed=0), corpus.load_reviews(seed=1)
     assert a["test"]["text"] == b["test"]["text"]
     assert a["test"]["text"] != c["test"]["text"]
 
 
 def test_bad_fractions_refused():
     with pytest.raises(ValueError, match="sum"):
-        assets.load_reviews(fractions=(0.5, 0.5, 0.5))
+        corpus.load_reviews(fractions=(0.5, 0.5, 0.5))
 
 
 def test_task_data_follows_profile(course):
-    data = assets.load_task_data(course)
+    data = corpus.load_task_data(course)
     assert len(data["train"]) == course.train_size
     assert len(data["test"]) == course.test_size
 

@@ -2,7 +2,7 @@
 import pytest
 
 import kdcourse
-from kdcourse import assets, prepare, training
+from kdcourse import corpus, prepare, training
 
 
 def test_unknown_lesson_refused():
@@ -24,7 +24,7 @@ def test_prepare_then_lesson_03_recomputes_nothing(course, monkeypatch):
     monkeypatch.setattr(training, "distill", no_training)
     monkeypatch.setattr(training, "predict_logits", no_teacher_pass)
     teacher, tokenizer = training.load_teacher(course, seed=0)  # what lesson 03 runs
-    tokenized = training.tokenize_splits(assets.load_task_data(course, seed=0), tokenizer,
+    tokenized = training.tokenize_splits(corpus.load_task_data(course, seed=0), tokenizer,
                                          course.max_length)
     logits = training.teacher_logits(teacher, tokenized["train"], tokenizer, course,
                                      cache_key=training.teacher_dir(course, seed=0).name)

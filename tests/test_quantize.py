@@ -5,7 +5,7 @@ import pytest
 import torch
 from transformers import BertConfig, BertForSequenceClassification
 
-from kdcourse import assets, benchmark, get_profile, quant_checks, quantize, training
+from kdcourse import assets, benchmark, corpus, get_profile, quant_checks, quantize, training
 
 # torch.ao.quantization's deprecation notices (kdcourse.setup() silences them; lesson 05 explains them).
 pytestmark = [pytest.mark.filterwarnings("ignore:torch.ao.quantization is deprecated:DeprecationWarning"),
@@ -28,7 +28,7 @@ def tok():
 @pytest.fixture(scope="module")
 def test_split(tok):
     profile = get_profile("smoke").replace(train_size=16, eval_size=16, test_size=40, max_length=24)
-    return training.tokenize_splits(assets.load_task_data(profile), tok, profile.max_length)["test"]
+    return training.tokenize_splits(corpus.load_task_data(profile), tok, profile.max_length)["test"]
 
 
 def batch(n=3, length=11):

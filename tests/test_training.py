@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from transformers import BertConfig, BertForSequenceClassification, get_linear_schedule_with_warmup
 
-from kdcourse import assets, get_profile, training
+from kdcourse import assets, corpus, get_profile, training
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def profile():
 
 @pytest.fixture(scope="module")
 def data(tok, profile):
-    return training.tokenize_splits(assets.load_task_data(profile), tok, profile.max_length)
+    return training.tokenize_splits(corpus.load_task_data(profile), tok, profile.max_length)
 
 
 def tiny_bert(tok, seed):
