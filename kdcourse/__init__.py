@@ -12,6 +12,13 @@ import warnings
 from .profiles import PROFILES, Profile, get_profile
 
 __version__ = "0.1.0"
+
+# torchao (lesson 05's fast int8 path; transformers imports it when installed) logs that its optional
+# CUDA kernels cannot load on a CPU machine, and registers enums with torch's pytree, which logs a
+# deprecation notice; neither affects the course. Set on import, before any kdcourse module imports
+# transformers (the rest of the quieting waits for setup()).
+logging.getLogger("torchao").setLevel(logging.ERROR)
+logging.getLogger("torch.utils._pytree").setLevel(logging.ERROR)
 REPO = "kdcourse/kdcourse"  # GitHub owner/name: Colab badges and the Colab install cell use it
 INSTRUCTOR_ENV = "KDCOURSE_INSTRUCTOR"
 
@@ -53,11 +60,6 @@ def _quiet() -> None:
     # The tokenizers library warns about parallelism after a fork (DataLoader workers, Jupyter);
     # our batches are small, so its own threads are not worth the warning.
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    # torchao (lesson 05's fast int8 path; transformers imports it when installed) logs that its
-    # optional CUDA kernels cannot load on a CPU machine, and registers enums with torch's pytree,
-    # which logs a deprecation notice; neither affects the course. Set before anything imports it.
-    logging.getLogger("torchao").setLevel(logging.ERROR)
-    logging.getLogger("torch.utils._pytree").setLevel(logging.ERROR)
     # Hub ids are only used by the gpu profile; when the hub is unreachable, tell transformers
     # and datasets up front so they never wait on the network (kdcourse.assets explains instead).
     from .assets import hub_reachable
