@@ -64,7 +64,7 @@ def temperature_panels(probs: dict, probs_at_1: dict, class_names, grid, entropi
         curve.set_ylabel("entropy (bits)")
         curve.legend(frameon=False, fontsize=7, loc="lower right")
         curve.set_title("T → 0: one-hot (0 bits); T → ∞: uniform (max)", fontsize=9)
-        bars.set_title(" ", fontsize=8)
+        bars.set_title(" \n ", fontsize=8)  # two lines reserved: T on the first, the snippet below
         art["title"] = bars.title
         fig.tight_layout()
         _animate(art, animated)
@@ -80,7 +80,7 @@ def temperature_panels(probs: dict, probs_at_1: dict, class_names, grid, entropi
             text.set_text(f"{p:.2f}")
         art["lines"][name].set_ydata(entropies[name])
     art["marker"].set_xdata([temperature, temperature])
-    art["title"].set_text(f"T={temperature:.2g} (dashed: T=1) | {title}")
+    art["title"].set_text(f"T={temperature:.2g} (dashed: T=1)\n{title}")
     return fig
 
 
