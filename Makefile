@@ -32,7 +32,7 @@ demo: assets
 test: assets
 	KDCOURSE_PROFILE=$(TEST_PROFILE) MPLBACKEND=Agg $(PY) -m pytest tests lessons \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
+		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider --durations=15 $(PYTEST_ARGS)
 	$(MAKE) test-colab
 
 # A second env pinned to what Colab ships (tools/colab-constraints.txt: ipywidgets 7.7.1,
