@@ -87,7 +87,7 @@ PROFILES: dict[str, Profile] = {
         summary="laptop CPU: real results on real data, each lesson in at most ~15 minutes",
         train_size=None, eval_size=None, test_size=None, max_length=64, batch_size=32,
         teacher_epochs=1.0, student_epochs=2.0, learning_rate=1e-4, seeds=(0, 1, 2),
-        playground_steps=60, probe_size=2000, bench_batch=32, bench_repeats=10,
+        playground_steps=50, probe_size=2000, bench_batch=32, bench_repeats=10,
         distil_train_size=2000,
     ),
     "gpu": Profile(
