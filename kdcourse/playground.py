@@ -15,7 +15,7 @@ class DistillationPlayground:
     """
 
     def __init__(self, make_student, train_dataset, teacher_logits, eval_dataset, tokenizer, profile,
-                 temperature: float = 2.0, alpha: float = 0.5, seed: int = 0, eval_examples: int = 512,
+                 temperature: float = 2.0, alpha: float = 0.5, seed: int = 0, eval_examples: int = 256,
                  eval_points: int = 4):
         if not callable(make_student):
             raise TypeError("make_student must be a function returning a fresh student model, "
