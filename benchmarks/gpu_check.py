@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 import kdcourse
-from kdcourse import benchmark, llm, pipeline, quantize, training
+from kdcourse import llm, pipeline, quantize, training
 
 OUT = Path(__file__).resolve().parent / "results"
 
