@@ -74,8 +74,8 @@ def check_int8_linear_bytes(answer, layer) -> bool:
 
 
 SOLUTIONS["keep_fp32"] = """
-# the configuration whose int8 version changes the most predictions (ties: the larger accuracy drop)
-answer = max(sensitivity, key=lambda name: (sensitivity[name]["flips"], -sensitivity[name]["delta"]))
+# the layer group whose int8 version alone flips the most predictions (ties: the larger accuracy drop)
+answer = max(sens, key=lambda name: (sens[name]["flips"], -sens[name]["delta"]))
 """
 
 

@@ -2,7 +2,8 @@
 
 Dynamic quantization stores each nn.Linear weight as int8 (with a scale, per output channel or per
 tensor) and quantizes the activations on the fly, so the matmul runs in int8 with int32 accumulation.
-It is a CPU technique (fbgemm/x86/qnnpack kernels); on a GPU use bf16 or 8/4-bit weight loading.
+torch.ao's version, used here, runs on the CPU only (fbgemm/x86/qnnpack kernels); torchao's int8 runs on
+GPUs too. On a GPU the course uses bf16 or 8/4-bit weight loading.
 """
 from __future__ import annotations
 

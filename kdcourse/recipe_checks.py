@@ -84,6 +84,7 @@ def check_masked_cosine(fn) -> bool:
         return _report(True, "your loss matches kdcourse.losses.hidden_cosine_loss on padded batches.", "")
     unmasked = [float((1 - F.cosine_similarity(s, t, dim=-1)).mean()) for s, t, _ in probes]
     wrong_dim = [float((1 - F.cosine_similarity(s, t, dim=1)).mean()) for s, t, _ in probes]
+    int_index = [float((1 - F.cosine_similarity(s, t, dim=-1))[m].mean()) for s, t, m in probes]
     plain_cos = [1 - w for w in want]
     if same(unmasked):
         return _report(False, "", "padding positions are averaged in; keep only attention_mask == 1")
@@ -92,6 +93,9 @@ def check_masked_cosine(fn) -> bool:
                                   "(0 when the directions agree)")
     if same(wrong_dim):
         return _report(False, "", "the cosine runs over the sequence axis; use dim=-1 (hidden size)")
+    if same(int_index):
+        return _report(False, "", "indexing with the integer mask picks rows 0 and 1 instead of masking; "
+                                  "index with attention_mask.bool()")
     rows = ", ".join(f"got {g:.4f}, expected {w:.4f}" for g, w in zip(got, want))
     return _report(False, "", f"the values differ ({rows})")
 

@@ -51,7 +51,8 @@ def layer_path(model) -> str:
 
 def num_layers(model) -> int:
     """How many transformer blocks the model has."""
-    return len(model.get_submodule(layer_path(model)))
+    path = layer_path(model)  # first: a TypeError naming the problem when `model` is not a model
+    return len(model.get_submodule(path))
 
 
 def check_layers(layers, n_teacher: int) -> list[int]:

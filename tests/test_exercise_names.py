@@ -1,0 +1,48 @@
+"""Every worked solution of lessons 00-05 uses only names its lesson defines before the exercise cell,
+so pasting it where the exercise stands cannot raise NameError."""
+import re
+
+import pytest
+
+from kdcourse import exercises, loop_checks, quant_checks, recipe_checks  # noqa: F401 (fill SOLUTIONS)
+
+from lesson_names import LESSONS, free_names, names_before_exercise
+
+# solution name -> (lesson notebook, the checker its exercise cell calls)
+EXERCISES = {
+    "majority_baseline": ("00_setup.ipynb", "check_majority_baseline"),
+    "embedding_params": ("00_setup.ipynb", "check_embedding_params"),
+    "distilbert_embedding_share": ("01_what_is_distillation.ipynb", "check_distilbert_embedding_share"),
+    "measured_speedup": ("01_what_is_distillation.ipynb", "check_measured_speedup"),
+    "most_uncertain_snippet": ("01_what_is_distillation.ipynb", "check_most_uncertain_snippet"),
+    "soft_targets": ("02_soft_labels_and_loss.ipynb", "check_soft_targets"),
+    "temperature_for_top": ("02_soft_labels_and_loss.ipynb", "check_temperature_for_top"),
+    "fix_kd_loss": ("02_soft_labels_and_loss.ipynb", "check_kd_loss"),
+    "distill_step": ("03_distillation_loop.ipynb", "check_distill_step"),
+    "standard_error": ("03_distillation_loop.ipynb", "check_standard_error"),
+    "first_last_student": ("04_distilbert_reproduction.ipynb", "check_first_last_student"),
+    "masked_cosine": ("04_distilbert_reproduction.ipynb", "check_masked_cosine"),
+    "embedding_share": ("04_distilbert_reproduction.ipynb", "check_embedding_share"),
+    "scale_zero_point": ("05_quantization.ipynb", "check_scale_zero_point"),
+    "int8_linear_bytes": ("05_quantization.ipynb", "check_int8_linear_bytes"),
+    "keep_fp32": ("05_quantization.ipynb", "check_keep_fp32"),
+}
+
+
+def test_every_solution_of_lessons_00_to_05_is_listed():
+    source = (LESSONS.parent / "kdcourse" / "llm_checks.py").read_text(encoding="utf-8")
+    lesson_06 = set(re.findall(r'SOLUTIONS\["(\w+)"\]', source))  # tested by tests/test_exercises_06.py
+    assert lesson_06 and set(exercises.SOLUTIONS) - lesson_06 - set(EXERCISES) == set()
+
+
+def test_the_free_name_finder():
+    code = "def f(a):\n    return a + b\nimport math as m\nc = [i for i in range(3)]\nprint(m.pi, c, d)"
+    assert free_names(code) == {"b", "d"}
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_solution_uses_only_the_lesson_names(name):
+    notebook, checker = EXERCISES[name]
+    missing = free_names(exercises.SOLUTIONS[name]) - names_before_exercise(notebook, checker)
+    assert not missing, (f"solution {name!r} reads {sorted(missing)}, which lessons/{notebook} does not define "
+                         f"before the cell that calls {checker}(): NameError when pasted there")

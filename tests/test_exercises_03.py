@@ -1,0 +1,101 @@
+"""Lesson 03's auto-checked exercises: each solution runs with the lesson's names and passes its checker;
+the classic wrong answers (written as a learner would, from the solution) are refused with a reason."""
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from transformers import BertConfig, BertForSequenceClassification
+
+from kdcourse import assets, corpus, exercises, get_profile, loop_checks, training
+
+
+def tiny_bert(vocab, seed, layers, sure=1.0):
+    """A tiny random BERT classifier; `sure` scales its head, so a teacher can be confident (KL well above 0)."""
+    torch.manual_seed(seed)
+    model = BertForSequenceClassification(BertConfig(
+        vocab_size=vocab, hidden_size=16, num_hidden_layers=layers, num_attention_heads=2, intermediate_size=32,
+        max_position_embeddings=40, num_labels=2))
+    with torch.no_grad():
+        model.classifier.weight.mul_(sure)
+    return model
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models gain nothing from threads, and on a busy 2-core machine two threads make them ~100x slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def lesson():
+    """The names lesson 03 defines before its exercises, on real snippets and tiny models."""
+    tokenizer = assets.load_tokenizer("minilm")
+    profile = get_profile("smoke").replace(train_size=16, eval_size=8, test_size=8, max_length=32)
+    tokenized = training.tokenize_splits(corpus.load_task_data(profile, seed=0), tokenizer, profile.max_length)
+    first_batch = next(iter(training.make_loader(tokenized["train"].select(range(8)), tokenizer, 8, shuffle=False)))
+    results = {"student, hard labels only": {"accuracy": 0.829}, "student, distilled": {"accuracy": 0.827}}
+    return {"torch": torch, "F": F, "math": math, "training": training, "exercises": exercises,
+            "loop_checks": loop_checks, "tokenizer": tokenizer, "tokenized": tokenized,
+            "teacher": tiny_bert(tokenizer.vocab_size, 0, 4, sure=100.0), "student_init": tiny_bert(tokenizer.vocab_size, 1, 2),
+            "first_batch": first_batch, "results": results, "n_test": 2485}
+
+
+def solved(name, lesson, replace=()):
+    """Run the solution (edited by `replace`, pairs that must each match once) in the lesson's names."""
+    code = exercises.SOLUTIONS[name]
+    for old, new in replace:
+        assert code.count(old) == 1, old
+        code = code.replace(old, new)
+    namespace = dict(lesson)
+    exec(code, namespace)
+    return namespace
+
+
+def check_step(fn, lesson):
+    return loop_checks.check_distill_step(fn, lesson["student_init"], lesson["teacher"], lesson["first_batch"],
+                                          temperature=2.0, alpha=0.3)
+
+
+def test_distill_step(lesson, capsys):
+    assert check_step(solved("distill_step", lesson)["distill_step"], lesson)
+    assert "Right!" in capsys.readouterr().out
+    wrong = {"alpha weighs the teacher": [("loss = alpha * soft + (1 - alpha) * hard",
+                                           "loss = (1 - alpha) * soft + alpha * hard")],
+             "multiply the KL term by T**2": [("* T**2", "")],
+             "still in training mode": [("teacher.eval()", "pass")],
+             "the teacher got gradients": [("with torch.no_grad():", "if True:")],
+             "not where one optimizer step": [("optimizer.step()", "pass")]}
+    for hint, replace in wrong.items():
+        assert not check_step(solved("distill_step", lesson, replace)["distill_step"], lesson), hint
+        assert hint in capsys.readouterr().out
+    assert not check_step(lambda student, teacher, batch, optimizer, temperature, alpha: None, lesson)
+    assert "returned None" in capsys.readouterr().out
+    assert not loop_checks.check_distill_step(None, lesson["student_init"], lesson["teacher"], lesson["first_batch"])
+    assert "Not yet" in capsys.readouterr().out
+
+
+def test_the_checker_leaves_the_lesson_models_alone(lesson):
+    teacher, student = lesson["teacher"], lesson["student_init"]
+    before = [p.clone() for p in (*teacher.parameters(), *student.parameters())]
+    check_step(solved("distill_step", lesson)["distill_step"], lesson)
+    assert all(torch.equal(a, b) for a, b in zip(before, (*teacher.parameters(), *student.parameters())))
+
+
+def test_standard_error(lesson, capsys):
+    accuracy, n = lesson["results"]["student, distilled"]["accuracy"], lesson["n_test"]
+    answer = solved("standard_error", lesson)["answer"]
+    assert answer == pytest.approx(math.sqrt(accuracy * (1 - accuracy) / n))
+    assert loop_checks.check_standard_error(answer, accuracy, n)
+    assert "Right!" in capsys.readouterr().out
+    assert not loop_checks.check_standard_error(100 * answer, accuracy, n)
+    assert "percentage points" in capsys.readouterr().out
+    assert not loop_checks.check_standard_error(answer ** 2, accuracy, n)
+    assert "the variance" in capsys.readouterr().out
+    assert not loop_checks.check_standard_error(math.sqrt(accuracy * (1 - accuracy)), accuracy, n)
+    assert "differs from sqrt(p(1-p)/n)" in capsys.readouterr().out
+    assert not loop_checks.check_standard_error("0.0076", accuracy, n)
+    assert "give a number" in capsys.readouterr().out
