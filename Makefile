@@ -8,8 +8,11 @@ TORCH_SPEC ?= $(shell $(PYTHON) tools/torch_spec.py)
 # Tests run the smoke profile: every lesson end to end on tiny subsets.
 TEST_PROFILE ?= smoke
 PYTEST_ARGS ?=
+# How pytest runs the lessons (nbval): `test` and `test-lessons` share them.
+NBVAL_ARGS := --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
+	--nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install assets demo test test-unit test-lessons test-colab lab notebooks html readme clean
+.PHONY: install assets demo test test-unit test-lessons test-colab bench lab notebooks html readme clean
 
 install: $(STAMP)
 
@@ -31,8 +34,7 @@ demo: assets
 # widget tests again on Colab's versions (test-colab).
 test: assets
 	KDCOURSE_PROFILE=$(TEST_PROFILE) MPLBACKEND=Agg $(PY) -m pytest tests lessons \
-		--nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider --durations=15 $(PYTEST_ARGS)
+		$(NBVAL_ARGS) -p no:cacheprovider --durations=15 $(PYTEST_ARGS)
 	$(MAKE) test-colab
 
 # A second env pinned to what Colab ships (tools/colab-constraints.txt: ipywidgets 7.7.1,
@@ -57,8 +59,28 @@ test-colab: $(COLAB_STAMP) assets
 	KDCOURSE_PROFILE=$(TEST_PROFILE) MPLBACKEND=Agg $(COLAB_PY) -m pytest tests -m "not browser" \
 		-p no:cacheprovider $(COLAB_PYTEST_ARGS)
 
+# The unit, widget and browser tests only (no lessons, no Colab env).
 test-unit: assets
 	KDCOURSE_PROFILE=$(TEST_PROFILE) MPLBACKEND=Agg $(PY) -m pytest tests $(PYTEST_ARGS)
+
+# Every lesson top to bottom under nbval, as in `test`, without the unit tests.
+test-lessons: assets
+	KDCOURSE_PROFILE=$(TEST_PROFILE) MPLBACKEND=Agg $(PY) -m pytest lessons \
+		$(NBVAL_ARGS) -p no:cacheprovider --durations=15 $(PYTEST_ARGS)
+
+# Every script in benchmarks/ with its own defaults (results under benchmarks/results/); gpu_check.py
+# only where CUDA is available. Long, and timings need a quiet machine.
+bench: assets
+	@for script in benchmarks/*.py; do \
+		case "$$script" in \
+		*/gpu_check.py) \
+			if $(PY) -c "import sys, torch; sys.exit(not torch.cuda.is_available())"; then \
+				echo "== $$script"; KDCOURSE_PROFILE=gpu $(PY) "$$script" || exit 1; \
+			else echo "== $$script: skipped (no CUDA device)"; fi ;; \
+		*) echo "== $$script"; $(PY) "$$script" || exit 1 ;; \
+		esac; \
+	done
+	@echo "results in benchmarks/results/"
 
 lab: assets
 	$(VENV)/bin/jupyter lab lessons/

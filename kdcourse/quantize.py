@@ -43,6 +43,13 @@ def affine_qparams(x: torch.Tensor, bits: int = 8, symmetric: bool = False, dim:
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise TypeError(f"x must be a floating-point tensor, got {type(x).__name__}")
     qmin, qmax = int_range(bits, symmetric)
+    if x.numel() == 0:
+        raise ValueError(f"x is empty (shape {tuple(x.shape)}); there is no range to quantize")
+    bad = ~torch.isfinite(x)
+    if bad.any():
+        raise ValueError(f"x contains {int(bad.sum())} NaN or inf values (of {x.numel()}); a scale "
+                         "and zero-point need a finite range: fix the values first (e.g. "
+                         "torch.nan_to_num(x)) or find where they came from")
     if dim is not None and not -x.dim() <= dim < x.dim():
         raise ValueError(f"dim must be in [-{x.dim()}, {x.dim() - 1}] for a {x.dim()}-d tensor, got {dim}")
     others = None if dim is None else [d for d in range(x.dim()) if d != dim % x.dim()]
@@ -199,9 +206,17 @@ def load_quantized(path) -> nn.Module:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no quantized model at {path}; write one with save_quantized(model, path)")
-    with warnings.catch_warnings():  # torch's own unpickler of int8 tensors uses TypedStorage
-        warnings.filterwarnings("ignore", message="TypedStorage is deprecated")
-        payload = torch.load(path, weights_only=True)
+    try:
+        with warnings.catch_warnings():  # torch's own unpickler of int8 tensors uses TypedStorage
+            warnings.filterwarnings("ignore", message="TypedStorage is deprecated")
+            payload = torch.load(path, weights_only=True)  # a pickle that would run code is refused
+        if not isinstance(payload, dict) or not {"class", "config", "layout", "state_dict"} <= set(payload):
+            raise ValueError("not a dict with class, config, layout and state_dict")
+    except Exception as err:  # damaged, truncated, unsafe or foreign: say which file and what to do
+        reason = (str(err).strip().splitlines() or [""])[0][:160]
+        raise ValueError(f"{path} is damaged or not a file written by save_quantized "
+                         f"({type(err).__name__}: {reason}); delete it and save the model again with "
+                         "save_quantized(model, path)") from None
     cls = getattr(transformers, payload["class"], None)
     if cls is None:
         raise ValueError(f"{payload['class']!r} is not a transformers model class")
@@ -238,7 +253,7 @@ def student_dir(setup, seed: int = 0) -> Path:
                 "train": len(setup.train), "epochs": p.student_epochs, "lr": p.learning_rate,
                 "batch": p.batch_size, "max_length": p.max_length}
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
-    return assets.cache_dir() / "students" / f"{p.name}-{seed}-{key}"
+    return assets.cache_path("students", f"{p.name}-{seed}-{key}")
 
 
 def distilled_student(setup, seed: int = 0, progress: bool = False) -> nn.Module:
@@ -249,6 +264,7 @@ def distilled_student(setup, seed: int = 0, progress: bool = False) -> nn.Module
 
     folder = student_dir(setup, seed)
     if not (folder / "config.json").is_file():
+        assets.check_writable(folder.parent)  # before the training run, not after it
         student = pipeline.run(setup, seed=seed, progress=progress)["student"]
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent)

@@ -11,6 +11,7 @@ network; we refuse that rather than guess.
 from __future__ import annotations
 
 import copy
+import numbers
 import re
 
 import torch
@@ -55,16 +56,31 @@ def num_layers(model) -> int:
     return len(model.get_submodule(path))
 
 
+def _as_int(name: str, value) -> int:
+    """An int from any integer type (int, NumPy integer, 0-d integer tensor); floats and bools refused."""
+    if hasattr(value, "ndim") and getattr(value, "ndim", None) == 0 and hasattr(value, "tolist"):
+        value = value.tolist()  # a 0-d NumPy array or tensor: its Python value
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    return int(value)
+
+
 def check_layers(layers, n_teacher: int) -> list[int]:
-    """Validate a teacher-layer list (non-empty, ints, in range, unique, sorted); return it as a list."""
-    if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
+    """Validate a teacher-layer list (non-empty, ints, in range, unique, sorted); return it as a list.
+
+    Any sequence of integers works: a list, a tuple, a NumPy array or a 1-d integer tensor.
+    """
+    if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__") \
+            or getattr(layers, "ndim", 1) != 1:
         raise TypeError(f"layers must be a list of teacher layer indices, e.g. [0, 2, 4], got {layers!r}")
-    layers = list(layers)
+    n_teacher = _as_int("n_teacher", n_teacher)
+    layers = layers.tolist() if hasattr(layers, "tolist") else list(layers)
     if not layers:
         raise ValueError("layers must name at least one teacher layer, got []; e.g. layers=[0, 2, 4]")
     for i in layers:
-        if isinstance(i, bool) or not isinstance(i, int):
-            raise TypeError(f"layers must hold ints, got {i!r} in {layers}")
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+            raise TypeError(f"layers must hold ints, got {i!r} in {layers}; e.g. layers=[0, 2, 4]")
+    layers = [int(i) for i in layers]
     bad = [i for i in layers if not 0 <= i < n_teacher]
     if bad:
         raise ValueError(f"layer {bad[0]} is out of range: the teacher has {n_teacher} layers, so "
@@ -81,6 +97,7 @@ def check_layers(layers, n_teacher: int) -> list[int]:
 
 def every_other_layer(n_teacher: int, n_student: int) -> list[int]:
     """DistilBERT's choice, generalised: n_student layers spread evenly, first and last kept."""
+    n_teacher, n_student = _as_int("n_teacher", n_teacher), _as_int("n_student", n_student)
     if not 1 <= n_student <= n_teacher:
         raise ValueError(f"n_student must be between 1 and the teacher's {n_teacher} layers, "
                          f"got {n_student}")
@@ -158,8 +175,9 @@ def copied_weights_equal(student, teacher, layers) -> dict:
 def random_student(teacher, n_layers: int, seed: int = 0):
     """The same architecture with `n_layers` blocks and RANDOM weights: a from-scratch baseline."""
     _check_model(teacher)
-    if isinstance(n_layers, bool) or not isinstance(n_layers, int) or n_layers < 1:
+    if isinstance(n_layers, bool) or not isinstance(n_layers, numbers.Integral) or n_layers < 1:
         raise ValueError(f"n_layers must be a positive int, got {n_layers!r}")
+    n_layers = int(n_layers)
     config = _student_config(teacher, n_layers)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

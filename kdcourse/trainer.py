@@ -25,8 +25,7 @@ MODEL_COLUMNS = ("input_ids", "attention_mask", "token_type_ids", "labels", "lab
 def _check_weights(temperature, alpha, cosine_weight) -> None:
     losses._check_temperature(temperature)
     losses._check_unit("alpha", alpha)
-    if isinstance(cosine_weight, bool) or not isinstance(cosine_weight, (int, float)) \
-            or not math.isfinite(cosine_weight) or cosine_weight < 0:
+    if not math.isfinite(losses._real("cosine_weight", cosine_weight)) or cosine_weight < 0:
         raise ValueError(f"cosine_weight must be a number >= 0 (0 switches the hidden-state "
                          f"cosine loss off), got {cosine_weight!r}")
 
@@ -40,7 +39,14 @@ def triple_loss(student_logits, labels, teacher_logits=None, student_hidden=None
     `training.distill`: per example alpha·kd + (1-alpha)·CE if labelled, kd alone if not.
     """
     _check_weights(temperature, alpha, cosine_weight)
+    if not isinstance(student_logits, torch.Tensor) or student_logits.dim() != 2:
+        raise TypeError(f"student_logits must be a (batch, classes) torch.Tensor, got "
+                        f"{getattr(student_logits, 'shape', type(student_logits).__name__)}")
     n = student_logits.shape[0]
+    if n == 0:
+        raise ValueError(f"triple_loss got an empty batch, student_logits shape "
+                         f"{tuple(student_logits.shape)}: a mean over 0 examples is undefined; give "
+                         "at least one example")
     known = torch.ones(n, dtype=torch.bool, device=student_logits.device) if labels is None \
         else labels != losses.IGNORE_INDEX
     if alpha == 0 and not known.all():
@@ -84,6 +90,9 @@ def teacher_cache(teacher, dataset, tokenizer, batch_size: int = 128, hidden: bo
 
     device = next(teacher.parameters()).device
     dataset = model_columns(dataset)
+    if len(dataset) == 0:
+        raise ValueError("teacher_cache got an empty dataset (0 examples); check the split or the "
+                         "size that selected it (e.g. profile.train_size)")
     lengths = [len(ids) for ids in dataset["input_ids"]]
     order = sorted(range(len(dataset)), key=lengths.__getitem__)  # little padding per batch
     loader = make_loader(dataset.select(order), tokenizer, batch_size, shuffle=False)
@@ -213,7 +222,14 @@ def train_student(student, train_dataset, tokenizer, profile, teacher=None, cach
 
     `cache` (from `teacher_cache` on this same `train_dataset`) replaces the teacher's forward passes.
     """
-    epochs = profile.student_epochs if epochs is None else epochs
+    from .training import check_positive
+
+    epochs = check_positive("epochs", profile.student_epochs if epochs is None else epochs)
+    if learning_rate is not None:
+        check_positive("learning_rate", learning_rate)
+    if len(train_dataset) == 0:
+        raise ValueError("train_dataset is empty (0 examples); there is nothing to train on: check "
+                         "the split or the size that selected it (e.g. profile.train_size)")
     if cache is not None:
         if cache["n"] != len(train_dataset):
             raise ValueError(f"cache holds {cache['n']} examples but train_dataset has "

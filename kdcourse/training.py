@@ -10,6 +10,7 @@ import json
 import math
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,10 +23,29 @@ from tqdm.auto import tqdm
 from transformers import DataCollatorWithPadding, get_linear_schedule_with_warmup
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
-from . import assets, corpus, seed_everything
+from . import assets, corpus, losses, seed_everything
+from .profiles import check_device
 
 TEACHER_RECIPE = 1  # bump when the fine-tuning recipe changes, so cached teachers are retrained
 _HIDDEN = "_index"  # column distill adds to look cached teacher logits up by example index
+
+
+def check_positive(name: str, value, integer: bool = False):
+    """`value` if it is a finite number > 0 (an int when `integer`), else a clear error naming it."""
+    if integer:
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        return value
+    number = losses._real(name, value)
+    if not math.isfinite(number) or number <= 0:
+        raise ValueError(f"{name} must be a number > 0, got {value!r}")
+    return value
+
+
+def _check_dataset(dataset, what: str = "dataset") -> None:
+    if len(dataset) == 0:
+        raise ValueError(f"{what} is empty (0 examples); check the split or the size that selected it "
+                         "(e.g. profile.train_size)")
 
 
 def tokenize_splits(data, tokenizer, max_length: int):
@@ -69,6 +89,7 @@ def _to(batch: dict, device) -> dict:
 
 def predict_logits(model: nn.Module, dataset, tokenizer, batch_size: int = 128) -> torch.Tensor:
     """Logits [N, num_labels] in dataset order, in eval mode under inference_mode (batched by length)."""
+    _check_dataset(dataset)
     lengths = [len(ids) for ids in dataset["input_ids"]]
     order = sorted(range(len(dataset)), key=lengths.__getitem__)
     loader = make_loader(dataset.select(order), tokenizer, batch_size, shuffle=False)
@@ -109,9 +130,16 @@ def teacher_logits(teacher: nn.Module, dataset, tokenizer, profile, cache_key: s
     if cache_key is not None:
         if not isinstance(cache_key, str) or not cache_key or "/" in cache_key:
             raise ValueError(f"cache_key must be a non-empty name without '/', got {cache_key!r}")
-        path = assets.cache_dir() / "logits" / f"{cache_key}-{_content_hash(dataset)}.pt"
+        path = assets.cache_path("logits", f"{cache_key}-{_content_hash(dataset)}.pt")
         if path.is_file():
-            return torch.load(path)
+            saved = assets.load_cached(path)  # weights_only: a planted pickle is refused, not run
+            if isinstance(saved, torch.Tensor) and saved.is_floating_point() and saved.dim() == 2 \
+                    and len(saved) == len(dataset) and bool(torch.isfinite(saved).all()):
+                return saved
+            if saved is not None:
+                print(f"kdcourse: cache file {path} does not hold {len(dataset)} finite logit rows; "
+                      "rebuilding it", file=sys.stderr, flush=True)
+        assets.check_writable(path.parent)
     logits = predict_logits(teacher, dataset, tokenizer, profile.eval_batch_size)
     if path is not None:
         assets.atomic_save(logits, path)
@@ -151,10 +179,21 @@ def distill(student: nn.Module, train_dataset, tokenizer, profile, teacher_logit
     by example index), the student predicts, `losses.distillation_loss` combines both, and only the
     student's parameters step. alpha=0 is plain fine-tuning (no teacher needed).
     """
-    if not 0 <= alpha <= 1:
-        raise ValueError(f"alpha must be in [0, 1] (weight of the teacher term), got {alpha}")
-    if not temperature > 0:
-        raise ValueError(f"temperature must be > 0, got {temperature}")
+    checked = losses._check_unit("alpha", alpha)  # [0, 1]: the weight of the teacher term
+    alpha = alpha if type(alpha) in (int, float) else checked
+    checked = losses._check_temperature(temperature)
+    temperature = temperature if type(temperature) in (int, float) else checked
+    if epochs is not None:
+        check_positive("epochs", epochs)
+    if max_steps is not None:
+        check_positive("max_steps", max_steps, integer=True)
+    if learning_rate is not None:
+        check_positive("learning_rate", learning_rate)
+    _check_dataset(train_dataset, "train_dataset")
+    if "label" not in train_dataset.column_names:
+        raise ValueError(f"train_dataset has no 'label' column (columns: {train_dataset.column_names}); "
+                         "distill needs one label per example (-100 for unlabelled ones): tokenize "
+                         "a split that has labels with tokenize_splits")
     if alpha > 0 and teacher_logits is None and teacher is None:
         raise ValueError(f"alpha={alpha} needs the teacher: pass teacher_logits=... (cached) or "
                          "teacher=...; or use alpha=0 for plain fine-tuning")
@@ -168,12 +207,10 @@ def distill(student: nn.Module, train_dataset, tokenizer, profile, teacher_logit
         raise ValueError("teacher and student are the same model; pass a separate student")
     epochs = profile.student_epochs if epochs is None else epochs
     lr = profile.learning_rate if learning_rate is None else learning_rate
-    device = torch.device(profile.device)
+    device = torch.device(check_device(profile.device))
     indexed = train_dataset.add_column(_HIDDEN, list(range(len(train_dataset))))
     loader = make_loader(indexed, tokenizer, profile.batch_size, shuffle=True, seed=seed)
     steps = max_steps if max_steps is not None else max(1, math.ceil(epochs * len(loader)))
-    if not isinstance(steps, int) or steps <= 0:
-        raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
 
     torch.manual_seed(seed)  # dropout masks
     student.to(device).train()
@@ -234,12 +271,14 @@ def distill(student: nn.Module, train_dataset, tokenizer, profile, teacher_logit
 
 def teacher_dir(profile, seed: int = 0) -> Path:
     """Cache folder of the fine-tuned teacher for these settings (it may not exist yet)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     settings = {"teacher": profile.teacher, "dataset": profile.dataset, "train": profile.train_size,
                 "epochs": profile.teacher_epochs, "lr": profile.learning_rate,
                 "batch": profile.batch_size, "max_length": profile.max_length, "seed": seed,
                 "recipe": TEACHER_RECIPE}
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
-    return assets.cache_dir() / "teachers" / f"{profile.name}-{seed}-{key}"
+    return assets.cache_path("teachers", f"{profile.name}-{seed}-{key}")
 
 
 def load_teacher(profile, seed: int = 0, progress: bool = True):
@@ -250,7 +289,9 @@ def load_teacher(profile, seed: int = 0, progress: bool = True):
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     folder = teacher_dir(profile, seed)
+    check_device(profile.device)
     if not (folder / "config.json").is_file():
+        assets.check_writable(folder.parent)  # before minutes of training, not after
         seed_everything(seed)
         model = assets.load_classifier(profile.teacher)
         tokenizer = assets.load_tokenizer(profile.teacher)
