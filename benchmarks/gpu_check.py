@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 import kdcourse
-from kdcourse import llm, pipeline, quantize, training
+from kdcourse import pipeline, quantize, training
 
 OUT = Path(__file__).resolve().parent / "results"
 
@@ -69,37 +69,16 @@ def _expect_value_error(fn) -> str:
 
 
 def llm_steps(profile, record) -> None:
-    """Lesson 06 on the profile's device: teacher, pruned student, samples, top-k cache, CE vs forward KL."""
-    loaded = record("lesson 06: load the GGUF teacher onto the device",
-                    lambda: llm.load_teacher(profile.causal_lm, device=profile.device),
-                    lambda t: {"device": str(t[0].device), "params": sum(p.numel() for p in t[0].parameters())})
-    if loaded is None:
-        return
-    teacher, tokenizer = loaded
-    from kdcourse import corpus
+    """Lesson 06 on the profile's device: the whole pipeline (prune by measurement, heal, compare, on-policy)."""
+    from kdcourse import llm_pipeline
 
-    reviews = corpus.load_reviews(seed=0)
-    prompts = llm.review_prompts(reviews["train"].shuffle(seed=0)["text"][:profile.llm_prompts], words=6)
-    samples = record(f"lesson 06: {profile.llm_prompts} teacher samples",
-                     lambda: llm.teacher_samples(teacher, tokenizer, prompts,
-                                                 max_new_tokens=profile.llm_new_tokens, seed=0),
-                     lambda s: {"n": len(s), "first": s[0][:120]})
-    if samples is None:
-        return
-    held_out = reviews["test"].shuffle(seed=0)["text"][:profile.llm_eval_texts]
-    train_batches = llm.make_batches(tokenizer, samples, batch_size=8, max_length=96)
-    eval_batches = llm.make_batches(tokenizer, held_out, batch_size=16, max_length=96)
-    cache = record("lesson 06: teacher top-64 cache", lambda: llm.teacher_topk(teacher, train_batches, k=64),
-                   lambda c: {"batches": len(c)})
-    reference = llm.evaluate_lm(teacher, eval_batches)
-    keep = llm.evenly_spaced(teacher.config.num_hidden_layers, profile.llm_keep_layers)
-    for loss in ("ce", "forward"):
-        def train(loss=loss):
-            student = llm.prune_layers(teacher, keep)
-            llm.train_lm_student(student, train_batches, loss, cache, steps=profile.llm_train_steps, seed=0)
-            return llm.evaluate_lm(student, eval_batches, reference["predictions"])
-        record(f"lesson 06: student, {loss}, {profile.llm_train_steps} steps", train,
-               lambda r: {k: r[k] for k in ("perplexity", "agreement") if k in r})
+    record("lesson 06: llm_pipeline.run (load, importance, curve, heal, four losses, on-policy)",
+           lambda: llm_pipeline.run(profile, log=lambda line: print(line, flush=True)),
+           lambda r: {"teacher_ppl": r["teacher"]["perplexity"], "healed_ppl": r["healed"]["perplexity"],
+                      "ratio": r["perplexity_ratio"], "removed": r["removed_fraction"],
+                      "target_met": r["target"]["met"], "forward_kl_beats_ce": r["forward_kl_beats_ce"],
+                      "distinct_2": r["text_quality"]["healed student"]["distinct_2"],
+                      "seconds": r["seconds"]})
 
 
 def main(argv=None) -> int:

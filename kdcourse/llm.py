@@ -12,6 +12,7 @@ import json
 import math
 import os
 import tempfile
+import time
 from functools import partial
 from unittest import mock
 
@@ -20,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .assets import cache_dir, load_causal_lm
+from .assets import atomic_save, cache_dir, check_writable, load_cached, load_causal_lm
 from .losses import IGNORE_INDEX, token_kd_loss
 
 LOSSES = ("ce", "forward", "reverse", "jsd")  # "ce": plain next-token cross-entropy on the text
@@ -94,6 +95,70 @@ def prune_layers(model, keep):
     return student.train(model.training)
 
 
+# --- Which layers to drop: measured, not guessed ------------------------------------------------
+
+@torch.no_grad()
+def layer_angles(model, batches) -> torch.Tensor:
+    """angles[i, j]: mean angle (0 to 1, in units of pi) between the hidden states entering block i and
+    entering block j (j = number of blocks: leaving the last one), over the real tokens of `batches`."""
+    layers, states = decoder_layers(model), {}
+    n = len(layers)
+
+    def entering(index):
+        def record(module, args, kwargs):
+            states[index] = (args[0] if args else kwargs["hidden_states"]).float()
+        return record
+
+    def leaving(module, args, kwargs, output):
+        states[n] = (output[0] if isinstance(output, tuple) else output).float()
+
+    handles = [layer.register_forward_pre_hook(entering(i), with_kwargs=True) for i, layer in enumerate(layers)]
+    handles.append(layers[-1].register_forward_hook(leaving, with_kwargs=True))
+    totals, tokens = torch.zeros(n + 1, n + 1, dtype=torch.float64), 0
+    model.eval()
+    try:
+        for batch in batches:
+            real = batch["attention_mask"].bool().to(model.device)
+            model(**{name: t.to(model.device) for name, t in batch.items()})
+            unit = torch.stack([F.normalize(states[i][real], dim=-1) for i in range(n + 1)])  # (n+1, T, d)
+            cos = torch.einsum("itd,jtd->ijt", unit, unit).clamp(-1, 1)
+            totals += (torch.arccos(cos) / math.pi).sum(-1).double().cpu()
+            tokens += int(real.sum())
+    finally:
+        for handle in handles:
+            handle.remove()
+    if tokens == 0:
+        raise ValueError("layer_angles needs at least one real token (attention_mask == 1) in batches")
+    return totals / tokens
+
+
+def block_importance(model, batches) -> list[float]:
+    """Per decoder block, the mean angle (0 to 1, in units of pi) between its input and output hidden states."""
+    angles = layer_angles(model, batches)
+    return [float(angles[i, i + 1]) for i in range(len(angles) - 1)]
+
+
+def contiguous_cut(angles: torch.Tensor, drop: int) -> list[int]:
+    """The layers left after removing the `drop` consecutive blocks whose input and output (the hidden
+    states entering the first and leaving the last) are closest in angle: the rule of Gromov et al. 2024."""
+    n = len(angles) - 1
+    if isinstance(drop, bool) or not isinstance(drop, int) or not 0 <= drop < n:
+        raise ValueError(f"drop must be an int in [0, {n - 1}] for {n} layers, got {drop!r}")
+    if drop == 0:
+        return list(range(n))
+    start = min(range(n - drop + 1), key=lambda i: (float(angles[i, i + drop]), i))
+    return [i for i in range(n) if not start <= i < start + drop]
+
+
+def keep_most_important(scores, drop: int) -> list[int]:
+    """The layer indices left after dropping the `drop` blocks with the smallest scores (ShortGPT's rule)."""
+    n = len(scores)
+    if isinstance(drop, bool) or not isinstance(drop, int) or not 0 <= drop < n:
+        raise ValueError(f"drop must be an int in [0, {n - 1}] for {n} layers, got {drop!r}")
+    dropped = sorted(range(n), key=lambda i: (scores[i], i))[:drop]
+    return [i for i in range(n) if i not in dropped]
+
+
 # --- Data: teacher samples (sequence-level KD) and batches -------------------------------------
 
 def review_prompts(texts, words: int = 6) -> list[str]:
@@ -108,35 +173,69 @@ def _fingerprint(model) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
+def _digest(*parts) -> str:
+    """A short hash of settings and tensors: the cache key of an artefact that depends on all of them."""
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, torch.Tensor):
+            h.update(part.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+        else:
+            h.update(json.dumps(part, sort_keys=True, default=str).encode())
+        h.update(b"|")
+    return h.hexdigest()[:20]
+
+
+@torch.no_grad()
+def _weights_digest(model) -> str:
+    """A cheap fingerprint of every parameter (name, shape, sum, sum of squares): changes when any does."""
+    parts = [(name, list(p.shape), f"{float(p.double().sum()):.10e}", f"{float(p.double().square().sum()):.10e}")
+             for name, p in model.named_parameters()]
+    return _digest(model.config.to_json_string(), parts)
+
+
+def _batches_digest(batches) -> str:
+    return _digest(*[t for b in batches for t in (b["input_ids"], b["attention_mask"])])
+
+
 @torch.no_grad()
 def teacher_samples(model, tokenizer, prompts, max_new_tokens: int, seed: int = 0,
-                    batch_size: int = 32, temperature: float = 1.0, cache: bool = True) -> list[str]:
-    """Prompt + sampled continuation for every prompt, cached atomically under cache_dir()/llm_samples."""
+                    batch_size: int = 32, temperature: float = 1.0, top_p: float = 1.0, do_sample: bool = True,
+                    cache: bool = True) -> list[str]:
+    """Prompt + continuation (sampled, nucleus with top_p < 1, or greedy with do_sample=False), cached atomically."""
     prompts = [str(p) for p in prompts]
     if not prompts or max_new_tokens <= 0:
         raise ValueError(f"need at least one prompt and max_new_tokens > 0, got {len(prompts)} "
                          f"prompts and max_new_tokens={max_new_tokens}")
     # Sampling on a GPU draws other random numbers than on a CPU: the device is part of the key.
-    key = json.dumps([_fingerprint(model), model.device.type, prompts, max_new_tokens, seed, batch_size,
-                      temperature])
-    path = cache_dir() / "llm_samples" / (hashlib.sha256(key.encode()).hexdigest()[:20] + ".json")
+    settings = [_fingerprint(model), model.device.type, prompts, max_new_tokens, seed, batch_size, temperature]
+    if not do_sample:
+        settings.append("greedy")
+    elif top_p != 1.0:
+        settings.append({"top_p": top_p})
+    path = cache_dir() / "llm_samples" / (hashlib.sha256(json.dumps(settings).encode()).hexdigest()[:20]
+                                          + ".json")
     if cache and path.is_file():
         return json.loads(path.read_text())
     texts = []
     torch.manual_seed(seed)
+    sampling = dict(do_sample=True, temperature=temperature, top_k=0, top_p=top_p) if do_sample \
+        else dict(do_sample=False)
     for start in tqdm(range(0, len(prompts), batch_size), desc="teacher samples"):
         enc = tokenizer(prompts[start:start + batch_size], return_tensors="pt", padding=True,
                         padding_side="left").to(model.device)
-        out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=True,
-                             temperature=temperature, top_k=0, top_p=1.0,
-                             pad_token_id=tokenizer.pad_token_id)
+        out = model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
+                             **sampling)
         texts += tokenizer.batch_decode(out, skip_special_tokens=True)
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w") as f:
-            json.dump(texts, f)
-        os.replace(tmp, path)  # atomic: readers see the whole file or none
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(texts, f)
+            os.replace(tmp, path)  # atomic: readers see the whole file or none
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
     return texts
 
 
@@ -148,18 +247,44 @@ def make_batches(tokenizer, texts, batch_size: int = 8, max_length: int = 64) ->
             for i in range(0, len(texts), batch_size)]
 
 
+def pack_texts(tokenizer, texts, batch_size: int = 8, seq_len: int = 64) -> list[dict]:
+    """Texts joined by EOS and cut into full rows of `seq_len` tokens (no padding), `batch_size` rows a batch."""
+    if batch_size <= 0 or seq_len <= 1:
+        raise ValueError(f"batch_size must be > 0 and seq_len > 1, got {batch_size} and {seq_len}")
+    ids = []
+    for text in texts:
+        ids += tokenizer(str(text), add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+    rows = len(ids) // seq_len
+    if rows < batch_size:
+        raise ValueError(f"{len(ids):,} tokens fill {rows} rows of {seq_len}; need at least {batch_size} "
+                         "(pass more texts or a smaller batch_size/seq_len)")
+    table = torch.tensor(ids[:rows * seq_len]).view(rows, seq_len)
+    return [{"input_ids": table[i:i + batch_size], "attention_mask": torch.ones_like(table[i:i + batch_size])}
+            for i in range(0, rows - batch_size + 1, batch_size)]
+
+
 # --- Teacher logits: top-k instead of the whole vocabulary -------------------------------------
 
 @torch.no_grad()
-def teacher_topk(model, batches, k: int = 64) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Per batch, the teacher's k most likely next tokens: (log-probs float32, ids int32), (B, L, k)."""
-    cached = []
+def teacher_topk(model, batches, k: int = 64, cache: bool = False) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Per batch, the teacher's k most likely next tokens: (log-probs float32, ids int32), (B, L, k).
+
+    With cache=True the result is stored under cache_dir()/llm_topk, keyed by the teacher and the batches.
+    """
+    path = cache_dir() / "llm_topk" / f"{_digest(_weights_digest(model), _batches_digest(batches), k)}.pt"
+    saved = load_cached(path) if cache and path.is_file() else None  # None: absent or damaged -> rebuild
+    if saved is not None:
+        return [tuple(pair) for pair in saved]
+    out = []
+    model.eval()
     for batch in tqdm(batches, desc=f"teacher top-{k}"):
         logits = model(**{n: t.to(model.device) for n, t in batch.items()}).logits
         logp = F.log_softmax(logits.float(), -1)
         values, ids = logp.topk(k, dim=-1)
-        cached.append((values.cpu(), ids.int().cpu()))
-    return cached
+        out.append((values.cpu(), ids.int().cpu()))
+    if cache:
+        atomic_save(out, path)
+    return out
 
 
 def expand_topk(values: torch.Tensor, ids: torch.Tensor, vocab_size: int) -> torch.Tensor:
@@ -202,6 +327,35 @@ def greedy_continuations(model, tokenizer, prompts, max_new_tokens: int) -> list
                          pad_token_id=tokenizer.pad_token_id)
     return [t.strip() for t in tokenizer.batch_decode(out[:, enc["input_ids"].shape[1]:],
                                                       skip_special_tokens=True)]
+
+
+def distinct_n(texts, n: int = 2) -> float:
+    """Distinct-n: unique word n-grams / all word n-grams over the texts (1 = never repeats, near 0 = loops)."""
+    grams = [tuple(words[i:i + n]) for text in texts for words in [str(text).split()]
+             for i in range(len(words) - n + 1)]
+    if not grams:
+        raise ValueError(f"the texts have no word {n}-grams (all shorter than {n} words)")
+    return len(set(grams)) / len(grams)
+
+
+def repetition_rate(texts, n: int = 3) -> float:
+    """Share of word n-grams that repeat an earlier n-gram of the same text (0 = no loops)."""
+    repeats = total = 0
+    for text in texts:
+        words, seen = str(text).split(), set()
+        for i in range(len(words) - n + 1):
+            gram = tuple(words[i:i + n])
+            repeats += gram in seen
+            seen.add(gram)
+            total += 1
+    if not total:
+        raise ValueError(f"the texts have no word {n}-grams (all shorter than {n} words)")
+    return repeats / total
+
+
+def text_quality(texts) -> dict:
+    """distinct-2 and the 3-gram repetition rate of a list of generated texts."""
+    return {"distinct_2": distinct_n(texts, 2), "repetition": repetition_rate(texts, 3)}
 
 
 # --- Training ----------------------------------------------------------------------------------
@@ -259,3 +413,91 @@ def train_lm_student(student, batches, loss: str = "ce", teacher_cache=None, ste
         history.append(float(value.detach()))
     student.eval()
     return history
+
+
+def _trained(student, key_parts, run) -> dict:
+    """Load the weights `run()` would train into `student` from the cache, or run it and cache them."""
+    key = _digest(_weights_digest(student), *key_parts, torch.__version__, torch.get_num_threads())
+    path = cache_dir() / "llm_students" / f"{key}.pt"
+    saved = load_cached(path) if path.is_file() else None  # None: absent or damaged -> train again
+    if saved is not None:
+        student.load_state_dict(saved["state"])
+        student.eval()
+        return {"history": saved["history"], "seconds": saved["seconds"], "cached": True}
+    check_writable(path.parent)  # before minutes of training, not after
+    start = time.perf_counter()
+    history = run()
+    seconds = time.perf_counter() - start
+    atomic_save({"state": student.state_dict(), "history": history, "seconds": seconds}, path)
+    return {"history": history, "seconds": seconds, "cached": False}
+
+
+def train_cached(student, batches, loss: str = "forward", teacher_cache=None, steps: int = 60,
+                 lr: float = 1e-4, temperature: float = 1.0, beta: float = 0.5, alpha: float = 1.0,
+                 seed: int = 0, desc: str | None = None) -> dict:
+    """train_lm_student with the result cached (same student, data and settings: the weights are loaded).
+
+    Returns {"history": losses, "seconds": training time when it ran, "cached": whether it was loaded}.
+    """
+    settings = dict(loss=loss, steps=steps, lr=lr, temperature=temperature, beta=beta, alpha=alpha, seed=seed)
+    topk = [] if teacher_cache is None else [t for pair in teacher_cache for t in pair]
+    return _trained(student, [_batches_digest(batches), _digest(*topk), settings],
+                    lambda: train_lm_student(student, batches, loss, teacher_cache, steps=steps, lr=lr,
+                                             temperature=temperature, beta=beta, alpha=alpha, seed=seed,
+                                             desc=desc))
+
+
+# --- On-policy distillation: the student writes, the teacher grades -----------------------------
+
+def on_policy_batch(student, tokenizer, prompts, max_new_tokens: int, temperature: float = 1.0) -> dict:
+    """The student's sampled continuations: input_ids, attention_mask, and `target_mask` on generated tokens."""
+    enc = tokenizer(list(prompts), return_tensors="pt", padding=True, padding_side="left").to(student.device)
+    student.eval()
+    with torch.no_grad():
+        out = student.generate(**enc, max_new_tokens=max_new_tokens, do_sample=True, temperature=temperature,
+                               top_k=0, top_p=1.0, pad_token_id=tokenizer.pad_token_id)
+    prompt_len = enc["input_ids"].shape[1]
+    generated = out[:, prompt_len:]
+    # A continuation ends at its first EOS (kept as a target); what generate pads after it is not text.
+    ended = (generated == tokenizer.eos_token_id).int().cumsum(-1)
+    real = (ended == 0) | ((ended == 1) & (generated == tokenizer.eos_token_id))
+    attention = torch.cat([enc["attention_mask"], real.long()], dim=1)
+    target = torch.zeros_like(attention)
+    target[:, prompt_len:] = real.long()
+    return {"input_ids": out, "attention_mask": attention, "target_mask": target}
+
+
+def train_on_policy(student, teacher, tokenizer, prompts, steps: int = 20, batch_size: int = 8,
+                    max_new_tokens: int = 32, lr: float = 1e-5, divergence: str = "jsd", beta: float = 0.5,
+                    seed: int = 0, desc: str = "on-policy") -> list[float]:
+    """GKD-style on-policy KD: each step the student samples continuations, the teacher scores every token,
+    and the student moves towards the teacher's distribution on its own text. Returns the losses."""
+    prompts = [str(p) for p in prompts]
+    if len(prompts) < batch_size:
+        raise ValueError(f"need at least batch_size={batch_size} prompts, got {len(prompts)}")
+    torch.manual_seed(seed)
+    optimizer = torch.optim.AdamW(student.parameters(), lr=lr, weight_decay=0.0)
+    history = []
+    for step in tqdm(range(steps), desc=desc):
+        first = (step * batch_size) % (len(prompts) - batch_size + 1)
+        batch = on_policy_batch(student, tokenizer, prompts[first:first + batch_size], max_new_tokens)
+        inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+        with torch.no_grad():
+            teacher_logits = teacher(**{n: t.to(teacher.device) for n, t in inputs.items()}).logits
+        student.train()
+        logits = student(**inputs).logits
+        value = token_kd_loss(logits[:, :-1], teacher_logits[:, :-1].to(logits.device),
+                              attention_mask=batch["target_mask"][:, 1:], divergence=divergence, beta=beta)
+        value.backward()
+        torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        history.append(float(value.detach()))
+    student.eval()
+    return history
+
+
+def on_policy_cached(student, teacher, tokenizer, prompts, **settings) -> dict:
+    """train_on_policy with the result cached, like train_cached."""
+    return _trained(student, [_weights_digest(teacher), [str(p) for p in prompts], settings, "on-policy"],
+                    lambda: train_on_policy(student, teacher, tokenizer, prompts, **settings))

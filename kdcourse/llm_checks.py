@@ -23,10 +23,14 @@ def check_reverse_kl(fn) -> bool:
     gen = torch.Generator().manual_seed(6)
     probes = [(torch.randn(*shape, generator=gen) * 3, torch.randn(*shape, generator=gen) * 3)
               for shape in ((2, 5, 11), (7, 4), (3,))]
+    if not callable(fn):
+        return _report(False, "", f"pass your function itself (reverse_kl_by_hand), got {type(fn).__name__}")
     try:
         got = [fn(s.clone(), t.clone()) for s, t in probes]
     except Exception as err:  # the learner's code: report instead of crashing
         return _report(False, "", f"your function raised {type(err).__name__}: {err}")
+    if any(g is None for g in got):  # the placeholder body still returns None
+        return not _unanswered(None)
     for (s, t), g in zip(probes, got):
         if not isinstance(g, torch.Tensor) or tuple(g.shape) != tuple(s.shape[:-1]):
             return _report(False, "", f"for logits of shape {tuple(s.shape)} return one value per "
@@ -50,7 +54,7 @@ def check_reverse_kl(fn) -> bool:
 
 SOLUTIONS["topk_mass"] = """
 masses = [values.exp().sum(-1)[batch["attention_mask"].bool()] for (values, ids), batch
-          in zip(cache, batches)]
+          in zip(sample_topk, sample_batches)]
 answer = torch.cat(masses).mean().item()
 """
 
@@ -72,13 +76,13 @@ def check_topk_mass(answer, cache, batches) -> bool:
         return _report(False, "", "you counted padding positions too; keep attention_mask == 1 only")
     return _report(math.isclose(answer, truth, abs_tol=1e-4),
                    f"the top-{k} tokens hold {truth:.1%} of the teacher's probability on average; "
-                   f"the worst position keeps {float(real.min()):.1%}. The rest is spread evenly by "
-                   "expand_topk: a small, honest approximation.",
+                   f"the worst position keeps {float(real.min()):.1%}. The rest ({1 - truth:.1%} on "
+                   "average) is what expand_topk spreads evenly: the price of the cache.",
                    f"{answer:.4f} differs from the mean of values.exp().sum(-1) over real positions")
 
 
 SOLUTIONS["full_logits_mb"] = """
-answer = sum(b["input_ids"].numel() for b in batches) * vocab_size * 4 / 1e6
+answer = sum(b["input_ids"].numel() for b in sample_batches) * vocab * 4 / 1e6
 """
 
 
@@ -100,3 +104,29 @@ def check_full_logits_mb(answer, batches, vocab_size: int) -> bool:
                    f"{positions:,} positions × {vocab_size:,} logits × 4 bytes = {truth:,.1f} MB, "
                    "for a few dozen short texts; it grows with every token of data.",
                    f"{answer:,.1f} MB is off; count batch × length positions of every batch")
+
+
+SOLUTIONS["perplexity"] = """
+answer = math.exp(5.0)
+"""
+
+
+def check_perplexity(answer, mean_nll: float) -> bool:
+    """Exercise 06.4: the perplexity of a model whose mean NLL is `mean_nll` nats per token."""
+    if _unanswered(answer):
+        return False
+    if isinstance(answer, torch.Tensor):
+        answer = answer.item()
+    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+        return _report(False, "", f"give a number, got {type(answer).__name__}")
+    truth = math.exp(mean_nll)
+    if math.isclose(answer, 2 ** mean_nll, rel_tol=1e-3):
+        return _report(False, "", "NLL in nats goes with the natural exponential: e ** NLL, not 2 ** NLL")
+    if math.isclose(answer, 10 ** mean_nll, rel_tol=1e-3):
+        return _report(False, "", "nats go with e, not 10: math.exp(NLL)")
+    if math.isclose(answer, math.exp(-mean_nll), rel_tol=1e-3):
+        return _report(False, "", "the NLL is already negated: perplexity = exp(+mean NLL)")
+    return _report(math.isclose(answer, truth, rel_tol=1e-3),
+                   f"exp({mean_nll}) = {truth:.1f}: as unsure as a uniform choice among about "
+                   f"{truth:.0f} tokens.",
+                   f"{answer} is not exp({mean_nll}) = perplexity")

@@ -67,3 +67,53 @@ def memory_bars(items: dict[str, float], title: str = "Memory for LLM distillati
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def cut_search(scores, span_angles, drop: int, title: str = "Which blocks change the hidden state least?"):
+    """Left: each block's own angle (input vs output). Right: for every start, the angle across `drop`
+    consecutive blocks; the smallest is the span removed (marked on both panels)."""
+    start = min(range(len(span_angles)), key=lambda i: (span_angles[i], i))
+    dropped = set(range(start, start + drop))
+    fig, (one, span) = plt.subplots(1, 2, figsize=(11, 3.2), gridspec_kw={"width_ratios": [3, 2]})
+    one.bar(range(len(scores)), scores,
+            color=[PALETTE["baseline"] if i in dropped else PALETTE["teacher"] for i in range(len(scores))])
+    one.set_xlabel("decoder block (grey: the span removed)")
+    one.set_ylabel("angle(input, output) / π")
+    one.set_title("each block on its own", fontsize=9)
+    span.plot(range(len(span_angles)), span_angles, marker="o", markersize=3, color=PALETTE["teacher"])
+    span.plot([start], [span_angles[start]], marker="*", markersize=14, color=PALETTE["baseline"],
+              linestyle="none", label=f"smallest: blocks {start}-{start + drop - 1}")
+    span.set_xlabel(f"first block of a span of {drop}")
+    span.set_ylabel("angle across the span / π")
+    span.set_title(f"{drop} consecutive blocks", fontsize=9)
+    span.legend(frameon=False, fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def pruning_curve(rows: list[dict], teacher_perplexity: float, healed: dict | None = None,
+                  title: str = "Layers removed vs held-out perplexity (log scale)"):
+    """Perplexity against blocks removed: each rule before healing, the measured rule after healing."""
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    drops = [r["drop"] for r in rows]
+    styles = {"every other block, before healing": ("even", PALETTE["baseline"], "s", ":"),
+              "smallest single blocks (ShortGPT), before healing": ("single", PALETTE["student"], "^", ":"),
+              "most similar span (Gromov et al.), before healing": ("span", PALETTE["student"], "o", "--"),
+              "most similar span, after healing": ("healed", PALETTE["distilled"], "o", "-")}
+    for label, (key, colour, marker, line) in styles.items():
+        if all(key in r for r in rows):
+            ax.plot(drops, [r[key] for r in rows], marker=marker, linestyle=line, color=colour, label=label)
+    if healed is not None:
+        ax.plot([healed["drop"]], [healed["perplexity"]], marker="*", markersize=14, linestyle="none",
+                color=PALETTE["distilled"], label=healed["label"])
+    ax.axhline(teacher_perplexity, color=PALETTE["teacher"], linestyle="--", linewidth=1,
+               label=f"teacher ({teacher_perplexity:,.0f})")
+    ax.set_yscale("log")
+    ax.set_xticks(drops)
+    ax.set_xlabel("decoder blocks removed")
+    ax.set_ylabel("held-out perplexity")
+    ax.legend(frameon=False, fontsize=8)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig

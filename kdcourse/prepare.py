@@ -43,14 +43,11 @@ def _distilled_student(profile, seed):
     return "distilled student (for quantization)"
 
 
-def _llm_samples(profile, seed):
-    from . import llm
+def _llm_lesson(profile, seed):
+    from . import llm_pipeline
 
-    teacher, tokenizer = llm.load_teacher(profile.causal_lm, device=profile.device)
-    texts = corpus.load_reviews(seed=0)["train"].shuffle(seed=0)["text"][:profile.llm_prompts]
-    llm.teacher_samples(teacher, tokenizer, llm.review_prompts(texts, words=6),
-                        max_new_tokens=profile.llm_new_tokens, seed=seed)
-    return "causal LM teacher samples (sequence-level KD data)"
+    llm_pipeline.run(profile, log=lambda line: None)
+    return "causal LM: teacher top-k, healed and compared students, teacher samples, on-policy run"
 
 
 # Lesson number -> the caches it reads, in order.
@@ -61,7 +58,7 @@ LESSON_CACHES = {
     "03": [_teacher_and_logits],
     "04": [_teacher_and_logits, _recipe_setup],
     "05": [_teacher_and_logits, _recipe_setup, _distilled_student],
-    "06": [_llm_samples],
+    "06": [_llm_lesson],
 }
 
 

@@ -6,10 +6,14 @@ from `kdcourse.setup()` (or `get_profile()`).
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 import os
+import re
 from dataclasses import dataclass
 
 ENV_VAR = "KDCOURSE_PROFILE"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # a profile name becomes part of cache folder names
 
 
 @dataclass(frozen=True)
@@ -46,31 +50,101 @@ class Profile:
     bench_repeats: int = 10
     bench_threads: int = 2
     # Causal LM lesson.
-    llm_keep_layers: int = 10
-    llm_prompts: int = 64
-    llm_new_tokens: int = 32
-    llm_train_steps: int = 60
+    llm_drop_layers: int = 6  # decoder blocks the healed student drops (of the teacher's 30)
+    llm_curve: tuple[int, ...] = (3, 6, 9, 12)  # blocks dropped at each point of the trade-off curve
+    llm_curve_steps: int = 20  # healing steps at each point of the curve
+    llm_train_texts: int | None = 2200  # review snippets packed into healing text (None: all)
+    llm_batch_size: int = 8  # rows of llm_seq_len tokens per step
+    llm_seq_len: int = 64
+    llm_train_steps: int = 150  # healing steps of the lesson's student
+    llm_lr: float = 2e-4
+    llm_prompts: int = 384  # teacher continuations: healing text and sequence-level KD
+    llm_new_tokens: int = 48
+    llm_compare_steps: int = 25  # steps per loss when comparing losses on teacher samples
+    llm_onpolicy_steps: int = 30
     llm_eval_texts: int = 200
 
     def replace(self, **changes) -> "Profile":
         """A copy with some fields changed (sizes checked again)."""
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise TypeError(f"Profile has no field {unknown[0]!r}; its fields are: {', '.join(sorted(known))}")
         return dataclasses.replace(self, **changes)
 
     def __post_init__(self):
+        _check_fields(self)
         for field in ("train_size", "eval_size", "test_size", "distil_train_size"):
             value = getattr(self, field)
             if value is not None and value <= 0:
                 raise ValueError(f"{field} must be a positive int or None (whole split), got {value}")
         for field in ("max_length", "batch_size", "eval_batch_size", "bench_batch", "bench_repeats",
-                      "bench_threads", "playground_steps", "probe_size", "llm_keep_layers",
-                      "llm_prompts", "llm_new_tokens", "llm_train_steps", "llm_eval_texts"):
+                      "bench_threads", "playground_steps", "probe_size", "llm_drop_layers",
+                      "llm_curve_steps", "llm_batch_size", "llm_seq_len", "llm_train_steps", "llm_prompts",
+                      "llm_new_tokens", "llm_compare_steps", "llm_onpolicy_steps", "llm_eval_texts"):
             value = getattr(self, field)
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(f"{field} must be a positive int, got {value!r}")
+        if self.llm_train_texts is not None and (not isinstance(self.llm_train_texts, int)
+                                                 or self.llm_train_texts <= 0):
+            raise ValueError(f"llm_train_texts must be a positive int or None (all), got {self.llm_train_texts!r}")
+        if not self.llm_curve or any(not isinstance(d, int) or d < 0 for d in self.llm_curve):
+            raise ValueError(f"llm_curve must be a non-empty tuple of ints >= 0, got {self.llm_curve!r}")
+        if not self.llm_lr > 0:
+            raise ValueError(f"llm_lr must be > 0, got {self.llm_lr!r}")
         if not 0 < self.label_fraction <= 1:
             raise ValueError(f"label_fraction must be in (0, 1], got {self.label_fraction}")
         if self.device not in ("cpu", "cuda"):
             raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_fields(p: Profile) -> None:
+    """Types and ranges of the fields every lesson reads (the llm_* ones are checked in __post_init__)."""
+    if not isinstance(p.name, str) or not _NAME.fullmatch(p.name):
+        raise ValueError(f"profile name must be letters, digits, '-', '_' or '.' (it names cache "
+                         f"folders), got {p.name!r}; e.g. name='my-cpu'")
+    for field in ("summary", "device", "teacher", "dataset", "causal_lm"):
+        if not isinstance(getattr(p, field), str) or not getattr(p, field):
+            raise TypeError(f"{field} must be a non-empty str, got {getattr(p, field)!r}")
+    if p.reference_student is not None and not isinstance(p.reference_student, str):
+        raise TypeError(f"reference_student must be a str (asset, folder or hub id) or None, "
+                        f"got {p.reference_student!r}")
+    for field in ("train_size", "eval_size", "test_size", "distil_train_size"):
+        value = getattr(p, field)
+        if value is not None and (not _is_int(value) or value <= 0):
+            raise ValueError(f"{field} must be a positive int or None (whole split), got {value!r}")
+    for field in ("max_length", "batch_size", "eval_batch_size", "bench_batch", "bench_repeats",
+                  "bench_threads", "playground_steps", "probe_size"):
+        value = getattr(p, field)
+        if not _is_int(value) or value <= 0:
+            raise ValueError(f"{field} must be a positive int, got {value!r}")
+    for field in ("teacher_epochs", "student_epochs", "learning_rate", "label_fraction"):
+        value = getattr(p, field)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+                or value <= 0:
+            raise ValueError(f"{field} must be a number > 0, got {value!r}")
+    if not isinstance(p.seeds, tuple) or not p.seeds or not all(_is_int(s) and s >= 0 for s in p.seeds):
+        raise ValueError(f"seeds must be a non-empty tuple of ints >= 0, got {p.seeds!r}; e.g. seeds=(0, 1, 2)")
+
+
+def check_device(device: str) -> str:
+    """`device` if this machine can use it; a clear error when CUDA is asked for and not there."""
+    if not isinstance(device, str) or device.split(":")[0] not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            why = ("this torch build has no CUDA support" if torch.version.cuda is None
+                   else "no CUDA device is visible")
+            raise ValueError(f"device {device!r} was asked for, but {why} (torch {torch.__version__}); "
+                             f"use the cpu profile ({ENV_VAR}=cpu, or profile.replace(device='cpu')), or "
+                             "run on a machine with a GPU and a CUDA build of torch")
+    return device
 
 
 PROFILES: dict[str, Profile] = {
@@ -80,7 +154,9 @@ PROFILES: dict[str, Profile] = {
         train_size=512, eval_size=128, test_size=256, max_length=48, batch_size=32,
         teacher_epochs=1.0, student_epochs=1.0, learning_rate=2e-4, seeds=(0,),
         playground_steps=8, probe_size=256, bench_batch=8, bench_repeats=3, distil_train_size=192,
-        llm_keep_layers=6, llm_prompts=4, llm_new_tokens=8, llm_train_steps=3, llm_eval_texts=8,
+        llm_drop_layers=6, llm_curve=(6,), llm_curve_steps=1, llm_train_texts=48, llm_batch_size=2,
+        llm_train_steps=2, llm_prompts=16, llm_new_tokens=8, llm_compare_steps=1, llm_onpolicy_steps=1,
+        llm_eval_texts=8,
     ),
     "cpu": Profile(
         name="cpu",
@@ -98,8 +174,9 @@ PROFILES: dict[str, Profile] = {
         train_size=None, eval_size=None, test_size=None, max_length=128, batch_size=64,
         eval_batch_size=256, teacher_epochs=3.0, student_epochs=3.0, learning_rate=5e-5,
         seeds=(0, 1, 2), playground_steps=200, probe_size=8000, bench_batch=32, bench_repeats=50,
-        llm_keep_layers=15, llm_prompts=512, llm_new_tokens=64, llm_train_steps=600,
-        llm_eval_texts=1000,
+        llm_drop_layers=12, llm_curve=(6, 9, 12, 15), llm_curve_steps=300, llm_train_texts=None,
+        llm_batch_size=16, llm_train_steps=1500, llm_prompts=1024, llm_new_tokens=64, llm_compare_steps=400,
+        llm_onpolicy_steps=100, llm_eval_texts=1000,
     ),
 }
 
@@ -116,19 +193,24 @@ def detect_profile_name() -> str:
 
 def get_profile(name: str | None = None) -> Profile:
     """Return the named profile (default: `detect_profile_name()`); unknown names are refused."""
+    valid = ", ".join(PROFILES)
     if isinstance(name, Profile):
-        return name
-    name = name or detect_profile_name()
-    key = name.strip().lower()
-    if key not in PROFILES:
-        valid = ", ".join(PROFILES)
-        raise ValueError(f"unknown profile {name!r}; choose one of: {valid} "
-                         f"(set {ENV_VAR} or pass profile=...)")
-    profile = PROFILES[key]
-    if profile.device == "cuda":
+        profile = name
+    else:
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"profile must be a name ({valid}) or a Profile, got "
+                            f"{type(name).__name__} {name!r}; e.g. get_profile('cpu')")
+        name = name or detect_profile_name()
+        key = name.strip().lower()
+        if key not in PROFILES:
+            raise ValueError(f"unknown profile {name!r}; choose one of: {valid} "
+                             f"(set {ENV_VAR} or pass profile=...)")
+        profile = PROFILES[key]
+    if profile.device.startswith("cuda"):
         import torch
 
         if not torch.cuda.is_available():
-            raise ValueError("profile 'gpu' needs a CUDA device, but torch.cuda.is_available() is "
-                             f"False; use {ENV_VAR}=cpu (or smoke) on this machine")
+            raise ValueError(f"profile {profile.name!r} needs a CUDA device, but "
+                             "torch.cuda.is_available() is False; use "
+                             f"{ENV_VAR}=cpu (or smoke) on this machine")
     return profile

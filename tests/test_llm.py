@@ -258,3 +258,140 @@ def test_kl_direction_explorer_headless():
     assert explorer.state["mix"] == 1.0 and "μ=-3.00" in explorer._label.value
     assert view is not None
     plt.close(explorer.figure(mix=0.0, separation=2.0))
+
+
+# --- Lesson 06: measured layer choice, packing, caches, text metrics, on-policy --------------------
+
+def test_block_importance_matches_a_hand_computed_angle(batches):
+    import math
+
+    import torch.nn.functional as F
+
+    model = tiny_llama(layers=4)
+    scores = llm.block_importance(model, batches)
+    assert len(scores) == 4 and all(0 <= s <= 1 for s in scores)
+    seen, total, count = {}, 0.0, 0
+    hook = model.model.layers[2].register_forward_hook(lambda m, args, out: seen.update(x=args[0], y=out))
+    with torch.no_grad():
+        for b in batches:
+            model(**b)
+            cos = F.cosine_similarity(seen["x"], seen["y"], dim=-1).clamp(-1, 1)
+            real = b["attention_mask"].bool()
+            total += float((torch.arccos(cos) / math.pi)[real].sum())
+            count += int(real.sum())
+    hook.remove()
+    assert scores[2] == pytest.approx(total / count, rel=1e-5)
+    assert not any(layer._forward_hooks or layer._forward_pre_hooks for layer in model.model.layers)
+    with pytest.raises(ValueError, match="needs at least one real token"):
+        llm.block_importance(model, [{**batches[0], "attention_mask": torch.zeros_like(batches[0]["attention_mask"])}])
+
+
+def test_layer_angles_is_a_symmetric_table_of_hidden_state_angles(batches):
+    angles = llm.layer_angles(tiny_llama(layers=4), batches)
+    assert angles.shape == (5, 5)
+    torch.testing.assert_close(angles, angles.T)
+    assert float(angles.diagonal().abs().max()) < 1e-3 and float(angles.max()) <= 1
+
+
+def test_contiguous_cut_removes_the_most_similar_span():
+    angles = torch.full((7, 7), 0.5)  # 6 blocks; the states entering blocks 2 and 5 are the most alike
+    angles[2, 5] = angles[5, 2] = 0.1
+    assert llm.contiguous_cut(angles, 3) == [0, 1, 5]
+    assert llm.contiguous_cut(angles, 0) == list(range(6))
+    with pytest.raises(ValueError, match="drop must be an int"):
+        llm.contiguous_cut(angles, 6)
+
+
+def test_keep_most_important_drops_the_smallest_scores():
+    scores = [0.5, 0.1, 0.3, 0.05, 0.2]
+    assert llm.keep_most_important(scores, 2) == [0, 2, 4]
+    assert llm.keep_most_important(scores, 0) == [0, 1, 2, 3, 4]
+    for bad in (5, -1, 1.5, True):
+        with pytest.raises(ValueError, match="drop must be an int"):
+            llm.keep_most_important(scores, bad)
+
+
+def test_pack_texts_fills_rows_without_padding(tok):
+    texts = ["the film was good", "a dull long movie is bad", "great story"] * 4
+    packed = llm.pack_texts(tok, texts, batch_size=2, seq_len=5)
+    ids = [i for t in texts for i in tok(t, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]]
+    flat = torch.cat([b["input_ids"] for b in packed]).flatten().tolist()
+    assert flat == ids[:len(flat)] and len(ids) - len(flat) < 2 * 5
+    assert all(b["input_ids"].shape == (2, 5) and bool(b["attention_mask"].all()) for b in packed)
+    with pytest.raises(ValueError, match="need at least 8"):
+        llm.pack_texts(tok, ["great story"], batch_size=8, seq_len=5)
+
+
+def test_text_metrics():
+    assert llm.distinct_n(["a b c d"], 2) == 1.0
+    assert llm.distinct_n(["a a a a a"], 2) == 0.25
+    assert llm.repetition_rate(["a b c d e"]) == 0.0
+    assert llm.repetition_rate(["and and and and and"]) == pytest.approx(2 / 3)
+    assert llm.text_quality(["a b c a b c"]) == {"distinct_2": pytest.approx(0.6), "repetition": 0.25}
+    with pytest.raises(ValueError, match="no word 2-grams"):
+        llm.distinct_n(["one"], 2)
+
+
+def test_topk_and_trained_students_are_cached(batches, tmp_path, monkeypatch):
+    monkeypatch.setenv("KDCOURSE_CACHE", str(tmp_path))
+    teacher = tiny_llama(layers=4)
+    cache = llm.teacher_topk(teacher, batches, k=8, cache=True)
+    again = llm.teacher_topk(teacher, batches, k=8, cache=True)
+    assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in zip(cache, again))
+    assert len(list((tmp_path / "llm_topk").glob("*.pt"))) == 1
+    first = llm.prune_layers(teacher, 2)
+    run = llm.train_cached(first, batches, "forward", cache, steps=4, lr=3e-3, seed=0)
+    assert not run["cached"] and len(run["history"]) == 4
+    second = llm.prune_layers(teacher, 2)
+    loaded = llm.train_cached(second, batches, "forward", cache, steps=4, lr=3e-3, seed=0)
+    assert loaded["cached"] and loaded["history"] == run["history"]
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values()))
+    # another setting or another starting point is another artefact
+    assert not llm.train_cached(llm.prune_layers(teacher, 2), batches, "forward", cache, steps=4, lr=1e-3,
+                                seed=0)["cached"]
+    assert not llm.train_cached(llm.prune_layers(teacher, [0, 1]), batches, "forward", cache, steps=4,
+                                lr=3e-3, seed=0)["cached"]
+    assert not list(tmp_path.rglob("*.tmp*"))  # atomic writes leave nothing behind
+    for saved in (tmp_path / "llm_students").glob("*.pt"):  # a damaged cache file is rebuilt, not served
+        saved.write_bytes(saved.read_bytes()[:100])
+    assert not llm.train_cached(llm.prune_layers(teacher, 2), batches, "forward", cache, steps=4, lr=3e-3,
+                                seed=0)["cached"]
+
+
+def test_on_policy_batch_targets_only_generated_tokens(tok):
+    model = tiny_llama()
+    torch.manual_seed(0)
+    batch = llm.on_policy_batch(model, tok, ["the film", "a long dull movie"], max_new_tokens=5)
+    prompt_len = batch["input_ids"].shape[1] - 5
+    assert not batch["target_mask"][:, :prompt_len].any()
+    assert batch["target_mask"][:, prompt_len:].sum() >= 2  # at least the first generated token of each
+    assert batch["attention_mask"][0, 0] == 0  # the shorter prompt is left-padded
+    after_eos = (batch["input_ids"][:, prompt_len:] == tok.eos_token_id).int().cumsum(-1) > 1
+    assert not batch["target_mask"][:, prompt_len:][after_eos].any()
+
+
+def test_on_policy_training_moves_the_student_and_is_cached(tok, tmp_path, monkeypatch):
+    monkeypatch.setenv("KDCOURSE_CACHE", str(tmp_path))
+    teacher = tiny_llama(layers=4)
+    prompts = ["the film", "a movie was", "great story", "the actor"]
+    student = llm.prune_layers(teacher, 2)
+    start = copy.deepcopy(student.state_dict())
+    run = llm.on_policy_cached(student, teacher, tok, prompts, steps=2, batch_size=2, max_new_tokens=4,
+                               lr=1e-3, seed=0)
+    assert not run["cached"] and len(run["history"]) == 2 and all(h >= 0 for h in run["history"])
+    assert any(not torch.equal(start[n], t) for n, t in student.state_dict().items())
+    again = llm.prune_layers(teacher, 2)
+    assert llm.on_policy_cached(again, teacher, tok, prompts, steps=2, batch_size=2, max_new_tokens=4,
+                                lr=1e-3, seed=0)["cached"]
+    with pytest.raises(ValueError, match="at least batch_size"):
+        llm.train_on_policy(student, teacher, tok, prompts[:1], steps=1, batch_size=2)
+
+
+def test_teacher_samples_greedy_is_its_own_cache_entry(tok, tmp_path, monkeypatch):
+    monkeypatch.setenv("KDCOURSE_CACHE", str(tmp_path))
+    model = tiny_llama()
+    greedy = llm.teacher_samples(model, tok, ["the film", "a movie"], max_new_tokens=4, do_sample=False)
+    assert greedy == llm.teacher_samples(model, tok, ["the film", "a movie"], max_new_tokens=4,
+                                         do_sample=False, cache=False)
+    llm.teacher_samples(model, tok, ["the film", "a movie"], max_new_tokens=4, seed=0)
+    assert len(list((tmp_path / "llm_samples").iterdir())) == 2

@@ -5,8 +5,10 @@
 """
 import argparse
 import json
+import math
 import re
 import sys
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +32,35 @@ def stored_profile(nb: dict) -> str:
     return "not run"
 
 
+WORDS_PER_MINUTE = 200
+MINUTES_PER_EXERCISE = 3
+
+
+def _stamp(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def run_seconds(nb: dict) -> float:
+    """Wall time of the stored top-to-bottom run: first cell started to last cell finished (nbclient stamps)."""
+    starts, ends = [], []
+    for cell in nb["cells"]:
+        stamps = cell.get("metadata", {}).get("execution", {})
+        if "iopub.execute_input" in stamps and "shell.execute_reply" in stamps:
+            starts.append(_stamp(stamps["iopub.execute_input"]))
+            ends.append(_stamp(stamps["shell.execute_reply"]))
+    return (max(ends) - min(starts)).total_seconds() if starts else 0.0
+
+
+def minutes(nb: dict) -> dict:
+    """Time estimate: reading (words / 200 wpm) + the stored run's cell time + 3 min per exercise."""
+    words = sum(len("".join(c["source"]).split()) for c in nb["cells"] if c["cell_type"] == "markdown")
+    exercises = sum(len(re.findall(r"^\*\*\d\d\.\d\*\*", "".join(c["source"]), re.M))
+                    for c in nb["cells"] if c["cell_type"] == "markdown")
+    parts = {"read": words / WORDS_PER_MINUTE, "run": run_seconds(nb) / 60,
+             "exercises": exercises * MINUTES_PER_EXERCISE}
+    return {**{k: round(v) for k, v in parts.items()}, "total": math.ceil(sum(parts.values()))}
+
+
 def table() -> str:
     rows = ["| lesson | open | time | what it teaches | stored outputs |", "|---|---|---|---|---|"]
     for nb_path in sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb")):
@@ -38,7 +69,9 @@ def table() -> str:
         title = re.sub(r"^#\s*", "", "".join(nb["cells"][0]["source"]).splitlines()[0]).strip()
         rel = nb_path.relative_to(ROOT).as_posix()
         badge = f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(rel)})"
-        rows.append(f"| [{title}]({rel}) | {badge} | {meta.get('minutes', '?')} min | "
+        t = minutes(nb)
+        rows.append(f"| [{title}]({rel}) | {badge} | {t['total']} min (read {t['read']}, run {t['run']}, "
+                    f"exercises {t['exercises']}) | "
                     f"{meta.get('teaches', '')} | {stored_profile(nb)} |")
     return "\n".join(rows)
 

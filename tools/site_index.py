@@ -12,6 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from kdcourse import REPO  # noqa: E402
+from lesson_table import minutes  # noqa: E402  (the README table's measured estimate)
 
 PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -49,7 +50,7 @@ def lessons(folder: Path = ROOT / "lessons") -> list[dict]:
         meta = nb["metadata"].get("kdcourse", {})
         title = re.sub(r"^#\s*", "", "".join(nb["cells"][0]["source"]).splitlines()[0]).strip()
         found.append({"title": title, "page": f"{path.stem}.html", "notebook": path.name,
-                      "minutes": meta.get("minutes", "?"), "teaches": meta.get("teaches", "")})
+                      "minutes": minutes(nb)["total"], "teaches": meta.get("teaches", "")})
     return found
 
 
