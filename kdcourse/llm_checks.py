@@ -8,6 +8,16 @@ import torch
 from . import losses
 from .exercises import SOLUTIONS, _report, _unanswered
 
+def _number(answer):
+    """A plain number from an answer (a 0-d tensor is unwrapped); None, after saying so, if it is not one."""
+    if isinstance(answer, torch.Tensor) and answer.numel() == 1:
+        answer = answer.item()
+    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+        _report(False, "", f"give a number, got {type(answer).__name__}")
+        return None
+    return answer
+
+
 SOLUTIONS["reverse_kl"] = """
 def reverse_kl_by_hand(student_logits, teacher_logits):
     log_s = F.log_softmax(student_logits, dim=-1)
@@ -63,10 +73,9 @@ def check_topk_mass(answer, cache, batches) -> bool:
     """Exercise 06.2: mean top-k probability mass over real (attention_mask == 1) positions."""
     if _unanswered(answer):
         return False
-    if isinstance(answer, torch.Tensor):
-        answer = answer.item()
-    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
-        return _report(False, "", f"give a number, got {type(answer).__name__}")
+    answer = _number(answer)
+    if answer is None:
+        return False
     real = torch.cat([v.exp().sum(-1)[b["attention_mask"].bool()] for (v, _), b in zip(cache, batches)])
     every = torch.cat([v.exp().sum(-1).flatten() for v, _ in cache])
     truth, k = float(real.mean()), cache[0][0].shape[-1]
@@ -115,10 +124,9 @@ def check_perplexity(answer, mean_nll: float) -> bool:
     """Exercise 06.4: the perplexity of a model whose mean NLL is `mean_nll` nats per token."""
     if _unanswered(answer):
         return False
-    if isinstance(answer, torch.Tensor):
-        answer = answer.item()
-    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
-        return _report(False, "", f"give a number, got {type(answer).__name__}")
+    answer = _number(answer)
+    if answer is None:
+        return False
     truth = math.exp(mean_nll)
     if math.isclose(answer, 2 ** mean_nll, rel_tol=1e-3):
         return _report(False, "", "NLL in nats goes with the natural exponential: e ** NLL, not 2 ** NLL")
