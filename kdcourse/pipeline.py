@@ -5,8 +5,10 @@ choices follow the teacher's depth (6 -> [0, 2, 4], 12 -> [0, 2, 4, 7, 9, 11]).
 """
 from __future__ import annotations
 
+import math
 import os
 import statistics
+import textwrap
 import time
 from dataclasses import dataclass
 
@@ -161,41 +163,104 @@ def results_table(setup: Setup, models: dict, accuracy: dict) -> list[dict]:
                                      reference=next(iter(models)), threads=profile.bench_threads)
 
 
-def run_demo(profile, plot_path=None, seed: int = 0) -> list[dict]:
-    """The course's main job: teacher, layer-copy student, distillation, benchmark table and plot."""
+def standard_error(p: float, n: int) -> float:
+    """Standard error of an accuracy p measured on n examples: sqrt(p(1-p)/n)."""
+    if n <= 0 or not 0 <= p <= 1:
+        raise ValueError(f"need 0 <= p <= 1 and n > 0, got p={p} and n={n}")
+    return math.sqrt(p * (1 - p) / n)
+
+
+def _verdict(gain: float, error: float) -> str:
+    """How a gain (points) compares with twice the standard error (points)."""
+    if abs(gain) < 2 * error:
+        return f"within noise (|{gain:+.1f}| < 2 s.e. = {2 * error:.1f})"
+    return f"{'beyond' if gain > 0 else 'a loss beyond'} noise ({abs(gain) / error:.1f} s.e.)"
+
+
+def demo_sentences(all_labels: tuple[float, float], few_labels: tuple[float, float], n_test: int,
+                   n_train: int, n_labelled: int) -> list[str]:
+    """The demo's two conclusions, worded from (hard-labels, distilled) accuracies of each regime."""
+    sentences = []
+    for regime, (hard, distilled) in (("all", all_labels), ("few", few_labels)):
+        gain, p = 100 * (distilled - hard), (hard + distilled) / 2
+        error = 100 * standard_error(p, n_test)
+        change = f"{gain:+.1f} points ({hard:.3f} -> {distilled:.3f})"
+        if regime == "all":
+            sentences.append(
+                f"All labels ({n_train:,} labelled snippets): distillation changes accuracy by {change}. "
+                f"One accuracy on {n_test:,} test snippets has a standard error of sqrt(p(1-p)/n) = "
+                f"{error:.1f} points (p = {p:.3f}), so this one-seed difference is "
+                f"{_verdict(gain, error)}; lesson 04 pairs several seeds to measure it.")
+        else:
+            sentences.append(
+                f"Few labels ({n_labelled:,} of {n_train:,} snippets labelled): the teacher's soft labels "
+                f"on the {n_train - n_labelled:,} unlabelled ones change accuracy by {change}, "
+                f"{_verdict(gain, error)}. This gain is optimistic: the teacher was fine-tuned on the "
+                "very labels hidden from the student, so its soft labels carry them; a teacher trained "
+                "on other data would give less.")
+    return sentences
+
+
+def demo_students(fraction: float) -> dict[str, dict]:
+    """The demo's four students, paired (same seed, same snippets): name -> run() keywords."""
+    few = f"{fraction:.0%} labels"
+    return {"student: all labels, hard only": {"alpha": 0.0, "cosine_weight": 0.0},
+            "student: all labels, distilled": {},
+            f"student: {few}, hard only": {"labels": "fraction"},
+            f"student: {few} + transfer set": {"labels": "transfer"}}
+
+
+def run_demo(profile, plot_path=None, seed: int = 0, setup: Setup | None = None) -> dict:
+    """The course's main job: teacher, four students in lesson 04's two regimes, table, sentences, plot.
+
+    `setup` (optional) is an already prepared `Setup`, whose profile is used; returns dict(rows,
+    sentences, train, labelled, test).
+    """
+    import matplotlib.pyplot as plt
     from tqdm.auto import tqdm
 
     from .plots import bubble_plot
 
-    steps = tqdm(total=4, desc="demo", leave=True)
+    specs = demo_students((setup.profile if setup else profile).label_fraction)
+    steps = tqdm(total=len(specs) + 2, desc="demo", leave=True)
     steps.set_postfix_str("teacher (fine-tuned once, then cached)")
-    setup = prepare(profile, seed=seed)
+    if setup is None:
+        setup = prepare(profile, seed=seed)
+    profile = setup.profile
     print(setup.note)
     steps.update()
-    steps.set_postfix_str("student, hard labels only")
-    plain = run(setup, seed=seed, alpha=0.0, cosine_weight=0.0, progress=True)
-    steps.update()
-    steps.set_postfix_str("student, distilled (triple loss)")
-    distilled = run(setup, seed=seed, progress=True)
-    steps.update()
+    models, accuracy = {"teacher": setup.teacher}, {"teacher": setup.teacher_accuracy}
+    for name, kwargs in specs.items():
+        steps.set_postfix_str(name)
+        out = run(setup, seed=seed, progress=True, **kwargs)
+        models[name], accuracy[name] = out["student"], out["accuracy"]
+        steps.update()
     steps.set_postfix_str("benchmark")
-    models = {"teacher": setup.teacher, "student (hard labels)": plain["student"],
-              "student (distilled)": distilled["student"]}
-    accuracy = {"teacher": setup.teacher_accuracy, "student (hard labels)": plain["accuracy"],
-                "student (distilled)": distilled["accuracy"]}
     rows = results_table(setup, models, accuracy)
     steps.update()
     steps.close()
-    print(f"\n{len(setup.train)} training snippets, test {len(setup.data['test'])}; latency: median "
-          f"of {profile.bench_repeats} after warm-up, batch {profile.bench_batch} x "
-          f"{profile.max_length} tokens, {profile.bench_threads} threads")
-    header = f"{'model':<24}{'params':>12}{'MB':>8}{'ms':>9}{'speed-up':>10}{'accuracy':>10}{'retention':>11}"
-    print(header)
+    n_train, n_test = len(setup.train), len(setup.data["test"])
+    n_labelled = len(labelled_rows(n_train, profile.label_fraction, seed))
+    print(f"\n{n_train:,} training snippets, all labelled or {n_labelled:,} labelled (the transfer set "
+          f"adds the teacher's soft labels on the other {n_train - n_labelled:,}); seed {seed}; test "
+          f"{n_test:,}\nlatency: median of {profile.bench_repeats} after warm-up, batch "
+          f"{profile.bench_batch} x {profile.max_length} tokens, {profile.bench_threads} threads")
+    width = max(len(r["name"]) for r in rows) + 2
+    print(f"{'model':<{width}}{'params':>12}{'MB':>8}{'ms':>9}{'speed-up':>10}{'accuracy':>10}"
+          f"{'retention':>11}")
     for r in rows:
-        print(f"{r['name']:<24}{r['params']:>12,}{r['size_mb']:>8.1f}{r['latency_ms']:>9.1f}"
-              f"{r['speedup']:>9.2f}x{r['accuracy']:>10.3f}{r['retention']:>10.1%}")
+        print(f"{r['name']:<{width}}{r['params']:>12,}{r['size_mb']:>8.1f}{r['latency_ms']:>9.1f}"
+              f"{r['speedup']:>9.2f}x{r['accuracy']:>10.3f}{r['retention']:>11.1%}")
+    names = list(specs)
+    sentences = demo_sentences((accuracy[names[0]], accuracy[names[1]]),
+                               (accuracy[names[2]], accuracy[names[3]]), n_test, n_train, n_labelled)
+    print()
+    for sentence in sentences:
+        print(textwrap.fill(sentence, 100), end="\n\n")
     if plot_path is not None:
         fig = bubble_plot(rows, title="Accuracy vs latency (bubble area: MB on disk)")
         fig.savefig(plot_path, dpi=120, bbox_inches="tight")
+        plt.close(fig)
         print(f"plot saved to {plot_path}")
-    return rows
+    return {"rows": rows, "sentences": sentences, "train": n_train, "labelled": n_labelled,
+            "test": n_test}

@@ -1,6 +1,8 @@
 """Static figures of lessons 00-05: pure functions that take numbers and return a matplotlib Figure."""
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 
 PALETTE = {"teacher": "#4C72B0", "student": "#DD8452", "distilled": "#55A868", "baseline": "#8C8C8C"}
@@ -69,9 +71,64 @@ def latency_bars(rows: list[dict], title: str = "Median latency per batch (lower
     return fig
 
 
+def _method_colour(name: str) -> str:
+    """Colour by method: distilled/transfer green, before grey, teacher blue, student orange."""
+    lowered = name.lower()
+    for key, part in (("distilled", "distil"), ("distilled", "transfer"), ("baseline", "before"),
+                      ("teacher", "teacher"), ("student", "student")):
+        if part in lowered:
+            return PALETTE[key]
+    return PALETTE["baseline"]
+
+
+UNITS = {"size_mb": "MB", "latency_ms": "ms"}  # bubble labels: '69.6 MB', not '69.6 size mb'
+AXES = {"latency_ms": "latency (ms per batch, median)", "accuracy": "test accuracy", "size_mb": "MB on disk"}
+
+
+def _value_text(key: str, value: float) -> str:
+    if key in UNITS:
+        return f"{value:.1f} {UNITS[key]}"
+    return f"{key.replace('_', ' ')} {value:.3f}" if abs(value) <= 1 else f"{key.replace('_', ' ')} {value:,.4g}"
+
+
+def _label_points(ax, points, texts, radii, gap: float = 6.0) -> None:
+    """Name each point beside its bubble (radii in points) with a leader line, each text moved up or
+    down, or to the other side, until it overlaps no other text or bubble and stays inside the axes."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else fig._get_renderer()
+    frame, px = ax.get_window_extent(renderer), fig.dpi / 72  # px: pixels per point
+    centres = ax.transData.transform(points)
+    taken = [(cx - r * px, cy - r * px, cx + r * px, cy + r * px) for (cx, cy), r in zip(centres, radii)]
+
+    def box(i, side, dy, w, h):  # pixel box of text i, `side` of its bubble and dy pixels up
+        (cx, cy), dx, pad = centres[i], (radii[i] + gap) * px, 3 * px
+        x0 = cx + dx if side > 0 else cx - dx - w
+        return (x0 - pad, cy + dy - h / 2 - pad, x0 + w + pad, cy + dy + h / 2 + pad)
+
+    def free(b, own):
+        inside = frame.x0 <= b[0] and b[2] <= frame.x1 and frame.y0 <= b[1] and b[3] <= frame.y1
+        return inside and not any(j != own and b[0] < t[2] and t[0] < b[2] and b[1] < t[3] and t[1] < b[3]
+                                  for j, t in enumerate(taken))
+
+    for i in sorted(range(len(points)), key=lambda i: -centres[i][1]):  # top down: lines rarely cross
+        probe = fig.text(0, 0, texts[i], fontsize=8)
+        w, h = probe.get_window_extent(renderer).size
+        probe.remove()
+        sides = (1, -1) if centres[i][0] < (frame.x0 + frame.x1) / 2 else (-1, 1)
+        shifts = [0] + [s * k * 2 * px for k in range(1, int(frame.height / px)) for s in (1, -1)]
+        side, dy = next(((side, dy) for side in sides for dy in shifts if free(box(i, side, dy, w, h), i)),
+                        (sides[0], 0))
+        taken.append(box(i, side, dy, w, h))
+        ax.annotate(texts[i], points[i], xytext=(side * (radii[i] + gap), dy / px),
+                    textcoords="offset points", ha="left" if side > 0 else "right", va="center",
+                    fontsize=8, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "0.8", "alpha": 0.9},
+                    arrowprops={"arrowstyle": "-", "color": "0.35", "lw": 0.7, "shrinkA": 0, "shrinkB": 2,
+                                "relpos": (0 if side > 0 else 1, 0.5)})
+
+
 def bubble_plot(rows: list[dict], x: str = "latency_ms", y: str = "accuracy", size: str = "size_mb",
                 title: str | None = None):
-    """Scatter of rows (x vs y) with bubble area proportional to `size`, each bubble named."""
+    """Scatter of rows (x vs y), bubble area proportional to `size`, each named beside it (leader line)."""
     if not rows:
         raise ValueError("rows is empty; pass the list from benchmark.benchmark_table(...)")
     for key in (x, y, size):
@@ -80,22 +137,24 @@ def bubble_plot(rows: list[dict], x: str = "latency_ms", y: str = "accuracy", si
             raise ValueError(f"rows {missing} have no value for {key!r}; pass accuracy=... to "
                              "benchmark_table, or choose another column")
     biggest = max(r[size] for r in rows)
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for row in rows:
-        area = 2000 * row[size] / biggest if biggest else 100
-        ax.scatter(row[x], row[y], s=area, alpha=0.55, color=_row_colour(row["name"]),
-                   edgecolors="black", linewidths=0.5)
-        ax.annotate(f"{row['name']}\n{row[size]:.1f} {size.replace('_', ' ')}", (row[x], row[y]),
-                    ha="center", va="center", fontsize=8)
+    areas = [1200 * r[size] / biggest if biggest else 100 for r in rows]
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    for row, area in zip(rows, areas):
+        colour = _method_colour(row["name"])
+        ax.scatter(row[x], row[y], s=area, alpha=0.25, color=colour, edgecolors=colour, linewidths=1)
+        ax.scatter(row[x], row[y], s=14, color=colour, edgecolors="black", linewidths=0.5, zorder=3)
     xs, ys = [r[x] for r in rows], [r[y] for r in rows]
-    pad_x = (max(xs) - min(xs)) * 0.25 or abs(max(xs)) * 0.25 or 1
-    pad_y = (max(ys) - min(ys)) * 0.25 or abs(max(ys)) * 0.05 or 1
+    pad_x = (max(xs) - min(xs)) * 0.35 or abs(max(xs)) * 0.25 or 1
+    pad_y = (max(ys) - min(ys)) * 0.35 or abs(max(ys)) * 0.05 or 1
     ax.set_xlim(min(xs) - pad_x, max(xs) + pad_x)
     ax.set_ylim(min(ys) - pad_y, max(ys) + pad_y)
-    ax.set_xlabel(x.replace("_", " "))
-    ax.set_ylabel(y.replace("_", " "))
+    ax.set_xlabel(AXES.get(x, x.replace("_", " ")))
+    ax.set_ylabel(AXES.get(y, y.replace("_", " ")))
     ax.set_title(title or f"{y} vs {x} (bubble area: {size})")
+    ax.grid(alpha=0.3)
     fig.tight_layout()
+    texts = [f"{r['name']}\n{_value_text(size, r[size])}, {_value_text(y, r[y])}" for r in rows]
+    _label_points(ax, list(zip(xs, ys)), texts, [(a / math.pi) ** 0.5 for a in areas])
     return fig
 
 
@@ -185,15 +244,7 @@ def accuracy_bars(accuracy: dict[str, float], n: int, majority: float | None = N
     names, values = list(accuracy), list(accuracy.values())
     errors = [(p * (1 - p) / n) ** 0.5 for p in values]
     fig, ax = plt.subplots(figsize=(7, 0.55 * len(names) + 1.4))
-    def colour(name):
-        lowered = name.lower()
-        for key, part in (("distilled", "distil"), ("distilled", "transfer"), ("baseline", "before"),
-                          ("teacher", "teacher"), ("student", "student")):
-            if part in lowered:
-                return PALETTE[key]
-        return PALETTE["baseline"]
-
-    ax.barh(names, values, xerr=errors, capsize=4, color=[colour(name) for name in names])
+    ax.barh(names, values, xerr=errors, capsize=4, color=[_method_colour(name) for name in names])
     for i, (p, e) in enumerate(zip(values, errors)):
         ax.text(p + e + 0.005, i, f"{p:.3f} ± {e:.3f}", va="center", fontsize=9)
     low = min(values + ([majority] if majority is not None else []))

@@ -137,3 +137,22 @@ def test_benchmark_table_errors(models):
         benchmark.dummy_batch(0, 1, 1)
     with pytest.raises(TypeError, match="dict of tensors"):
         benchmark.measure_latency(models["student"], [1, 2, 3])
+
+
+def test_bubble_plot_labels_never_overlap():
+    """Four students at one latency and size (the demo's case): every label legible, units written."""
+    rows = [{"name": "teacher", "size_mb": 90.9, "latency_ms": 194.3, "accuracy": 0.826}] + [
+        {"name": f"student {i}", "size_mb": 69.6, "latency_ms": 98.1 + i / 10, "accuracy": acc}
+        for i, acc in enumerate((0.794, 0.796, 0.781, 0.819))]
+    fig = plots.bubble_plot(rows)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    texts = [t for t in ax.texts if "MB" in t.get_text()]
+    assert len(texts) == 5 and "90.9 MB, accuracy 0.826" in texts[0].get_text()
+    assert not any("size" in t.get_text() for t in texts)
+    boxes = [t.get_bbox_patch().get_window_extent(renderer) for t in texts]  # the white boxes
+    frame = ax.get_window_extent(renderer)
+    assert all(frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1
+               for b in boxes)
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])

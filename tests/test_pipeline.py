@@ -1,4 +1,7 @@
-"""Lesson 04's experiment helpers on a tiny teacher, and the lesson's exercise checks."""
+"""Lesson 04's experiment helpers on a tiny teacher, the demo, and the lesson's exercise checks."""
+import dataclasses
+import textwrap
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -90,6 +93,45 @@ def test_mean_std():
     assert pipeline.mean_std([0.5]) == (0.5, 0.0)
     mean, std = pipeline.mean_std([1.0, 3.0])
     assert mean == 2.0 and abs(std - 2 ** 0.5) < 1e-12
+
+
+def test_standard_error():
+    assert pipeline.standard_error(0.5, 100) == pytest.approx(0.05)
+    with pytest.raises(ValueError, match="n > 0"):
+        pipeline.standard_error(0.5, 0)
+
+
+def test_demo_sentences_are_worded_from_the_numbers():
+    every, few = pipeline.demo_sentences((0.794, 0.796), (0.780, 0.818), 2485, 2000, 400)
+    error = 100 * (0.795 * 0.205 / 2485) ** 0.5
+    assert "+0.2 points (0.794 -> 0.796)" in every and f"= {error:.1f} points" in every
+    assert "within noise" in every
+    assert "+3.8 points (0.780 -> 0.818)" in few and "beyond noise" in few and "1,600 unlabelled" in few
+    assert "optimistic" in few and "fine-tuned on the very labels hidden from the student" in few
+    worse, same = pipeline.demo_sentences((0.80, 0.70), (0.70, 0.70), 1000, 100, 20)
+    assert "-10.0 points" in worse and "a loss beyond noise" in worse
+    assert "+0.0 points" in same and "within noise" in same
+
+
+def test_run_demo_pairs_four_students(setup, tmp_path, capsys):
+    small = dataclasses.replace(setup, profile=setup.profile.replace(max_length=16, bench_batch=2,
+                                                                     bench_repeats=1))
+    out = pipeline.run_demo(None, plot_path=tmp_path / "demo.png", setup=small)
+    rows = out["rows"]
+    assert [r["name"] for r in rows] == [
+        "teacher", "student: all labels, hard only", "student: all labels, distilled",
+        "student: 30% labels, hard only", "student: 30% labels + transfer set"]
+    assert (out["train"], out["labelled"], out["test"]) == (10, 3, 10)
+    teacher = rows[0]
+    assert teacher["speedup"] == 1.0 and teacher["accuracy"] == 0.5
+    for r in rows[1:]:
+        assert r["params"] < teacher["params"] and 0 <= r["accuracy"] <= 1
+        assert r["retention"] == pytest.approx(r["accuracy"] / 0.5)
+    acc = [r["accuracy"] for r in rows]
+    assert out["sentences"] == pipeline.demo_sentences((acc[1], acc[2]), (acc[3], acc[4]), 10, 10, 3)
+    printed = capsys.readouterr().out
+    assert all(textwrap.fill(s, 100) in printed for s in out["sentences"])
+    assert all(r["name"] in printed for r in rows) and (tmp_path / "demo.png").stat().st_size > 0
 
 
 def test_exercise_checks(setup, capsys):
