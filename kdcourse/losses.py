@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -219,95 +217,3 @@ def token_kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
         per_token = generalized_jsd(student_logits, teacher_logits, beta, T)
     mask = _token_mask(per_token.shape, attention_mask, labels)
     return per_token[mask].mean() * T * T
-
-
-# --- Self-check of a student-written distillation loss --------------------------------------
-
-KD_BUGS = {
-    "input_softmax": "the student side gets softmax probabilities, but F.kl_div expects "
-                     "log-probabilities as its input: use F.log_softmax(student_logits / T, dim=-1)",
-    "swapped": "teacher and student are swapped: this is KL(student ‖ teacher); F.kl_div(input, "
-               "target) computes KL(target ‖ input), so input = student log-probs, target = teacher",
-    "mean_reduction": "reduction='mean' divides by batch × classes; KL needs reduction='batchmean' "
-                      "(sum over classes, mean over the batch)",
-    "no_t2": "the T² factor is missing: without it the soft term's gradients shrink like 1/T² "
-             "and alpha no longer means the same thing at every temperature",
-    "t_student_only": "T divides only the student's logits; soften the teacher's too (teacher_logits / T)",
-    "t_teacher_only": "T divides only the teacher's logits; soften the student's too (student_logits / T)",
-    "weights_swapped": "the weights are swapped: alpha must weigh the soft (teacher) term and "
-                       "1 - alpha the hard-label cross-entropy",
-    "hard_softened": "the hard-label cross-entropy uses the softened student logits (student / T); "
-                     "use the raw student logits for the hard term",
-}
-
-
-def _kd_variant(s, t, labels, T, alpha, bugs=()):
-    """The distillation loss with some of the classic bugs switched on (none: the right loss)."""
-    log_s = F.log_softmax(s / (1.0 if "t_teacher_only" in bugs else T), dim=-1)
-    log_t = F.log_softmax(t / (1.0 if "t_student_only" in bugs else T), dim=-1)
-    inp, target = (log_t, log_s.exp()) if "swapped" in bugs else (log_s, log_t.exp())
-    if "input_softmax" in bugs:
-        inp = inp.exp()
-    kd = F.kl_div(inp, target, reduction="mean" if "mean_reduction" in bugs else "batchmean")
-    kd = kd if "no_t2" in bugs else kd * T * T
-    hard = F.cross_entropy(s / T if "hard_softened" in bugs else s, labels)
-    a = 1 - alpha if "weights_swapped" in bugs else alpha
-    return a * kd + (1 - a) * hard
-
-
-def _probes():
-    gen = torch.Generator().manual_seed(1234)
-    probes = []
-    for n, c, T, alpha in ((4, 3, 2.0, 0.7), (5, 4, 4.0, 0.25), (3, 5, 3.0, 1.0), (6, 3, 0.5, 0.9)):
-        s, t = torch.randn(n, c, generator=gen) * 2, torch.randn(n, c, generator=gen) * 3
-        probes.append((s, t, torch.randint(0, c, (n,), generator=gen), T, alpha))
-    return probes
-
-
-@dataclass
-class KDCheck:
-    """Result of check_kd_loss: truthy when the loss is right; `bugs` names what is off."""
-
-    ok: bool
-    bugs: tuple
-    message: str
-
-    def __bool__(self):
-        return self.ok
-
-
-def check_kd_loss(fn, verbose: bool = True, rtol: float = 1e-4) -> KDCheck:
-    """Run fn(student_logits, teacher_logits, labels, temperature=, alpha=) on probes; name its bug."""
-    probes = _probes()
-    try:
-        with warnings.catch_warnings():  # torch warns on reduction='mean'; we name that bug below
-            warnings.filterwarnings("ignore", message=r"reduction: 'mean' divides")
-            got = [float(fn(s.clone(), t.clone(), y.clone(), temperature=T, alpha=a))
-                   for s, t, y, T, a in probes]
-    except Exception as err:  # the student's code: report any failure instead of crashing
-        result = KDCheck(False, ("raised",), f"your loss raised {type(err).__name__}: {err}")
-    else:
-        def matches(bugs):
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=r"reduction: 'mean' divides")
-                want = [float(_kd_variant(*p, bugs)) for p in probes]
-            return all(math.isclose(g, w, rel_tol=rtol, abs_tol=1e-6) for g, w in zip(got, want))
-
-        names = list(KD_BUGS)
-        found = next((b for b in [()] + [(n,) for n in names]
-                      + [(x, y) for i, x in enumerate(names) for y in names[i + 1:]]
-                      if matches(b)), None)
-        if found == ():
-            result = KDCheck(True, (), "your loss matches T²·KL(teacher_T ‖ student_T) mixed "
-                                       "with cross-entropy by alpha on every probe")
-        elif found:
-            result = KDCheck(False, found, "; and ".join(KD_BUGS[b] for b in found))
-        else:
-            want = [float(_kd_variant(*p)) for p in probes]
-            rows = ", ".join(f"T={p[3]}, alpha={p[4]}: got {g:.4f}, expected {w:.4f}"
-                             for p, g, w in zip(probes, got, want))
-            result = KDCheck(False, ("unknown",), "the values differ in a way that is none of the "
-                             f"classic bugs ({rows})")
-    if verbose:
-        print(("Right! " if result.ok else "Not yet: ") + result.message)
-    return result

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
-import tempfile
 from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import assets, corpus
+from . import assets, cache, corpus
 from .profiles import check_device
 
 PROBE_STEPS = 300  # full-batch Adam steps; the loss is convex, this converges on every profile
@@ -30,16 +28,13 @@ PROBE_RECIPE = 2  # bump when the probe's training changes, so cached heads are 
 
 @dataclass
 class Probe:
-    """Frozen encoder + trained linear head; unpacks as (encoder, head, tokenizer)."""
+    """Frozen encoder + trained linear head (+ its tokenizer and the max_length it embeds at)."""
 
     encoder: nn.Module
     head: nn.Linear
     tokenizer: object
     max_length: int
     info: dict = field(default_factory=dict)
-
-    def __iter__(self):
-        return iter((self.encoder, self.head, self.tokenizer))
 
     def logits(self, texts, batch_size: int = 128) -> torch.Tensor:
         """(len(texts), 2) logits of the probe (rotten, fresh) for raw review texts."""
@@ -94,8 +89,7 @@ def probe_path(profile, seed: int = 0, data=None):
             rows = data[split].select(range(min(n, len(data[split]))))
             digest.update(json.dumps([list(rows["text"]), list(rows["label"])]).encode())
         settings["data"] = digest.hexdigest()
-    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
-    return assets.cache_path(f"probe-{profile.name}-{seed}-{key}.pt")
+    return cache.cache_path(f"probe-{profile.name}-{seed}-{cache.key(settings)}.pt")
 
 
 def fit_probe(profile, seed: int = 0, data=None, verbose: bool = False) -> Probe:
@@ -105,7 +99,7 @@ def fit_probe(profile, seed: int = 0, data=None, verbose: bool = False) -> Probe
     data = data if data is not None else corpus.load_task_data(profile, seed=seed)
     path = probe_path(profile, seed, data)
     if path.is_file():
-        saved = assets.load_cached(path)  # weights_only; None (rebuilt below) if damaged
+        saved = cache.load_cached(path)  # weights_only; None (rebuilt below) if damaged
         try:
             head = nn.Linear(*saved["shape"])
             head.load_state_dict(saved["state_dict"])
@@ -114,7 +108,7 @@ def fit_probe(profile, seed: int = 0, data=None, verbose: bool = False) -> Probe
             if saved is not None:
                 print(f"kdcourse: cache file {path} is not a probe head ({type(err).__name__}); "
                       "rebuilding it", file=sys.stderr, flush=True)
-    assets.check_writable(path.parent)
+    cache.check_writable(path.parent)
     train = data["train"].select(range(min(profile.probe_size, len(data["train"]))))
     val = data["validation"].select(range(min(EVAL_CAP, len(data["validation"]))))
     if verbose:
@@ -128,16 +122,8 @@ def fit_probe(profile, seed: int = 0, data=None, verbose: bool = False) -> Probe
     info = {"teacher": profile.teacher, "max_length": profile.max_length, "train_size": len(train),
             "eval_size": len(val), "eval_accuracy": val_acc, "train_accuracy": train_acc,
             "steps": PROBE_STEPS, "l2": PROBE_L2}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".probe-", suffix=".pt", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save({"shape": (head.in_features, head.out_features),
-                    "state_dict": head.state_dict(), "meta": info}, tmp)
-        os.replace(tmp, path)  # atomic: a reader sees the whole file or none
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    cache.atomic_save({"shape": (head.in_features, head.out_features), "state_dict": head.state_dict(),
+                       "meta": info}, path)
     return Probe(encoder, head, tokenizer, profile.max_length, info)
 
 

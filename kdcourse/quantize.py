@@ -8,18 +8,13 @@ GPUs too. On a GPU the course uses bf16 or 8/4-bit weight loading.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
-import os
-import shutil
-import tempfile
 import warnings
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from . import assets, benchmark
+from . import benchmark, cache
 
 _QCONFIGS = {"per_channel": "per_channel_dynamic_qconfig", "per_tensor": "default_dynamic_qconfig",
              "embedding": "float_qparams_weight_only_qconfig"}
@@ -196,7 +191,7 @@ def save_quantized(model: nn.Module, path) -> Path:
         raise TypeError(f"save_quantized needs a transformers model (with .config), got {type(model).__name__}")
     payload = {"class": type(model).__name__, "config": model.config.to_dict(), "layout": scheme,
                "state_dict": model.state_dict()}
-    return assets.atomic_save(payload, path)
+    return cache.atomic_save(payload, path)
 
 
 def load_quantized(path) -> nn.Module:
@@ -240,43 +235,6 @@ def kbit_loading_available() -> tuple[bool, str]:
     if importlib.util.find_spec("bitsandbytes") is None:
         return False, "bitsandbytes is not installed (pip install bitsandbytes)"
     return True, "CUDA GPU and bitsandbytes found"
-
-
-# --- The distilled student of lesson 04, cached -----------------------------------------------
-
-def student_dir(setup, seed: int = 0) -> Path:
-    """Cache folder of lesson 04's distilled student (recipe, layers [0, 2, 4]) for these settings."""
-    from . import pipeline, training
-
-    p = setup.profile
-    settings = {"teacher": training.teacher_dir(p).name, "recipe": pipeline.RECIPE, "seed": seed,
-                "train": len(setup.train), "epochs": p.student_epochs, "lr": p.learning_rate,
-                "batch": p.batch_size, "max_length": p.max_length}
-    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
-    return assets.cache_path("students", f"{p.name}-{seed}-{key}")
-
-
-def distilled_student(setup, seed: int = 0, progress: bool = False) -> nn.Module:
-    """Lesson 04's recipe student (pipeline.run), trained once, then loaded from the cache."""
-    from transformers import AutoModelForSequenceClassification
-
-    from . import pipeline
-
-    folder = student_dir(setup, seed)
-    if not (folder / "config.json").is_file():
-        assets.check_writable(folder.parent)  # before the training run, not after it
-        student = pipeline.run(setup, seed=seed, progress=progress)["student"]
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent)
-        try:
-            student.save_pretrained(tmp)
-            os.replace(tmp, folder)  # atomic: complete or absent
-        except OSError:
-            if not (folder / "config.json").is_file():  # another process may have won the race
-                raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return AutoModelForSequenceClassification.from_pretrained(folder).to(setup.profile.device).eval()
 
 
 # --- Which layers can take int8? --------------------------------------------------------------

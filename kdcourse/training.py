@@ -6,12 +6,8 @@ Datasets passed to `evaluate`, `teacher_logits` and `distill` are *tokenized* sp
 from __future__ import annotations
 
 import hashlib
-import json
 import math
-import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,8 +19,9 @@ from tqdm.auto import tqdm
 from transformers import DataCollatorWithPadding, get_linear_schedule_with_warmup
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
-from . import assets, corpus, losses, seed_everything
-from .profiles import check_device
+from . import assets, cache, corpus, losses
+from .profiles import Profile, check_device
+from .session import seed_everything
 
 TEACHER_RECIPE = 1  # bump when the fine-tuning recipe changes, so cached teachers are retrained
 _HIDDEN = "_index"  # column distill adds to look cached teacher logits up by example index
@@ -108,7 +105,7 @@ def predict_logits(model: nn.Module, dataset, tokenizer, batch_size: int = 128) 
     return logits
 
 
-def evaluate(model: nn.Module, dataset, tokenizer, profile) -> dict:
+def evaluate(model: nn.Module, dataset, tokenizer, profile: Profile) -> dict:
     """Accuracy and mean cross-entropy of `model` on a tokenized split; `n` examples."""
     logits = predict_logits(model, dataset, tokenizer, profile.eval_batch_size)
     labels = torch.tensor(list(dataset["label"]))
@@ -124,25 +121,25 @@ def _content_hash(dataset) -> str:
     return digest.hexdigest()[:12]
 
 
-def teacher_logits(teacher: nn.Module, dataset, tokenizer, profile, cache_key: str | None = None):
+def teacher_logits(teacher: nn.Module, dataset, tokenizer, profile: Profile, cache_key: str | None = None):
     """The teacher's logits on every example, computed once; cached on disk when cache_key is given."""
     path = None
     if cache_key is not None:
         if not isinstance(cache_key, str) or not cache_key or "/" in cache_key:
             raise ValueError(f"cache_key must be a non-empty name without '/', got {cache_key!r}")
-        path = assets.cache_path("logits", f"{cache_key}-{_content_hash(dataset)}.pt")
+        path = cache.cache_path("logits", f"{cache_key}-{_content_hash(dataset)}.pt")
         if path.is_file():
-            saved = assets.load_cached(path)  # weights_only: a planted pickle is refused, not run
+            saved = cache.load_cached(path)  # weights_only: a planted pickle is refused, not run
             if isinstance(saved, torch.Tensor) and saved.is_floating_point() and saved.dim() == 2 \
                     and len(saved) == len(dataset) and bool(torch.isfinite(saved).all()):
                 return saved
             if saved is not None:
                 print(f"kdcourse: cache file {path} does not hold {len(dataset)} finite logit rows; "
                       "rebuilding it", file=sys.stderr, flush=True)
-        assets.check_writable(path.parent)
+        cache.check_writable(path.parent)
     logits = predict_logits(teacher, dataset, tokenizer, profile.eval_batch_size)
     if path is not None:
-        assets.atomic_save(logits, path)
+        cache.atomic_save(logits, path)
     return logits
 
 
@@ -169,7 +166,7 @@ def _mixed_loss(student_logits, t_logits, labels, temperature, alpha):
     return loss / len(labels)
 
 
-def distill(student: nn.Module, train_dataset, tokenizer, profile, teacher_logits=None, teacher=None,
+def distill(student: nn.Module, train_dataset, tokenizer, profile: Profile, teacher_logits=None, teacher=None,
             temperature: float = 2.0, alpha: float = 0.5, epochs: float | None = None, seed: int = 0,
             eval_dataset=None, eval_every: int | None = None, progress: bool = True,
             max_steps: int | None = None, learning_rate: float | None = None) -> dict:
@@ -269,7 +266,7 @@ def distill(student: nn.Module, train_dataset, tokenizer, profile, teacher_logit
     return history
 
 
-def teacher_dir(profile, seed: int = 0) -> Path:
+def teacher_dir(profile: Profile, seed: int = 0) -> Path:
     """Cache folder of the fine-tuned teacher for these settings (it may not exist yet)."""
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
@@ -277,11 +274,10 @@ def teacher_dir(profile, seed: int = 0) -> Path:
                 "epochs": profile.teacher_epochs, "lr": profile.learning_rate,
                 "batch": profile.batch_size, "max_length": profile.max_length, "seed": seed,
                 "recipe": TEACHER_RECIPE}
-    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
-    return assets.cache_path("teachers", f"{profile.name}-{seed}-{key}")
+    return cache.cache_path("teachers", f"{profile.name}-{seed}-{cache.key(settings)}")
 
 
-def load_teacher(profile, seed: int = 0, progress: bool = True):
+def load_teacher(profile: Profile, seed: int = 0, progress: bool = True):
     """(model, tokenizer): the profile's encoder fine-tuned on the training split; cached after the first run.
 
     `seed` drives the head's init and the batch order; the data split is always the course's (seed 0).
@@ -291,23 +287,15 @@ def load_teacher(profile, seed: int = 0, progress: bool = True):
     folder = teacher_dir(profile, seed)
     check_device(profile.device)
     if not (folder / "config.json").is_file():
-        assets.check_writable(folder.parent)  # before minutes of training, not after
+        cache.check_writable(folder.parent)  # before minutes of training, not after
         seed_everything(seed)
         model = assets.load_classifier(profile.teacher)
         tokenizer = assets.load_tokenizer(profile.teacher)
         data = tokenize_splits(corpus.load_task_data(profile), tokenizer, profile.max_length)
         distill(model, data["train"], tokenizer, profile, alpha=0.0, epochs=profile.teacher_epochs,
                 seed=seed, progress=progress)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent)
-        try:
+        with cache.atomic_folder(folder) as tmp:
             model.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)
-            os.replace(tmp, folder)  # atomic: the folder appears complete or not at all
-        except OSError:
-            if not (folder / "config.json").is_file():  # another process may have won the race
-                raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
     model = AutoModelForSequenceClassification.from_pretrained(folder).to(profile.device).eval()
     return model, AutoTokenizer.from_pretrained(folder)

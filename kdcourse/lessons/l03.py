@@ -1,4 +1,4 @@
-"""Auto-checked exercises of lesson 03 (the distillation loop); solutions go to exercises.SOLUTIONS."""
+"""Lesson 03 (the distillation loop): its auto-checked exercises and their worked solutions."""
 from __future__ import annotations
 
 import copy

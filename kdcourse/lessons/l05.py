@@ -1,12 +1,42 @@
-"""Auto-checked exercises of lesson 05 (quantization); solutions go to exercises.SOLUTIONS."""
+"""Lesson 05 (quantization): lesson 04's distilled student, cached, and the lesson's auto-checked exercises."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import torch
+from torch import nn
 
-from . import quantize
+from .. import cache, quantize, training
+from ..benchmark import size_on_disk_mb
+from . import l04
 from .exercises import SOLUTIONS, _report, _unanswered
+
+# --- The distilled student of lesson 04, cached -----------------------------------------------
+
+def student_dir(setup: l04.Setup, seed: int = 0) -> Path:
+    """Cache folder of lesson 04's distilled student (recipe, layers [0, 2, 4]) for these settings."""
+    p = setup.profile
+    settings = {"teacher": training.teacher_dir(p).name, "recipe": l04.RECIPE, "seed": seed,
+                "train": len(setup.train), "epochs": p.student_epochs, "lr": p.learning_rate,
+                "batch": p.batch_size, "max_length": p.max_length}
+    return cache.cache_path("students", f"{p.name}-{seed}-{cache.key(settings)}")
+
+
+def distilled_student(setup: l04.Setup, seed: int = 0, progress: bool = False) -> nn.Module:
+    """Lesson 04's recipe student (l04.run), trained once, then loaded from the cache."""
+    from transformers import AutoModelForSequenceClassification
+
+    folder = student_dir(setup, seed)
+    if not (folder / "config.json").is_file():
+        cache.check_writable(folder.parent)  # before the training run, not after it
+        student = l04.run(setup, seed=seed, progress=progress)["student"]
+        with cache.atomic_folder(folder) as tmp:
+            student.save_pretrained(tmp)
+    return AutoModelForSequenceClassification.from_pretrained(folder).to(setup.profile.device).eval()
+
+
+# --- Exercises ---------------------------------------------------------------------------------
 
 SOLUTIONS["scale_zero_point"] = """
 lo, hi = min(x.min().item(), 0.0), max(x.max().item(), 0.0)   # the range must contain 0
@@ -64,8 +94,6 @@ def check_int8_linear_bytes(answer, layer) -> bool:
     if math.isclose(answer, truth / 1e6, rel_tol=1e-3):
         return _report(False, "", "give bytes, not megabytes")
     int8 = quantize.quantize_dynamic_int8(torch.nn.Sequential(layer))
-    from .benchmark import size_on_disk_mb
-
     saved = size_on_disk_mb(int8) * 1e6
     return _report(answer == truth,
                    f"{truth:,} bytes vs {4 * weights + bias:,} in float32 ({(4 * weights + bias) / truth:.2f}x "

@@ -1,12 +1,13 @@
-"""Auto-checked exercises of lesson 06 (distilling a causal LM); solutions go to exercises.SOLUTIONS."""
+"""Lesson 06 (distilling a causal LM): its auto-checked exercises and their worked solutions."""
 from __future__ import annotations
 
 import math
 
 import torch
 
-from . import losses
+from .. import losses
 from .exercises import SOLUTIONS, _report, _unanswered
+
 
 def _number(answer):
     """A plain number from an answer (a 0-d tensor is unwrapped); None, after saying so, if it is not one."""

@@ -2,11 +2,11 @@
 
 gaussian_fits finds, by grid search, the single Gaussian q that minimises a mix of KL(p‖q) and KL(q‖p)
 (or the generalized JSD) for a two-mode teacher p; KLDirectionExplorer moves that mix with a slider and
-draws kdcourse.panels.kl_direction_panels: forward KL covers both modes, reverse KL seeks one.
+draws kdcourse.viz.panels.kl_direction_panels: forward KL covers both modes, reverse KL seeks one.
 """
 from __future__ import annotations
 
-from .widgets import _show
+from .widget import Explorer
 
 
 def gaussian_fits(separations=(2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0), mixes=None, weight: float = 0.6,
@@ -58,21 +58,21 @@ def gaussian_fits(separations=(2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0), mixes=None, w
     return out
 
 
-class KLDirectionExplorer:
+class KLDirectionExplorer(Explorer):
     """Mix forward and reverse KL with a slider: a one-Gaussian student covers or seeks a two-mode teacher.
 
     Headless use (tests, static figures): `.set(mix=..., separation=...)` returns `.state`;
     `.figure(**values)` is a new static figure. Every fit is precomputed, so a redraw only looks it up.
-    Uses FloatSlider, Label, Image, VBox and .observe(names="value"): ipywidgets 7.7 and 8.x alike.
     """
 
-    controls = {"mix": (0.0, 1.0, 0.05, "mix λ (0 forward KL, 1 reverse KL)"),
-                "separation": (2.0, 8.0, 1.0, "distance between the teacher's modes")}
+    controls = {"mix": ("slider", 0.0, 1.0, 0.05, "mix λ (0 forward KL, 1 reverse KL)"),
+                "separation": ("slider", 2.0, 8.0, 1.0, "distance between the teacher's modes")}
+    blit = False  # the whole figure changes with the fit: redraw it in place and save it
 
     def __init__(self, mix: float = 0.0, separation: float = 6.0, fits: dict | None = None):
+        super().__init__()
         self.fits = fits or gaussian_fits()
-        self.sliders, self._label, self._image, self._fig = {}, None, None, None
-        self.state = self._compute(mix, separation)
+        self.set(mix=mix, separation=separation)
 
     @staticmethod
     def _nearest(value, options, name):
@@ -89,21 +89,6 @@ class KLDirectionExplorer:
         return {"mix": mix, "separation": sep, "mu": fit["mu"], "sigma": fit["sigma"],
                 "forward_kl": fit["forward_kl"], "reverse_kl": fit["reverse_kl"]}
 
-    def set(self, **values) -> dict:
-        """Change mix and/or separation (snapped to the precomputed grid); redraw; return the state."""
-        unknown = set(values) - set(self.controls)
-        if unknown:
-            raise TypeError(f"unknown value(s) {sorted(unknown)}; this widget has {sorted(self.controls)}")
-        values = {**{k: self.state[k] for k in self.controls}, **values}
-        self.state = self._compute(values["mix"], values["separation"])
-        for name, slider in self.sliders.items():
-            if slider.value != self.state[name]:
-                slider.value = self.state[name]  # fires _on_change again: same state, cheap
-        if self._image is not None:
-            self._label.value = self.readout()
-            self._image.value = self._png()
-        return self.state
-
     def readout(self) -> str:
         """The current fit in one line."""
         s = self.state
@@ -116,49 +101,12 @@ class KLDirectionExplorer:
         fits = [self.fits["fits"][(separation, float(m))] for m in self.fits["mixes"]]
         return [f["mu"] for f in fits], [f["sigma"] for f in fits]
 
-    def figure(self, fig=None, **values):
-        """The figure at the current values (or the given ones, leaving the state alone)."""
+    def _draw(self, state, fig, animated: bool = False):
         from . import panels
 
-        state = self._compute(**{**{k: self.state[k] for k in self.controls}, **values})
         sep = state["separation"]
         mus, sigmas = self.curve(sep)
         title = f"λ={state['mix']:.2f}: μ={state['mu']:+.2f}, σ={state['sigma']:.2f}"
         return panels.kl_direction_panels(self.fits["x"], self.fits["teacher"][sep],
                                           self.fits["fits"][(sep, state["mix"])]["q"],
                                           self.fits["mixes"], mus, sigmas, state["mix"], title, fig=fig)
-
-    def _png(self) -> bytes:
-        import io
-
-        import matplotlib.pyplot as plt
-
-        created = self._fig is None
-        self._fig = self.figure(fig=self._fig)  # one figure, its artists updated in place
-        if created:
-            plt.close(self._fig)  # we send PNG bytes; the inline backend must not show it too
-        buffer = io.BytesIO()
-        self._fig.savefig(buffer, format="png", dpi=80)
-        return buffer.getvalue()
-
-    def _on_change(self, change):
-        name = next(n for n, s in self.sliders.items() if s is change["owner"])
-        self.set(**{name: change["new"]})
-
-    def widget(self):
-        """Two sliders, a readout line and the figure as an image."""
-        import ipywidgets as w
-
-        style = {"description_width": "initial"}
-        for name, (lo, hi, step, label) in self.controls.items():
-            self.sliders[name] = w.FloatSlider(value=self.state[name], min=lo, max=hi, step=step,
-                                               description=label, style=style,
-                                               layout=w.Layout(width="70%"))
-            self.sliders[name].observe(self._on_change, names="value")
-        self._label = w.Label(value=self.readout())
-        self._image = w.Image(value=self._png(), format="png")
-        return w.VBox([*self.sliders.values(), self._label, self._image])
-
-    def show(self):
-        """Display the widget; without ipywidgets, return the static figure at the current values."""
-        return _show(self)

@@ -1,13 +1,15 @@
 """Lesson 03's distillation playground: T and alpha sliders and a Train button over a real student.
 
 Each press distils a fresh student from cached teacher logits for the profile's playground_steps and
-plots its validation curves next to a hard-label baseline (kdcourse.panels.playground_curves). It runs
+plots its validation curves next to a hard-label baseline (kdcourse.viz.panels.playground_curves). It runs
 headless too (tests, static figures), and falls back to one static run without ipywidgets.
 """
 from __future__ import annotations
 
+from .widget import Widget
 
-class DistillationPlayground:
+
+class DistillationPlayground(Widget):
     """T and alpha sliders + a Train button: distil a fresh student from cached teacher logits, plot vs hard labels.
 
     Headless use (tests, static figures): `.train(temperature, alpha)` then `.figure()`; `.state` holds
@@ -27,10 +29,10 @@ class DistillationPlayground:
         self.eval_every = max(1, self.steps // eval_points)
         self.state = {"temperature": temperature, "alpha": alpha, "baseline": None, "history": None,
                       "runs": 0, "seconds": None}
-        self.sliders: dict = {}
+        self.inputs: dict = {}  # name -> slider, filled by widget()
 
     def _run(self, temperature: float, alpha: float) -> dict:
-        from . import training
+        from .. import training
 
         return training.distill(self.make_student(), self.train_dataset, self.tokenizer, self.profile,
                                 teacher_logits=self.teacher_logits, temperature=temperature, alpha=alpha,
@@ -67,7 +69,7 @@ class DistillationPlayground:
         from IPython.display import display
 
         style = {"description_width": "initial"}
-        self.sliders = {
+        self.inputs = {
             "temperature": w.FloatSlider(value=self.state["temperature"], min=0.5, max=10.0, step=0.5,
                                          description="temperature T", style=style),
             "alpha": w.FloatSlider(value=self.state["alpha"], min=0.0, max=1.0, step=0.05,
@@ -78,7 +80,7 @@ class DistillationPlayground:
         out = w.Output()
 
         def on_change(change):
-            for name, slider in self.sliders.items():
+            for name, slider in self.inputs.items():
                 self.state[name] = slider.value
 
         def on_click(_):
@@ -98,20 +100,14 @@ class DistillationPlayground:
             finally:
                 button.disabled = False
 
-        for slider in self.sliders.values():
+        for slider in self.inputs.values():
             slider.observe(on_change, names="value")
         button.on_click(on_click)
-        return w.VBox([w.HBox(list(self.sliders.values())), w.HBox([button, status]), out])
+        return w.VBox([w.HBox(list(self.inputs.values())), w.HBox([button, status]), out])
 
-    def show(self):
-        """Display the widget; without ipywidgets, train once and return the static figure instead."""
-        try:
-            import ipywidgets  # noqa: F401
-        except ImportError:
-            print("ipywidgets is not installed: showing one static run instead of the widget")
-            self.train()
-            return self.figure()
-        from IPython.display import display
+    fallback = "showing one static run instead of the widget"
 
-        display(self.widget())
-        return None
+    def static(self):
+        """Without ipywidgets: train once at the current values and return the figure."""
+        self.train()
+        return self.figure()

@@ -1,26 +1,24 @@
 """Warm every cache a lesson needs ahead of class, so a live demo never waits on training.
 
 `python -m kdcourse prepare --lessons 03 04` (or `KDCOURSE_INSTRUCTOR=1` with
-`kdcourse.setup(lesson="03")`) calls the very functions the lessons call, with the same arguments,
+`kdcourse.setup(lesson="03")`) runs `warm`, which calls the very functions the lessons call, with the same arguments,
 so the lesson then finds every teacher, logit file and sample set in the cache.
 """
 from __future__ import annotations
 
 import time
 
-from . import assets, corpus
+from .. import assets, corpus, llm_pipeline, probe, training
+from ..profiles import Profile
+from . import l04, l05
 
 
 def _probe(profile, seed):
-    from . import probe
-
     probe.fit_probe(profile, seed=seed, data=corpus.load_task_data(profile, seed=0))
     return "probe teacher (frozen MiniLM + logistic head)"
 
 
 def _teacher_and_logits(profile, seed):
-    from . import training
-
     teacher, tokenizer = training.load_teacher(profile, seed=seed)
     tokenized = training.tokenize_splits(corpus.load_task_data(profile, seed=0), tokenizer,
                                          profile.max_length)
@@ -30,22 +28,16 @@ def _teacher_and_logits(profile, seed):
 
 
 def _recipe_setup(profile, seed):
-    from . import pipeline
-
-    pipeline.prepare(profile, seed=seed)
+    l04.prepare(profile, seed=seed)
     return "lesson 04 setup (teacher, data, teacher cache)"
 
 
 def _distilled_student(profile, seed):
-    from . import pipeline, quantize
-
-    quantize.distilled_student(pipeline.prepare(profile, seed=seed), seed=seed)
+    l05.distilled_student(l04.prepare(profile, seed=seed), seed=seed)
     return "distilled student (for quantization)"
 
 
 def _llm_lesson(profile, seed):
-    from . import llm_pipeline
-
     llm_pipeline.run(profile, log=lambda line: None)
     return "causal LM: teacher top-k, healed and compared students, teacher samples, on-policy run"
 
@@ -73,7 +65,7 @@ def normalise_lessons(lessons) -> list[str]:
     return out
 
 
-def prepare(lessons, profile, seed: int = 0, verbose: bool = True) -> list[dict]:
+def warm(lessons, profile: Profile, seed: int = 0, verbose: bool = True) -> list[dict]:
     """Warm the caches of `lessons` for `profile`; one row per cache with the seconds it took."""
     assets.fetch_all(verbose=verbose)
     rows, done = [], set()

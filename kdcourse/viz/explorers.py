@@ -1,30 +1,11 @@
-"""Interactive widgets of lesson 02 (temperature explorer, loss explorer) and the machinery they share.
+"""Lesson 02's explorers: temperature (soft labels of a real review) and loss (T and alpha on a real batch).
 
-Thin ipywidgets shells over kdcourse.panels figures. Every widget keeps its state in plain attributes
-(so tests drive it headless) and each widget cell in a lesson is followed by a static figure. Lesson 03's
-widget is in kdcourse.playground, lesson 06's in kdcourse.kl_direction.
+Thin shells (kdcourse.viz.widget.Explorer) over kdcourse.viz.panels figures. No model runs in the
+redraw path: logits are precomputed.
 """
 from __future__ import annotations
 
-
-# --- Lesson 02: temperature explorer and loss explorer (engineer "losses") --------------------
-# Both work on ipywidgets 7.7 (Colab) and 8.x: only FloatSlider, Dropdown, Label, Image, VBox and
-# .observe(names="value") are used. No model runs in the redraw path: logits are precomputed.
-
-class _one_thread:
-    """Run torch on one thread inside the block: widget maths is on tiny tensors, where waking a
-    thread pool costs more than the work (tens of ms on a busy machine)."""
-
-    def __enter__(self):
-        import torch
-
-        self.threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-
-    def __exit__(self, *exc):
-        import torch
-
-        torch.set_num_threads(self.threads)
+from .widget import Explorer, one_thread
 
 
 def _entropy_bits(probs):
@@ -34,114 +15,7 @@ def _entropy_bits(probs):
     return -(probs * torch.log2(probs.clamp_min(1e-12))).sum(-1)
 
 
-def _show(explorer):
-    """Display explorer.widget(); without ipywidgets, return explorer.figure() (static) instead."""
-    try:
-        import ipywidgets  # noqa: F401
-    except ImportError:
-        print("ipywidgets is not installed: showing a static figure at the current values")
-        return explorer.figure()
-    from IPython.display import display
-
-    display(explorer.widget())
-    return None
-
-
-class _Explorer:
-    """Shared plumbing: a state dict, set(), controls kept in sync, blitted PNG redraws, static fallback."""
-
-    controls: dict = {}
-
-    def __init__(self):
-        self.state: dict = {}
-        self.controls_ = {}  # name -> ipywidget, filled by widget()
-        self._image = self._readout = self._live = None
-        self._syncing = False
-
-    def set(self, **values) -> dict:
-        """Change some values (e.g. temperature=4.0), recompute, redraw; returns the new state."""
-        unknown = set(values) - set(self.controls)
-        if unknown:
-            raise TypeError(f"unknown value(s) {sorted(unknown)}; this widget has {sorted(self.controls)}")
-        with _one_thread():
-            self.state = self._compute(**{**{k: self.state.get(k) for k in self.controls}, **values})
-        self._syncing = True
-        try:
-            for name, control in self.controls_.items():
-                if control.value != self.state[name]:
-                    control.value = self.state[name]
-        finally:
-            self._syncing = False
-        if self._readout is not None:
-            self._readout.value = self.readout()
-        if self._image is not None:
-            self._image.value = self.render_png()
-        return self.state
-
-    def render_png(self) -> bytes:
-        """PNG of the current state: the static background is drawn once, changing artists are blitted."""
-        import io
-
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from PIL import Image
-
-        if self._live is None:
-            import matplotlib.pyplot as plt
-
-            fig = self._draw(self.state, None, animated=True)
-            plt.close(fig)  # never shown by the inline backend; we send PNG bytes ourselves
-            canvas = FigureCanvasAgg(fig)
-            canvas.draw()
-            self._live = (fig, canvas, canvas.copy_from_bbox(fig.bbox))
-        fig, canvas, background = self._live
-        self._draw(self.state, fig)
-        canvas.restore_region(background)
-        for artist in fig._kd_artists["animated"]:
-            fig.draw_artist(artist)
-        buffer = io.BytesIO()
-        Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0,
-                         1).save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
-
-    def _on_change(self, change):
-        if not self._syncing:
-            name = next(n for n, c in self.controls_.items() if c is change["owner"])
-            self.set(**{name: change["new"]})
-
-    def widget(self):
-        """The ipywidgets view: controls, a readout line and the figure (ipywidgets 7.7 and 8.x)."""
-        import ipywidgets as w
-
-        style = {"description_width": "initial"}
-        for name, spec in self.controls.items():
-            if spec[0] == "slider":
-                _, lo, hi, step, label = spec
-                self.controls_[name] = w.FloatSlider(value=self.state[name], min=lo, max=hi, step=step,
-                                                     description=label, style=style,
-                                                     continuous_update=False)
-            else:
-                self.controls_[name] = w.Dropdown(options=self._options(), value=self.state[name],
-                                                  description=spec[1], style=style,
-                                                  layout=w.Layout(width="95%"))
-            self.controls_[name].observe(self._on_change, names="value")
-        self._readout = w.Label(value=self.readout())
-        self._image = w.Image(value=self.render_png(), format="png")
-        return w.VBox([*self.controls_.values(), self._readout, self._image])
-
-    def readout(self) -> str:
-        """One line of the current numbers (shown under the controls)."""
-        return ""
-
-    def show(self):
-        """Display the widget; without ipywidgets, return the static figure at the current values."""
-        return _show(self)
-
-    def figure(self, **values):
-        """A new static figure at the current values, or at the given ones; the state is untouched."""
-        return self._draw(self._compute(**{**{k: self.state[k] for k in self.controls}, **values}), None)
-
-
-class TemperatureExplorer(_Explorer):
+class TemperatureExplorer(Explorer):
     """Pick a real review and a temperature: teacher and student probabilities softened by T, entropy vs T."""
 
     controls = {"index": ("dropdown", "review"),
@@ -178,7 +52,7 @@ class TemperatureExplorer(_Explorer):
         return [(tag(i) + textwrap.shorten(t, 90, placeholder=" …"), i) for i, t in enumerate(self.texts)]
 
     def _compute(self, index, temperature) -> dict:
-        from .losses import soft_targets
+        from ..losses import soft_targets
 
         if not isinstance(index, int) or not 0 <= index < len(self.texts):
             raise ValueError(f"index must be an int in [0, {len(self.texts)}), got {index!r}")
@@ -210,7 +84,7 @@ class TemperatureExplorer(_Explorer):
             animated=animated)
 
 
-class LossExplorer(_Explorer):
+class LossExplorer(Explorer):
     """T and alpha sliders: soft (T²·KL), hard (CE) and total loss on a real batch; gradient norms vs T."""
 
     controls = {"temperature": ("slider", 0.5, 10.0, 0.1, "temperature T"),
@@ -220,7 +94,7 @@ class LossExplorer(_Explorer):
         import numpy as np
         import torch
 
-        from . import losses
+        from .. import losses
 
         super().__init__()
         losses.distillation_loss(student_logits, teacher_logits, labels)  # validates shapes and labels
@@ -228,7 +102,7 @@ class LossExplorer(_Explorer):
         self.teacher = teacher_logits.detach().float().cpu()
         self.labels = labels.cpu()
         self.grid = np.geomspace(0.5, 10.0, 40)
-        with _one_thread():  # once; redraws only mark the current T on these curves
+        with one_thread():  # once; redraws only mark the current T on these curves
             curves = [self.gradient_norms(T) for T in self.grid]
         self.grad_curves = {name: [c[key] for c in curves] for name, key in
                             (("with T²", "grad_soft"), ("without T²", "grad_soft_no_t2"),
@@ -243,7 +117,7 @@ class LossExplorer(_Explorer):
         import torch
         import torch.nn.functional as F
 
-        from . import losses
+        from .. import losses
 
         s = self.student.clone().requires_grad_(True)
         soft = losses.kd_loss(s, self.teacher, temperature)
@@ -255,7 +129,7 @@ class LossExplorer(_Explorer):
     def _compute(self, temperature, alpha) -> dict:
         import torch.nn.functional as F
 
-        from . import losses
+        from .. import losses
 
         alpha = float(alpha)
         total = losses.distillation_loss(self.student, self.teacher, self.labels, temperature, alpha)

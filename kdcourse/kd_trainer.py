@@ -12,12 +12,17 @@ import tempfile
 import torch
 import torch.nn.functional as F
 from torch.nn.utils.rnn import pad_sequence
-from transformers import (DataCollatorWithPadding, PrinterCallback, ProgressCallback, Trainer,
-                          TrainingArguments)
+from transformers import (
+    DataCollatorWithPadding,
+    PrinterCallback,
+    ProgressCallback,
+    Trainer,
+    TrainingArguments,
+)
 
 from . import losses
 
-INDEX = "_index"  # column holding each example's row in a TeacherCache
+INDEX = "_index"  # column holding each example's row in the teacher_cache(...) dict
 # Columns the Trainer may feed the model (plus the cache index, read by compute_loss).
 MODEL_COLUMNS = ("input_ids", "attention_mask", "token_type_ids", "labels", "label", INDEX)
 

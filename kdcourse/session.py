@@ -1,0 +1,78 @@
+"""The session every lesson starts: seeding, instructor mode and notes, and quieting library noise."""
+from __future__ import annotations
+
+import logging
+import os
+import random
+import warnings
+
+INSTRUCTOR_ENV = "KDCOURSE_INSTRUCTOR"
+
+# torchao (lesson 05's fast int8 path; transformers imports it when installed) logs that its optional
+# CUDA kernels cannot load on a CPU machine, and registers enums with torch's pytree, which logs a
+# deprecation notice; neither affects the course. Set on import, before any kdcourse module imports
+# transformers (the rest of the quieting waits for setup()).
+logging.getLogger("torchao").setLevel(logging.ERROR)
+logging.getLogger("torch.utils._pytree").setLevel(logging.ERROR)
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python, NumPy and torch (CPU and CUDA) so reruns print the same numbers."""
+    import numpy as np
+    import torch
+
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def instructor_mode() -> bool:
+    """True when $KDCOURSE_INSTRUCTOR is set to 1/true (or setup(instructor=True) was called)."""
+    return os.environ.get(INSTRUCTOR_ENV, "").lower() in ("1", "true", "yes")
+
+
+def instructor_note(text: str) -> None:
+    """Show an instructor note: open in instructor mode, folded away (one click to open) otherwise."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"an instructor note needs some text, got {text!r}")
+    from IPython.display import Markdown, display
+
+    state = " open" if instructor_mode() else ""
+    hint = "" if instructor_mode() else f" (folded; {INSTRUCTOR_ENV}=1 opens these)"
+    display(Markdown(f"<details{state}><summary>🎓 <b>Instructor note</b>{hint}</summary>\n\n"
+                     f"{text.strip()}\n\n</details>"))
+
+
+def quiet() -> None:
+    """Silence library noise a student cannot act on; each line says why."""
+    # The tokenizers library warns about parallelism after a fork (DataLoader workers, Jupyter);
+    # our batches are small, so its own threads are not worth the warning.
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Hub ids are only used by the gpu profile; when the hub is unreachable, tell transformers
+    # and datasets up front so they never wait on the network (kdcourse.assets explains instead).
+    from .assets import hub_reachable
+
+    if not hub_reachable():
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["HF_DATASETS_OFFLINE"] = "1"
+    import datasets
+    import transformers
+
+    # Info/warning logs (e.g. "newly initialized classifier weights") are explained in the lessons
+    # where they matter; errors still show.
+    transformers.logging.set_verbosity_error()
+    datasets.logging.set_verbosity_error()
+    # datasets draws a progress bar for every tiny .map(); the course's own long steps use tqdm.
+    datasets.disable_progress_bars()
+    # transformers 5 draws a "Loading weights" bar for every from_pretrained, even of tiny models.
+    transformers.utils.logging.disable_progress_bar()
+    # Jupyter's tqdm notebook widget needs a live frontend; nbval and PDF exports show text bars.
+    warnings.filterwarnings("ignore", category=UserWarning, message=".*IProgress not found.*")
+    # torch.ao.quantization is deprecated in favour of torchao; lesson 05 explains both paths.
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.ao\..*")
+    warnings.filterwarnings("ignore", message=r".*torch\.ao\.quantization.*deprecated.*")
+    # torch 2.13's int8 modules build their weights with torch.quantize_per_tensor/_per_channel,
+    # which now warn (UserWarning) that quantized tensor creation is deprecated; same story (lesson 05).
+    warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor, torch\.quantize_per_channel")
