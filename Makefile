@@ -30,9 +30,10 @@ assets: install
 demo: assets
 	$(PY) -m kdcourse demo
 
-# The main suite (unit, widget and browser tests, every lesson under nbval), then the unit and
-# widget tests again on Colab's versions (test-colab).
+# The main suite (the package's import layers, unit, widget and browser tests, every lesson under
+# nbval), then the unit and widget tests again on Colab's versions (test-colab).
 test: assets
+	$(VENV)/bin/lint-imports
 	KDCOURSE_PROFILE=$(TEST_PROFILE) MPLBACKEND=Agg $(PY) -m pytest tests lessons \
 		$(NBVAL_ARGS) -p no:cacheprovider --durations=15 $(PYTEST_ARGS)
 	$(MAKE) test-colab
@@ -59,8 +60,9 @@ test-colab: $(COLAB_STAMP) assets
 	KDCOURSE_PROFILE=$(TEST_PROFILE) MPLBACKEND=Agg $(COLAB_PY) -m pytest tests -m "not browser" \
 		-p no:cacheprovider $(COLAB_PYTEST_ARGS)
 
-# The unit, widget and browser tests only (no lessons, no Colab env).
+# The import layers, the unit, widget and browser tests only (no lessons, no Colab env).
 test-unit: assets
+	$(VENV)/bin/lint-imports
 	KDCOURSE_PROFILE=$(TEST_PROFILE) MPLBACKEND=Agg $(PY) -m pytest tests $(PYTEST_ARGS)
 
 # Every lesson top to bottom under nbval, as in `test`, without the unit tests.

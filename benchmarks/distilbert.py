@@ -5,7 +5,7 @@ Measures, for each seed of the profile (paired: same seed, same labelled rows fo
   - transfer set: `label_fraction` of the labels, hard only, vs the same labels + the teacher's soft
     targets on every training snippet;
 and the fp32 latency of teacher vs student (median after warm-up, fixed threads, stated batch).
-Nothing is tuned on test: every setting is fixed in kdcourse.pipeline.RECIPE and the profile.
+Nothing is tuned on test: every setting is fixed in kdcourse.lessons.l04.RECIPE and the profile.
 Writes benchmarks/results/distilbert.json and .md. Run it on a quiet machine:
 
     KDCOURSE_CACHE=... python benchmarks/distilbert.py [--profile cpu] [--train-size N] [--seeds 0 1 2]
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import kdcourse
-from kdcourse import pipeline
+from kdcourse.lessons import l04
 
 OUT = Path(__file__).resolve().parent / "results"
 TARGETS = {"retention": 0.99, "transfer_gain_points": 1.5, "speedup": 1.9}
@@ -37,7 +37,7 @@ def measure(profile, seeds, progress: bool = True) -> dict:
     from tqdm.auto import tqdm
 
     start, load_before = time.perf_counter(), _load()
-    setup = pipeline.prepare(profile, seed=0, progress=progress)
+    setup = l04.prepare(profile, seed=0, progress=progress)
     methods = {
         "all labels, hard only": dict(labels="all", alpha=0.0, cosine_weight=0.0),
         "all labels, recipe": dict(labels="all"),
@@ -48,17 +48,17 @@ def measure(profile, seeds, progress: bool = True) -> dict:
     bar = tqdm(total=len(methods) * len(seeds), desc="student runs", disable=not progress)
     for seed in seeds:
         for name, kwargs in methods.items():
-            out = pipeline.run(setup, seed=seed, **kwargs)
+            out = l04.run(setup, seed=seed, **kwargs)
             runs[name].append({"seed": seed, "accuracy": out["accuracy"], "steps": out["steps"],
                                "examples": out["examples"], "seconds": round(out["seconds"], 1)})
             if seed == seeds[0] and name in ("all labels, hard only", "all labels, recipe"):
                 keep[name] = out["student"]
             bar.update()
     bar.close()
-    rows = pipeline.results_table(setup, {"teacher": setup.teacher, **keep},
+    rows = l04.results_table(setup, {"teacher": setup.teacher, **keep},
                                   {"teacher": setup.teacher_accuracy,
                                    **{n: runs[n][0]["accuracy"] for n in keep}})
-    summary = {name: dict(zip(("mean", "std"), pipeline.mean_std(r["accuracy"] for r in rs)))
+    summary = {name: dict(zip(("mean", "std"), l04.mean_std(r["accuracy"] for r in rs)))
                for name, rs in runs.items()}
     paired = {
         "recipe - hard (all labels)": [b["accuracy"] - a["accuracy"] for a, b in
@@ -73,10 +73,10 @@ def measure(profile, seeds, progress: bool = True) -> dict:
         "profile": profile.name, "note": setup.note, "seeds": list(seeds),
         "train_examples": len(setup.train), "test_examples": len(setup.data["test"]),
         "label_fraction": profile.label_fraction, "epochs": profile.student_epochs,
-        "recipe": pipeline.RECIPE, "teacher_accuracy": setup.teacher_accuracy,
+        "recipe": l04.RECIPE, "teacher_accuracy": setup.teacher_accuracy,
         "runs": runs, "summary": summary,
-        "paired_differences": {k: {"per_seed": v, "mean": pipeline.mean_std(v)[0],
-                                   "std": pipeline.mean_std(v)[1]} for k, v in paired.items()},
+        "paired_differences": {k: {"per_seed": v, "mean": l04.mean_std(v)[0],
+                                   "std": l04.mean_std(v)[1]} for k, v in paired.items()},
         "latency": [{k: v for k, v in r.items()} for r in rows],
         "latency_setup": {"batch": profile.bench_batch, "seq_len": profile.max_length,
                           "threads": profile.bench_threads, "repeats": profile.bench_repeats,

@@ -22,7 +22,8 @@ from pathlib import Path
 import torch
 
 import kdcourse
-from kdcourse import pipeline, quantize, training
+from kdcourse import quantize, training
+from kdcourse.lessons import l04
 
 OUT = Path(__file__).resolve().parent / "results"
 
@@ -30,7 +31,7 @@ OUT = Path(__file__).resolve().parent / "results"
 def encoder_steps(profile, record) -> None:
     """Lessons 03–05 on the profile's device: teacher, two students, latency, bf16."""
     setup = record("lesson 03-04: teacher fine-tune (or cache) + test accuracy",
-                   lambda: pipeline.prepare(profile, seed=0, progress=False),
+                   lambda: l04.prepare(profile, seed=0, progress=False),
                    lambda s: {"note": s.note, "teacher_accuracy": s.teacher_accuracy,
                               "train": len(s.train), "test": len(s.data["test"]),
                               "teacher_device": str(next(s.teacher.parameters()).device)})
@@ -39,13 +40,13 @@ def encoder_steps(profile, record) -> None:
     runs = {}
     for name, kwargs in {"hard labels only": dict(alpha=0.0, cosine_weight=0.0), "recipe": {}}.items():
         runs[name] = record(f"lesson 04: DistillationTrainer student, {name}",
-                            lambda kwargs=kwargs: pipeline.run(setup, seed=0, **kwargs),
+                            lambda kwargs=kwargs: l04.run(setup, seed=0, **kwargs),
                             lambda r: {"accuracy": r["accuracy"], "steps": r["steps"],
                                        "device": str(next(r["student"].parameters()).device)})
     students = {n: r["student"] for n, r in runs.items() if r}
     acc = {"teacher": setup.teacher_accuracy, **{n: r["accuracy"] for n, r in runs.items() if r}}
     record("lesson 04: latency table on the device",
-           lambda: pipeline.results_table(setup, {"teacher": setup.teacher, **students}, acc),
+           lambda: l04.results_table(setup, {"teacher": setup.teacher, **students}, acc),
            lambda rows: {"rows": [{k: r[k] for k in ("name", "params", "latency_ms", "speedup",
                                                      "accuracy")} for r in rows]})
     if "recipe" in students:

@@ -27,7 +27,8 @@ from pathlib import Path
 import torch
 
 import kdcourse
-from kdcourse import benchmark, pipeline, quantize, training
+from kdcourse import benchmark, quantize, training
+from kdcourse.lessons import l04, l05
 
 OUT = Path(__file__).resolve().parent / "results"
 TARGETS = {"speedup_vs_teacher": 4.0, "accuracy_drop_points": 1.0}
@@ -66,8 +67,8 @@ def _torchao_models(student, batch, compiled: bool) -> tuple[dict, dict]:
 def measure(profile, repeats: int, threads: int, torchao: bool, compiled: bool) -> dict:
     """Every model's accuracy and size, one interleaved latency table, the targets' verdicts."""
     start, load_before = time.perf_counter(), _load()
-    setup = pipeline.prepare(profile, seed=0)
-    cpu = {"teacher fp32": setup.teacher.to("cpu"), "student fp32": quantize.distilled_student(setup).to("cpu")}
+    setup = l04.prepare(profile, seed=0)
+    cpu = {"teacher fp32": setup.teacher.to("cpu"), "student fp32": l05.distilled_student(setup).to("cpu")}
     models = {"teacher fp32": cpu["teacher fp32"],
               "teacher int8": quantize.quantize_dynamic_int8(cpu["teacher fp32"]),
               "student fp32": cpu["student fp32"],

@@ -26,7 +26,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 import kdcourse  # noqa: E402
-from kdcourse import corpus, probe, students, widgets  # noqa: E402
+from kdcourse import corpus, probe, students  # noqa: E402
+from kdcourse.viz import explorers  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "widgets.json"
 
@@ -72,17 +73,17 @@ def main(argv=None) -> dict:
     profile = kdcourse.setup(seed=0, profile=args.profile, verbose=False)
     texts, t_logits, s_logits, labels, k = lesson_inputs(profile)
     load_before = os.getloadavg()
-    explorers = {
-        "temperature_explorer": (widgets.TemperatureExplorer(texts[:k], t_logits[:k], s_logits[:k],
+    lesson02 = {
+        "temperature_explorer": (explorers.TemperatureExplorer(texts[:k], t_logits[:k], s_logits[:k],
                                                              labels[:k].tolist()),
                                  [{"temperature": round(0.1 + (i * 0.7) % 9.9, 1)} if i % 3 else
                                   {"index": i % k} for i in range(args.changes)]),
-        "loss_explorer": (widgets.LossExplorer(s_logits, t_logits, labels),
+        "loss_explorer": (explorers.LossExplorer(s_logits, t_logits, labels),
                           [{"temperature": round(0.5 + (i * 0.7) % 9.5, 1)} if i % 2 else
                            {"alpha": round((i * 0.15) % 1.0, 2)} for i in range(args.changes)]),
     }
     results = {}
-    for name, (widget, changes) in explorers.items():
+    for name, (widget, changes) in lesson02.items():
         start = time.perf_counter()
         widget.render_png()  # first draw: builds the figure and caches its static background
         first = (time.perf_counter() - start) * 1000

@@ -7,7 +7,8 @@ import pytest
 import torch
 from transformers import BertConfig, BertModel
 
-from kdcourse import benchmark, plots
+from kdcourse import benchmark
+from kdcourse.viz import plots
 
 VOCAB = 100
 

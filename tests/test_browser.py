@@ -258,15 +258,17 @@ def browser():
 
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-# The kdcourse modules that define lesson widgets (lesson 02, 03 and 06).
-WIDGET_MODULES = ("widgets", "playground", "kl_direction")
+# The kdcourse.viz modules that define lesson widgets (lesson 02, 03 and 06).
+WIDGET_MODULES = ("explorers", "playground", "kl_direction")
+# Where they are imported from: kdcourse.viz; plain kdcourse while lesson 06 still imports the old name.
+WIDGET_PACKAGES = ("kdcourse.viz", "kdcourse")
 
 
 def _widget_names(tree: ast.AST, modules: set, functions: set, objects: set) -> bool:
     """Record names bound to the widget modules, their functions and objects they made; True if a call uses one."""
-    dotted = {f"kdcourse.{m}" for m in WIDGET_MODULES}
+    dotted = {f"{package}.{m}" for package in WIDGET_PACKAGES for m in WIDGET_MODULES}
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module == "kdcourse":
+        if isinstance(node, ast.ImportFrom) and node.module in WIDGET_PACKAGES:
             modules |= {a.asname or a.name for a in node.names if a.name in WIDGET_MODULES}
         elif isinstance(node, ast.ImportFrom) and node.module in dotted:
             functions |= {a.asname or a.name for a in node.names}
@@ -292,8 +294,8 @@ def _widget_names(tree: ast.AST, modules: set, functions: set, objects: set) -> 
 
 
 def widget_cells(path: Path) -> list[int]:
-    """Code cells that show a kdcourse widget: they call a widget module (kdcourse.widgets, .playground,
-    .kl_direction; directly or through an object it made, found by following the imports and
+    """Code cells that show a kdcourse widget: they call a widget module (kdcourse.viz.explorers,
+    .playground, .kl_direction; directly or through an object it made, found by following the imports and
     assignments) and a stored output is a widget view."""
     from IPython.core.inputtransformer2 import TransformerManager
 
@@ -506,16 +508,16 @@ def test_widget_cell_selector(tmp_path):
 
     view = nbformat.v4.new_output("display_data", data={WIDGET_VIEW: {"model_id": "x"}, "text/plain": "VBox()"})
     sources = [
-        ('%pip install x\nimport kdcourse\nfrom kdcourse import widgets', []),
+        ('%pip install x\nimport kdcourse\nfrom kdcourse.viz import explorers', []),
         ("import ipywidgets as widgets_ui\nwidgets_ui.FloatSlider()", [view]),        # not kdcourse's
-        ("from kdcourse import widgets as kw\nkw.temperature_explorer(logits)", [view]),  # 2: shown
-        ("from kdcourse import playground\npg = playground.DistillationPlayground(make, ds)", []),  # not shown
+        ("from kdcourse.viz import explorers as kw\nkw.temperature_explorer(logits)", [view]),  # 2: shown
+        ("from kdcourse.viz import playground\npg = playground.DistillationPlayground(make, ds)", []),  # not shown
         ("pg.train(2.0, 0.5)\nfig = pg.figure()", []),                               # headless use
         ("pg.show()", [view]),                                                        # 5: shown
-        ("from kdcourse.widgets import loss_explorer\nloss_explorer()", [view]),      # 6: shown
-        ("import kdcourse.kl_direction as kd\nkd.KLDirectionExplorer().show()", [view]),  # 7: shown
-        ("from kdcourse.playground import DistillationPlayground as DP\nDP(m, d).show()", [view]),  # 8: shown
-        ("from kdcourse import plots\nplots.bubble_plot(rows)", [view]),             # plots: no widget
+        ("from kdcourse.viz.explorers import loss_explorer\nloss_explorer()", [view]),      # 6: shown
+        ("import kdcourse.viz.kl_direction as kd\nkd.KLDirectionExplorer().show()", [view]),  # 7: shown
+        ("from kdcourse.viz.playground import DistillationPlayground as DP\nDP(m, d).show()", [view]),  # 8: shown
+        ("from kdcourse.viz import plots\nplots.bubble_plot(rows)", [view]),             # plots: no widget
     ]
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src, outputs=outs, execution_count=i + 1)

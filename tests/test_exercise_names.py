@@ -1,10 +1,9 @@
 """Every worked solution uses only names its lesson defines before the exercise cell, so pasting it
 where the exercise stands cannot raise NameError."""
 import pytest
-
-from kdcourse import exercises, llm_checks, loop_checks, quant_checks, recipe_checks  # noqa: F401 (fill SOLUTIONS)
-
 from lesson_names import free_names, names_before_exercise
+
+from kdcourse import lessons
 
 # solution name -> (lesson notebook, the checker its exercise cell calls)
 EXERCISES = {
@@ -32,7 +31,7 @@ EXERCISES = {
 
 
 def test_every_solution_is_listed():
-    assert set(exercises.SOLUTIONS) == set(EXERCISES)
+    assert set(lessons.SOLUTIONS) == set(EXERCISES)
 
 
 def test_the_free_name_finder():
@@ -43,6 +42,6 @@ def test_the_free_name_finder():
 @pytest.mark.parametrize("name", sorted(EXERCISES))
 def test_solution_uses_only_the_lesson_names(name):
     notebook, checker = EXERCISES[name]
-    missing = free_names(exercises.SOLUTIONS[name]) - names_before_exercise(notebook, checker)
+    missing = free_names(lessons.SOLUTIONS[name]) - names_before_exercise(notebook, checker)
     assert not missing, (f"solution {name!r} reads {sorted(missing)}, which lessons/{notebook} does not define "
                          f"before the cell that calls {checker}(): NameError when pasted there")

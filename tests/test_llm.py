@@ -225,7 +225,7 @@ def test_vocab_checker(tok):
 
 
 def test_gaussian_fits_cover_then_seek():
-    from kdcourse import kl_direction
+    from kdcourse.viz import kl_direction
 
     fits = kl_direction.gaussian_fits(separations=(6.0,), mixes=[0.0, 1.0])
     forward, reverse = fits["fits"][(6.0, 0.0)], fits["fits"][(6.0, 1.0)]
@@ -241,7 +241,7 @@ def test_gaussian_fits_cover_then_seek():
 def test_kl_direction_explorer_headless():
     import matplotlib.pyplot as plt
 
-    from kdcourse import kl_direction
+    from kdcourse.viz import kl_direction
 
     explorer = kl_direction.KLDirectionExplorer(fits=kl_direction.gaussian_fits(separations=(2.0, 6.0)))
     assert explorer.state["mix"] == 0.0 and explorer.state["sigma"] > 2.5
@@ -254,8 +254,8 @@ def test_kl_direction_explorer_headless():
         explorer.set(temperature=2)
     view = explorer.widget()
     assert explorer._image.value[:4] == b"\x89PNG"
-    explorer.sliders["mix"].value = 1.0  # moving the slider updates the state and the readout
-    assert explorer.state["mix"] == 1.0 and "μ=-3.00" in explorer._label.value
+    explorer.inputs["mix"].value = 1.0  # moving the slider updates the state and the readout
+    assert explorer.state["mix"] == 1.0 and "μ=-3.00" in explorer._readout.value
     assert view is not None
     plt.close(explorer.figure(mix=0.0, separation=2.0))
 

@@ -5,7 +5,8 @@ import pytest
 import torch
 from transformers import BertConfig, BertForSequenceClassification
 
-from kdcourse import assets, benchmark, corpus, get_profile, quant_checks, quantize, training
+from kdcourse import assets, benchmark, corpus, get_profile, quantize, training
+from kdcourse.lessons import l04, l05
 
 # torch.ao.quantization's deprecation notices (kdcourse.setup() silences them; lesson 05 explains them).
 pytestmark = [pytest.mark.filterwarnings("ignore:torch.ao.quantization is deprecated:DeprecationWarning"),
@@ -204,12 +205,11 @@ def test_layer_groups_and_sensitivity(tok, test_split):
 # --- The cached distilled student ---------------------------------------------------------------
 
 def test_distilled_student_is_loaded_from_the_cache_without_training(tmp_path, monkeypatch):
-    from kdcourse import pipeline
 
     monkeypatch.setenv("KDCOURSE_CACHE", str(tmp_path))
     setup = types.SimpleNamespace(profile=get_profile("smoke"), train=list(range(10)))
-    folder = quantize.student_dir(setup, seed=0)
-    assert folder == quantize.student_dir(setup, seed=0) != quantize.student_dir(setup, seed=1)
+    folder = l05.student_dir(setup, seed=0)
+    assert folder == l05.student_dir(setup, seed=0) != l05.student_dir(setup, seed=1)
     trained = tiny_bert(seed=5)
     calls = []
 
@@ -217,9 +217,9 @@ def test_distilled_student_is_loaded_from_the_cache_without_training(tmp_path, m
         calls.append(seed)
         return {"student": trained}
 
-    monkeypatch.setattr(pipeline, "run", fake_run)
-    first = quantize.distilled_student(setup)
-    second = quantize.distilled_student(setup)
+    monkeypatch.setattr(l04, "run", fake_run)
+    first = l05.distilled_student(setup)
+    second = l05.distilled_student(setup)
     assert calls == [0]  # trained once, then read from the cache
     assert [p.name for p in folder.parent.iterdir()] == [folder.name]  # atomic: no temp folder left
     with torch.inference_mode():
@@ -232,19 +232,19 @@ def test_distilled_student_is_loaded_from_the_cache_without_training(tmp_path, m
 def test_exercise_checks(capsys):
     x = torch.tensor([-0.62, -0.10, 0.00, 0.35, 1.08])
     scale = (1.08 + 0.62) / 255
-    assert quant_checks.check_scale_zero_point((scale, round(0.62 / scale)), x)
-    assert not quant_checks.check_scale_zero_point(((1.08 + 0.62) / 256, 93), x)
-    assert not quant_checks.check_scale_zero_point((scale, 0), x)
-    assert not quant_checks.check_scale_zero_point(None, x)
+    assert l05.check_scale_zero_point((scale, round(0.62 / scale)), x)
+    assert not l05.check_scale_zero_point(((1.08 + 0.62) / 256, 93), x)
+    assert not l05.check_scale_zero_point((scale, 0), x)
+    assert not l05.check_scale_zero_point(None, x)
     layer = torch.nn.Linear(384, 1536)
-    assert quant_checks.check_int8_linear_bytes(384 * 1536 + 4 * 1536, layer)
-    assert not quant_checks.check_int8_linear_bytes(4 * 384 * 1536 + 4 * 1536, layer)
-    assert not quant_checks.check_int8_linear_bytes(384 * 1536, layer)
+    assert l05.check_int8_linear_bytes(384 * 1536 + 4 * 1536, layer)
+    assert not l05.check_int8_linear_bytes(4 * 384 * 1536 + 4 * 1536, layer)
+    assert not l05.check_int8_linear_bytes(384 * 1536, layer)
     sens = {"block 0": {"flips": 3, "delta": -0.1}, "block 1": {"flips": 7, "delta": 0.2},
             "head": {"flips": 7, "delta": -0.4}}
-    assert quant_checks.most_sensitive(sens) == "head"
-    assert quant_checks.check_keep_fp32("head", sens)
-    assert not quant_checks.check_keep_fp32("block 1", sens)
-    assert not quant_checks.check_keep_fp32("block 9", sens)
+    assert l05.most_sensitive(sens) == "head"
+    assert l05.check_keep_fp32("head", sens)
+    assert not l05.check_keep_fp32("block 1", sens)
+    assert not l05.check_keep_fp32("block 9", sens)
     out = capsys.readouterr().out
     assert "divide the range by 255" in out and "float32 size" in out

@@ -17,8 +17,9 @@ from transformers import BertConfig, BertForSequenceClassification
 from kdcourse import __main__ as cli
 from kdcourse import assets, probe, profiles, quantize, students, training
 from kdcourse import losses as L
+from kdcourse.kd_trainer import teacher_cache, triple_loss
+from kdcourse.lessons import l04, l05
 from kdcourse.profiles import PROFILES, Profile, get_profile
-from kdcourse.trainer import teacher_cache, triple_loss
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -412,11 +413,10 @@ def test_long_work_checks_the_cache_before_it_starts(unwritable_cache, tok, prof
     monkeypatch.setattr(training, "predict_logits", never)
     with pytest.raises(PermissionError, match="KDCOURSE_CACHE"):
         training.teacher_logits(tiny_bert(), tokenized(), tok, profile, cache_key="k")
-    from kdcourse import pipeline
 
-    monkeypatch.setattr(pipeline, "run", never)
+    monkeypatch.setattr(l04, "run", never)
     with pytest.raises(PermissionError, match="KDCOURSE_CACHE"):
-        quantize.distilled_student(types.SimpleNamespace(profile=profile, train=[0, 1]), seed=0)
+        l05.distilled_student(types.SimpleNamespace(profile=profile, train=[0, 1]), seed=0)
 
 
 def test_nan_temperature_of_any_type_is_refused():

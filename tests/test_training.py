@@ -5,7 +5,11 @@ import os
 import pytest
 import torch
 import torch.nn.functional as F
-from transformers import BertConfig, BertForSequenceClassification, get_linear_schedule_with_warmup
+from transformers import (
+    BertConfig,
+    BertForSequenceClassification,
+    get_linear_schedule_with_warmup,
+)
 
 from kdcourse import assets, corpus, get_profile, training
 
@@ -179,7 +183,7 @@ def test_teacher_is_fine_tuned_once_and_cached_atomically(tok, profile, tmp_path
 
 
 def test_playground_trains_headless_and_exposes_its_state(data, tok, profile):
-    from kdcourse.playground import DistillationPlayground
+    from kdcourse.viz.playground import DistillationPlayground
 
     teacher = tiny_bert(tok, 0)
     logits = training.teacher_logits(teacher, data["train"], tok, profile)
@@ -192,22 +196,21 @@ def test_playground_trains_headless_and_exposes_its_state(data, tok, profile):
     assert pg.state["baseline"]["alpha"] == 0.0 and history["eval_step"] == [0, 2, 4]
     assert len(history["eval_accuracy"]) == 3 and pg.state["runs"] == 1
     box = pg.widget()
-    pg.sliders["alpha"].value = 0.25  # moving a slider updates the state the Train button uses
+    pg.inputs["alpha"].value = 0.25  # moving a slider updates the state the Train button uses
     assert pg.state["alpha"] == 0.25 and box.children
     fig = pg.figure()
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 2
 
 
 def test_distill_step_exercise_accepts_the_solution_and_names_the_usual_bugs(data, tok, capsys):
-    from kdcourse import loop_checks
-    from kdcourse.exercises import SOLUTIONS
+    from kdcourse.lessons import SOLUTIONS, l03
 
     namespace = {"torch": torch, "F": F}
     exec(SOLUTIONS["distill_step"], namespace)
     right = namespace["distill_step"]
     batch = next(iter(training.make_loader(data["train"].select(range(8)), tok, 8, shuffle=False)))
     student, teacher = tiny_bert(tok, 1), tiny_bert(tok, 0)
-    assert loop_checks.check_distill_step(right, student, teacher, batch)
+    assert l03.check_distill_step(right, student, teacher, batch)
 
     def no_eval(s, t, b, opt, T, a):
         return _step(s, t, b, opt, T, a, eval_teacher=False)
@@ -217,10 +220,10 @@ def test_distill_step_exercise_accepts_the_solution_and_names_the_usual_bugs(dat
 
     for wrong, hint in ((no_eval, "training mode"), (swapped, "alpha weighs the teacher")):
         capsys.readouterr()
-        assert not loop_checks.check_distill_step(wrong, student, teacher, batch, alpha=0.3)
+        assert not l03.check_distill_step(wrong, student, teacher, batch, alpha=0.3)
         assert hint in capsys.readouterr().out
-    assert loop_checks.check_standard_error(math.sqrt(0.8 * 0.2 / 100), 0.8, 100)
-    assert not loop_checks.check_standard_error(0.8 * 0.2 / 100, 0.8, 100)
+    assert l03.check_standard_error(math.sqrt(0.8 * 0.2 / 100), 0.8, 100)
+    assert not l03.check_standard_error(0.8 * 0.2 / 100, 0.8, 100)
 
 
 def _step(student, teacher, batch, optimizer, T, alpha, eval_teacher=True):

@@ -1,4 +1,4 @@
-"""The widget modules (kdcourse.widgets, .playground, .kl_direction) use only standard ipywidgets, so they
+"""The widget modules (kdcourse.viz.widget, .explorers, .playground, .kl_direction) use only standard ipywidgets, so they
 render in JupyterLab, Notebook 7, VS Code and Colab without a custom widget manager; run in both envs
 (`make test`, `make test-colab`: ipywidgets 8.x and 7.7.1), this checks every class they name exists in
 the installed ipywidgets with a standard view."""
@@ -9,7 +9,7 @@ from pathlib import Path
 import ipywidgets
 
 PACKAGE = Path(__file__).resolve().parents[1] / "kdcourse"
-SOURCES = [PACKAGE / f"{name}.py" for name in ("widgets", "playground", "kl_direction")]
+SOURCES = [PACKAGE / "viz" / f"{name}.py" for name in ("widget", "explorers", "playground", "kl_direction")]
 # Front-end packages every widget manager ships (JupyterLab, Notebook 7, VS Code, Colab).
 STANDARD_MODULES = {"@jupyter-widgets/controls", "@jupyter-widgets/base", "@jupyter-widgets/output"}
 # Besides the standard library: no third-party widget or plotting front-end (ipympl, anywidget, plotly ...).

@@ -9,7 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from kdcourse import losses, widgets
+from kdcourse import losses
+from kdcourse.viz import explorers
 
 TEXTS = ["a quietly devastating film", "a boring mess", "fine, if forgettable"]
 
@@ -32,7 +33,7 @@ def _entropy(p):
 
 def test_temperature_explorer_state(logits):
     teacher, student = logits
-    w = widgets.TemperatureExplorer(TEXTS, teacher, student, labels=[1, 0, 1], temperature=2.0, index=1)
+    w = explorers.TemperatureExplorer(TEXTS, teacher, student, labels=[1, 0, 1], temperature=2.0, index=1)
     assert w.state["index"] == 1 and w.state["text"] == TEXTS[1]
     want = torch.softmax(teacher[1] / 2.0, -1).tolist()
     assert w.state["teacher_probs"] == pytest.approx(want, abs=1e-6)
@@ -46,7 +47,7 @@ def test_temperature_explorer_state(logits):
 
 def test_loss_explorer_state_matches_losses(batch):
     s, t, y = batch
-    w = widgets.LossExplorer(s, t, y, temperature=3.0, alpha=0.25)
+    w = explorers.LossExplorer(s, t, y, temperature=3.0, alpha=0.25)
     st = w.state
     assert st["soft"] == pytest.approx(losses.kd_loss(s, t, 3.0).item(), rel=1e-6)
     assert st["hard"] == pytest.approx(F.cross_entropy(s, y).item(), rel=1e-6)
@@ -63,7 +64,7 @@ def test_loss_explorer_state_matches_losses(batch):
 
 
 def test_bad_values_are_refused(logits, batch):
-    w = widgets.TemperatureExplorer(TEXTS, *logits)
+    w = explorers.TemperatureExplorer(TEXTS, *logits)
     with pytest.raises(ValueError, match="temperature must be > 0, got -1"):
         w.set(temperature=-1)
     with pytest.raises(ValueError, match=r"index must be an int in \[0, 3\), got 5"):
@@ -71,15 +72,15 @@ def test_bad_values_are_refused(logits, batch):
     with pytest.raises(TypeError, match="unknown value"):
         w.set(alpha=0.3)
     with pytest.raises(ValueError, match="must agree"):
-        widgets.TemperatureExplorer(TEXTS, logits[0], torch.zeros(3, 3))
+        explorers.TemperatureExplorer(TEXTS, logits[0], torch.zeros(3, 3))
     with pytest.raises(ValueError, match=r"alpha must be in \[0, 1\], got 2"):
-        widgets.LossExplorer(*batch).set(alpha=2)
+        explorers.LossExplorer(*batch).set(alpha=2)
 
 
 def test_render_png_and_static_figures(logits, batch):
     import matplotlib.figure
 
-    for w in (widgets.TemperatureExplorer(TEXTS, *logits), widgets.LossExplorer(*batch)):
+    for w in (explorers.TemperatureExplorer(TEXTS, *logits), explorers.LossExplorer(*batch)):
         first = w.render_png()
         assert first[:8] == b"\x89PNG\r\n\x1a\n"
         key = "temperature"
@@ -92,7 +93,7 @@ def test_render_png_and_static_figures(logits, batch):
 
 def test_driven_through_controls(logits, batch):
     ipywidgets = pytest.importorskip("ipywidgets")
-    w = widgets.TemperatureExplorer(TEXTS, *logits, labels=[1, 0, 1])
+    w = explorers.TemperatureExplorer(TEXTS, *logits, labels=[1, 0, 1])
     box = w.widget()
     assert isinstance(box, ipywidgets.VBox)
     dropdown, slider, readout, image = box.children
@@ -106,7 +107,7 @@ def test_driven_through_controls(logits, batch):
     w.set(temperature=0.5)  # code -> controls stay in sync
     assert slider.value == 0.5
 
-    loss = widgets.LossExplorer(*batch)
+    loss = explorers.LossExplorer(*batch)
     t_slider, a_slider, readout, image = loss.widget().children
     a_slider.value = 0.0
     assert loss.state["alpha"] == 0.0 and loss.state["total"] == pytest.approx(loss.state["hard"])
@@ -125,6 +126,6 @@ def test_fallback_without_ipywidgets(logits, monkeypatch, capsys):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_ipywidgets)
-    fig = widgets.TemperatureExplorer(TEXTS, *logits).show()
+    fig = explorers.TemperatureExplorer(TEXTS, *logits).show()
     assert isinstance(fig, matplotlib.figure.Figure)
     assert "ipywidgets is not installed" in capsys.readouterr().out

@@ -11,9 +11,9 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from kdcourse import REPO
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from kdcourse import REPO  # noqa: E402
 
 START, END = "<!-- lessons:start -->", "<!-- lessons:end -->"
 

@@ -8,9 +8,10 @@ import torch.nn.functional as F
 from datasets import Dataset, DatasetDict
 from transformers import BertConfig, BertForSequenceClassification
 
-from kdcourse import losses, pipeline, recipe_checks, students
+from kdcourse import losses, students
+from kdcourse.kd_trainer import teacher_cache
+from kdcourse.lessons import l04
 from kdcourse.profiles import PROFILES
-from kdcourse.trainer import teacher_cache
 
 TEXTS = ["a quietly devastating film", "dull", "the best thing this year, by far", "a mess",
          "sharp and funny", "never finds its footing", "gorgeous", "two hours I will not get back",
@@ -31,41 +32,41 @@ def setup():
     data = training.tokenize_splits(raw, tokenizer, 16)
     profile = PROFILES["smoke"].replace(batch_size=4, student_epochs=1.0, label_fraction=0.3)
     cache = teacher_cache(teacher, data["train"], tokenizer)
-    return pipeline.Setup(profile, teacher, tokenizer, raw, data, data["train"], cache, 0.5, "tiny")
+    return l04.Setup(profile, teacher, tokenizer, raw, data, data["train"], cache, 0.5, "tiny")
 
 
 def test_layer_choices():
-    assert pipeline.layer_choices(6) == {"spread": [0, 2, 4], "bottom": [0, 1, 2], "top": [3, 4, 5]}
-    assert pipeline.layer_choices(12)["spread"] == [0, 2, 4, 7, 9, 11]
-    assert pipeline.layer_choices(4) == {"spread": [0, 3], "bottom": [0, 1], "top": [2, 3]}
+    assert l04.layer_choices(6) == {"spread": [0, 2, 4], "bottom": [0, 1, 2], "top": [3, 4, 5]}
+    assert l04.layer_choices(12)["spread"] == [0, 2, 4, 7, 9, 11]
+    assert l04.layer_choices(4) == {"spread": [0, 3], "bottom": [0, 1], "top": [2, 3]}
 
 
 def test_labelled_rows_are_seeded_and_paired():
-    a, b = pipeline.labelled_rows(100, 0.2, 0), pipeline.labelled_rows(100, 0.2, 0)
+    a, b = l04.labelled_rows(100, 0.2, 0), l04.labelled_rows(100, 0.2, 0)
     assert a == b and len(a) == 20 and a == sorted(a)
-    assert pipeline.labelled_rows(100, 0.2, 1) != a
+    assert l04.labelled_rows(100, 0.2, 1) != a
 
 
 @pytest.mark.parametrize("labels,examples,steps", [("all", 10, 3), ("fraction", 3, 1), ("transfer", 10, 3)])
 def test_run_modes(setup, labels, examples, steps):
-    out = pipeline.run(setup, seed=0, labels=labels)
+    out = l04.run(setup, seed=0, labels=labels)
     assert out["examples"] == examples and out["steps"] == steps
     assert 0 <= out["accuracy"] <= 1 and students.num_layers(out["student"]) == 2
     assert not out["student"].training
 
 
 def test_run_is_deterministic_and_random_init_differs(setup):
-    a = pipeline.run(setup, seed=1)["student"]
-    b = pipeline.run(setup, seed=1)["student"]
-    c = pipeline.run(setup, seed=1, init="random")["student"]
+    a = l04.run(setup, seed=1)["student"]
+    b = l04.run(setup, seed=1)["student"]
+    c = l04.run(setup, seed=1, init="random")["student"]
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
     assert not torch.equal(a.bert.encoder.layer[0].output.dense.weight, c.bert.encoder.layer[0].output.dense.weight)
     with pytest.raises(ValueError, match="labels must be 'all', 'fraction' or 'transfer'"):
-        pipeline.run(setup, labels="some")
+        l04.run(setup, labels="some")
     with pytest.raises(ValueError, match="init must be 'copy'"):
-        pipeline.make_student(setup.teacher, init="zeros")
+        l04.make_student(setup.teacher, init="zeros")
     with pytest.raises(ValueError, match="one of spread, bottom, top"):
-        pipeline.make_student(setup.teacher, layers="middle")
+        l04.make_student(setup.teacher, layers="middle")
 
 
 def test_reference_run_with_a_local_folder(setup, tmp_path):
@@ -76,39 +77,39 @@ def test_reference_run_with_a_local_folder(setup, tmp_path):
         vocab_size=setup.tokenizer.vocab_size, dim=16, n_layers=2, n_heads=2, hidden_dim=32,
         max_position_embeddings=32)).save_pretrained(tmp_path)
     setup.tokenizer.save_pretrained(tmp_path)
-    out = pipeline.reference_run(setup, str(tmp_path))
+    out = l04.reference_run(setup, str(tmp_path))
     assert 0 <= out["accuracy"] <= 1 and out["params"] > 0
 
 
 def test_hub_fallback_offline(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    profile, note = pipeline.hub_fallback(PROFILES["gpu"])
+    profile, note = l04.hub_fallback(PROFILES["gpu"])
     assert profile.teacher == "minilm" and profile.dataset == "rotten_tomatoes"
     assert profile.reference_student is None and "unreachable" in note
-    same, _ = pipeline.hub_fallback(PROFILES["cpu"])
+    same, _ = l04.hub_fallback(PROFILES["cpu"])
     assert same == PROFILES["cpu"]
 
 
 def test_mean_std():
-    assert pipeline.mean_std([0.5]) == (0.5, 0.0)
-    mean, std = pipeline.mean_std([1.0, 3.0])
+    assert l04.mean_std([0.5]) == (0.5, 0.0)
+    mean, std = l04.mean_std([1.0, 3.0])
     assert mean == 2.0 and abs(std - 2 ** 0.5) < 1e-12
 
 
 def test_standard_error():
-    assert pipeline.standard_error(0.5, 100) == pytest.approx(0.05)
+    assert l04.standard_error(0.5, 100) == pytest.approx(0.05)
     with pytest.raises(ValueError, match="n > 0"):
-        pipeline.standard_error(0.5, 0)
+        l04.standard_error(0.5, 0)
 
 
 def test_demo_sentences_are_worded_from_the_numbers():
-    every, few = pipeline.demo_sentences((0.794, 0.796), (0.780, 0.818), 2485, 2000, 400)
+    every, few = l04.demo_sentences((0.794, 0.796), (0.780, 0.818), 2485, 2000, 400)
     error = 100 * (0.795 * 0.205 / 2485) ** 0.5
     assert "+0.2 points (0.794 -> 0.796)" in every and f"= {error:.1f} points" in every
     assert "within noise" in every
     assert "+3.8 points (0.780 -> 0.818)" in few and "beyond noise" in few and "1,600 unlabelled" in few
     assert "optimistic" in few and "fine-tuned on the very labels hidden from the student" in few
-    worse, same = pipeline.demo_sentences((0.80, 0.70), (0.70, 0.70), 1000, 100, 20)
+    worse, same = l04.demo_sentences((0.80, 0.70), (0.70, 0.70), 1000, 100, 20)
     assert "-10.0 points" in worse and "a loss beyond noise" in worse
     assert "+0.0 points" in same and "within noise" in same
 
@@ -116,7 +117,7 @@ def test_demo_sentences_are_worded_from_the_numbers():
 def test_run_demo_pairs_four_students(setup, tmp_path, capsys):
     small = dataclasses.replace(setup, profile=setup.profile.replace(max_length=16, bench_batch=2,
                                                                      bench_repeats=1))
-    out = pipeline.run_demo(None, plot_path=tmp_path / "demo.png", setup=small)
+    out = l04.run_demo(None, plot_path=tmp_path / "demo.png", setup=small)
     rows = out["rows"]
     assert [r["name"] for r in rows] == [
         "teacher", "student: all labels, hard only", "student: all labels, distilled",
@@ -128,7 +129,7 @@ def test_run_demo_pairs_four_students(setup, tmp_path, capsys):
         assert r["params"] < teacher["params"] and 0 <= r["accuracy"] <= 1
         assert r["retention"] == pytest.approx(r["accuracy"] / 0.5)
     acc = [r["accuracy"] for r in rows]
-    assert out["sentences"] == pipeline.demo_sentences((acc[1], acc[2]), (acc[3], acc[4]), 10, 10, 3)
+    assert out["sentences"] == l04.demo_sentences((acc[1], acc[2]), (acc[3], acc[4]), 10, 10, 3)
     printed = capsys.readouterr().out
     assert all(textwrap.fill(s, 100) in printed for s in out["sentences"])
     assert all(r["name"] in printed for r in rows) and (tmp_path / "demo.png").stat().st_size > 0
@@ -136,19 +137,19 @@ def test_run_demo_pairs_four_students(setup, tmp_path, capsys):
 
 def test_exercise_checks(setup, capsys):
     teacher = setup.teacher
-    assert not recipe_checks.check_first_last_student(None, teacher)
-    assert recipe_checks.check_first_last_student(students.student_from_teacher(teacher, [0, 3]), teacher)
-    assert not recipe_checks.check_first_last_student(students.student_from_teacher(teacher, [0, 1]), teacher)
+    assert not l04.check_first_last_student(None, teacher)
+    assert l04.check_first_last_student(students.student_from_teacher(teacher, [0, 3]), teacher)
+    assert not l04.check_first_last_student(students.student_from_teacher(teacher, [0, 1]), teacher)
     assert "[0, 3]" in capsys.readouterr().out
-    assert not recipe_checks.check_first_last_student(students.student_from_teacher(teacher, [0, 2, 3]), teacher)
+    assert not l04.check_first_last_student(students.student_from_teacher(teacher, [0, 2, 3]), teacher)
 
-    assert recipe_checks.check_masked_cosine(losses.hidden_cosine_loss)
-    assert not recipe_checks.check_masked_cosine(
+    assert l04.check_masked_cosine(losses.hidden_cosine_loss)
+    assert not l04.check_masked_cosine(
         lambda s, t, m: (1 - F.cosine_similarity(s, t, dim=-1)).mean())
     assert "padding positions" in capsys.readouterr().out
-    assert not recipe_checks.check_masked_cosine(lambda s, t, m: None)
+    assert not l04.check_masked_cosine(lambda s, t, m: None)
 
     student = students.student_from_teacher(teacher, [0, 2])
     info = students.describe_student(student)
-    assert recipe_checks.check_embedding_share(info["embeddings"] / info["params"], student)
-    assert not recipe_checks.check_embedding_share(100 * info["embeddings"] / info["params"], student)
+    assert l04.check_embedding_share(info["embeddings"] / info["params"], student)
+    assert not l04.check_embedding_share(100 * info["embeddings"] / info["params"], student)

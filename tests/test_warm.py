@@ -1,22 +1,24 @@
-"""Instructor prepare: warms the caches a lesson reads, after which the lesson recomputes nothing."""
+"""Instructor cache warming (kdcourse.lessons.warm, `python -m kdcourse prepare`): warms the caches a
+lesson reads, after which the lesson recomputes nothing."""
 import pytest
 
 import kdcourse
-from kdcourse import corpus, prepare, training
+from kdcourse import corpus, training
+from kdcourse.lessons import warm
 
 
 def test_unknown_lesson_refused():
     with pytest.raises(ValueError, match=r"unknown lesson '9'; choose from 00, 01"):
-        prepare.normalise_lessons(["9"])
-    assert prepare.normalise_lessons([3, "04"]) == ["03", "04"]
+        warm.normalise_lessons(["9"])
+    assert warm.normalise_lessons([3, "04"]) == ["03", "04"]
 
 
-def test_prepare_then_lesson_03_recomputes_nothing(course, monkeypatch):
-    rows = prepare.prepare(["3"], course, verbose=False)
+def test_warm_then_lesson_03_recomputes_nothing(course, monkeypatch):
+    rows = warm.warm(["3"], course, verbose=False)
     assert [r["lesson"] for r in rows] == ["03"]
 
     def no_training(*args, **kwargs):
-        raise AssertionError("the lesson retrained although prepare had warmed the cache")
+        raise AssertionError("the lesson retrained although warm had warmed the cache")
 
     def no_teacher_pass(*args, **kwargs):
         raise AssertionError("the lesson recomputed teacher logits although they were cached")
@@ -33,7 +35,7 @@ def test_prepare_then_lesson_03_recomputes_nothing(course, monkeypatch):
 
 def test_instructor_setup_warms_the_lesson(monkeypatch):
     calls = []
-    monkeypatch.setattr(prepare, "prepare", lambda lessons, profile, seed=0, verbose=True:
+    monkeypatch.setattr(warm, "warm", lambda lessons, profile, seed=0, verbose=True:
                         calls.append((list(lessons), profile.name)) or [])
     monkeypatch.setenv(kdcourse.INSTRUCTOR_ENV, "1")
     kdcourse.setup(seed=0, profile="smoke", lesson="03", verbose=False)

@@ -5,11 +5,20 @@ import pytest
 import torch
 import torch.nn.functional as F
 from datasets import Dataset
-from transformers import BertConfig, BertForSequenceClassification, DataCollatorWithPadding
+from transformers import (
+    BertConfig,
+    BertForSequenceClassification,
+    DataCollatorWithPadding,
+)
 
 from kdcourse import losses, students
-from kdcourse.trainer import (DistillationTrainer, teacher_cache, train_student, training_arguments,
-                              triple_loss)
+from kdcourse.kd_trainer import (
+    DistillationTrainer,
+    teacher_cache,
+    train_student,
+    training_arguments,
+    triple_loss,
+)
 
 PROFILE_SIZES = dict(batch_size=4, learning_rate=1e-3, student_epochs=1.0)
 
@@ -105,7 +114,9 @@ def test_one_step_changes_only_the_student(profile, tokenizer):
 
 
 def test_transfer_set_matches_the_manual_loop():
-    from kdcourse.training import _mixed_loss  # lesson 03's loop: unlabelled examples get kd alone
+    from kdcourse.training import (
+        _mixed_loss,  # lesson 03's loop: unlabelled examples get kd alone
+    )
 
     g = torch.Generator().manual_seed(0)
     logits, teacher_logits = torch.randn(5, 2, generator=g), torch.randn(5, 2, generator=g)

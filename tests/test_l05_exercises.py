@@ -3,7 +3,8 @@ the classic wrong answers are refused with a reason; placeholders say "Not yet".
 import pytest
 import torch
 
-from kdcourse import exercises, quant_checks, quantize
+from kdcourse import lessons, quantize
+from kdcourse.lessons import l05
 
 # torch.ao.quantization's deprecation notices (kdcourse.setup() silences them; lesson 05 explains them).
 pytestmark = [pytest.mark.filterwarnings("ignore:torch.ao.quantization is deprecated:DeprecationWarning"),
@@ -21,28 +22,28 @@ def lesson():
             "block 1": {"accuracy": 0.795, "delta": -0.12, "flips": 27, "logit_change": 0.0410},
             "block 2": {"accuracy": 0.794, "delta": -0.24, "flips": 16, "logit_change": 0.0199},
             "pooler.dense + classifier": {"accuracy": 0.795, "delta": -0.12, "flips": 7, "logit_change": 0.0049}}
-    return {"torch": torch, "quantize": quantize, "quant_checks": quant_checks,
+    return {"torch": torch, "quantize": quantize, "l05": l05,
             "x": torch.tensor([-0.62, -0.10, 0.00, 0.35, 1.08]), "layer": torch.nn.Linear(96, 160), "sens": sens}
 
 
 def solved(name, lesson):
     namespace = dict(lesson)
-    exec(exercises.SOLUTIONS[name], namespace)
+    exec(lessons.SOLUTIONS[name], namespace)
     return namespace["answer"]
 
 
 def test_scale_zero_point(lesson, capsys):
     x = lesson["x"]
     scale, zero_point = answer = solved("scale_zero_point", lesson)
-    assert quant_checks.check_scale_zero_point(answer, x)
+    assert l05.check_scale_zero_point(answer, x)
     assert "Right!" in capsys.readouterr().out
-    assert not quant_checks.check_scale_zero_point(((x.max() - x.min()).item() / 256, zero_point), x)
+    assert not l05.check_scale_zero_point(((x.max() - x.min()).item() / 256, zero_point), x)
     assert "divide the range by 255, not 256" in capsys.readouterr().out
-    assert not quant_checks.check_scale_zero_point((scale, round(x.min().item() / scale)), x)  # sign flipped
+    assert not l05.check_scale_zero_point((scale, round(x.min().item() / scale)), x)  # sign flipped
     assert "zero_point" in capsys.readouterr().out
-    assert not quant_checks.check_scale_zero_point(scale, x)
+    assert not l05.check_scale_zero_point(scale, x)
     assert "give a pair (scale, zero_point)" in capsys.readouterr().out
-    assert not quant_checks.check_scale_zero_point(None, x)
+    assert not l05.check_scale_zero_point(None, x)
     assert "Not yet" in capsys.readouterr().out
 
 
@@ -50,31 +51,31 @@ def test_int8_linear_bytes(lesson, capsys):
     layer = lesson["layer"]
     answer = solved("int8_linear_bytes", lesson)
     assert answer == 96 * 160 + 4 * 160
-    assert quant_checks.check_int8_linear_bytes(answer, layer)
+    assert l05.check_int8_linear_bytes(answer, layer)
     assert "Right!" in capsys.readouterr().out
-    assert not quant_checks.check_int8_linear_bytes(4 * 96 * 160 + 4 * 160, layer)
+    assert not l05.check_int8_linear_bytes(4 * 96 * 160 + 4 * 160, layer)
     assert "that is the float32 size" in capsys.readouterr().out
-    assert not quant_checks.check_int8_linear_bytes(96 * 160, layer)
+    assert not l05.check_int8_linear_bytes(96 * 160, layer)
     assert "add the bias" in capsys.readouterr().out
-    assert not quant_checks.check_int8_linear_bytes(answer / 1e6, layer)
+    assert not l05.check_int8_linear_bytes(answer / 1e6, layer)
     assert "give bytes, not megabytes" in capsys.readouterr().out
-    assert not quant_checks.check_int8_linear_bytes(None, layer)
+    assert not l05.check_int8_linear_bytes(None, layer)
     assert "Not yet" in capsys.readouterr().out
     with pytest.raises(TypeError, match="layer must be a float nn.Linear"):
-        quant_checks.check_int8_linear_bytes(answer, torch.nn.Sequential(layer))
+        l05.check_int8_linear_bytes(answer, torch.nn.Sequential(layer))
 
 
 def test_keep_fp32(lesson, capsys):
     sens = lesson["sens"]
     answer = solved("keep_fp32", lesson)
-    assert answer == "block 0" == quant_checks.most_sensitive(sens)
-    assert quant_checks.check_keep_fp32(answer, sens)
+    assert answer == "block 0" == l05.most_sensitive(sens)
+    assert l05.check_keep_fp32(answer, sens)
     assert "Right!" in capsys.readouterr().out
     biggest_drop = min(sens, key=lambda name: sens[name]["delta"])  # the accuracy, not the flips
     assert biggest_drop == "block 2"
-    assert not quant_checks.check_keep_fp32(biggest_drop, sens)
+    assert not l05.check_keep_fp32(biggest_drop, sens)
     assert "flipped 16 predictions; another group flipped more" in capsys.readouterr().out
-    assert not quant_checks.check_keep_fp32("block 9", sens)
+    assert not l05.check_keep_fp32("block 9", sens)
     assert "not one of the measured groups" in capsys.readouterr().out
-    assert not quant_checks.check_keep_fp32(None, sens)
+    assert not l05.check_keep_fp32(None, sens)
     assert "Not yet" in capsys.readouterr().out

@@ -5,8 +5,8 @@ import torch
 import torch.nn.functional as F
 from transformers import BertConfig, BertForSequenceClassification
 
-from kdcourse import exercises, losses, pipeline, recipe_checks, students
-
+from kdcourse import lessons, losses, students
+from kdcourse.lessons import l04
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py: tiny models, one thread
 
@@ -18,37 +18,37 @@ def lesson():
     teacher = BertForSequenceClassification(BertConfig(
         vocab_size=80, hidden_size=16, num_hidden_layers=6, num_attention_heads=2, intermediate_size=32,
         max_position_embeddings=24, num_labels=2)).eval()
-    layers = pipeline.layer_choices(students.num_layers(teacher))["spread"]
-    return {"torch": torch, "F": F, "students": students, "pipeline": pipeline, "recipe_checks": recipe_checks,
+    layers = l04.layer_choices(students.num_layers(teacher))["spread"]
+    return {"torch": torch, "F": F, "students": students, "l04": l04,
             "teacher": teacher, "layers": layers, "student": students.student_from_teacher(teacher, layers)}
 
 
 def solved(name, lesson):
     namespace = dict(lesson)
-    exec(exercises.SOLUTIONS[name], namespace)
+    exec(lessons.SOLUTIONS[name], namespace)
     return namespace
 
 
 def test_first_last_student(lesson, capsys):
     teacher = lesson["teacher"]
-    assert recipe_checks.check_first_last_student(solved("first_last_student", lesson)["answer"], teacher)
+    assert l04.check_first_last_student(solved("first_last_student", lesson)["answer"], teacher)
     assert "Right!" in capsys.readouterr().out
-    assert not recipe_checks.check_first_last_student(students.student_from_teacher(teacher, [0, 1]), teacher)
+    assert not l04.check_first_last_student(students.student_from_teacher(teacher, [0, 1]), teacher)
     assert "copies teacher layers [0, 1]; take the first and the last: [0, 5]" in capsys.readouterr().out
-    assert not recipe_checks.check_first_last_student(lesson["student"], teacher)  # the lesson's [0, 2, 4]
+    assert not l04.check_first_last_student(lesson["student"], teacher)  # the lesson's [0, 2, 4]
     assert "3 layers; keep exactly two" in capsys.readouterr().out
-    assert not recipe_checks.check_first_last_student(students.random_student(teacher, 2, seed=1), teacher)
+    assert not l04.check_first_last_student(students.random_student(teacher, 2, seed=1), teacher)
     assert "match no pair of teacher layers" in capsys.readouterr().out
-    assert not recipe_checks.check_first_last_student([0, 5], teacher)  # the layer list, not a model
+    assert not l04.check_first_last_student([0, 5], teacher)  # the layer list, not a model
     assert "give a model built from the teacher" in capsys.readouterr().out
-    assert not recipe_checks.check_first_last_student(None, teacher)
+    assert not l04.check_first_last_student(None, teacher)
     assert "Not yet" in capsys.readouterr().out
 
 
 def test_masked_cosine(lesson, capsys):
-    assert recipe_checks.check_masked_cosine(solved("masked_cosine", lesson)["masked_cosine"])
+    assert l04.check_masked_cosine(solved("masked_cosine", lesson)["masked_cosine"])
     assert "Right!" in capsys.readouterr().out
-    assert recipe_checks.check_masked_cosine(losses.hidden_cosine_loss)
+    assert l04.check_masked_cosine(losses.hidden_cosine_loss)
     wrong = {"padding positions are averaged in": lambda s, t, m: (1 - F.cosine_similarity(s, t, dim=-1)).mean(),
              "the mean cosine similarity": lambda s, t, m: F.cosine_similarity(s, t, dim=-1)[m.bool()].mean(),
              "over the sequence axis": lambda s, t, m: (1 - F.cosine_similarity(s, t, dim=1)).mean(),
@@ -56,9 +56,9 @@ def test_masked_cosine(lesson, capsys):
              "raised RuntimeError": lambda s, t, m: (1 - F.cosine_similarity(s, t, dim=-1)) @ m,
              "returns None": lambda s, t, m: None}
     for hint, fn in wrong.items():
-        assert not recipe_checks.check_masked_cosine(fn), hint
+        assert not l04.check_masked_cosine(fn), hint
         assert hint in capsys.readouterr().out
-    assert not recipe_checks.check_masked_cosine(None)
+    assert not l04.check_masked_cosine(None)
     assert "Not yet" in capsys.readouterr().out
 
 
@@ -67,13 +67,13 @@ def test_embedding_share(lesson, capsys):
     answer = solved("embedding_share", lesson)["answer"]
     embedding = sum(p.numel() for p in student.bert.embeddings.parameters())
     assert answer == pytest.approx(embedding / sum(p.numel() for p in student.parameters()))
-    assert recipe_checks.check_embedding_share(answer, student)
+    assert l04.check_embedding_share(answer, student)
     assert "Right!" in capsys.readouterr().out
-    assert not recipe_checks.check_embedding_share(100 * answer, student)
+    assert not l04.check_embedding_share(100 * answer, student)
     assert "not a percentage" in capsys.readouterr().out
-    assert not recipe_checks.check_embedding_share(1 - answer, student)
+    assert not l04.check_embedding_share(1 - answer, student)
     assert "differs from embeddings / all parameters" in capsys.readouterr().out
-    assert not recipe_checks.check_embedding_share("0.68", student)
+    assert not l04.check_embedding_share("0.68", student)
     assert "give a number" in capsys.readouterr().out
-    assert not recipe_checks.check_embedding_share(None, student)
+    assert not l04.check_embedding_share(None, student)
     assert "Not yet" in capsys.readouterr().out

@@ -7,7 +7,8 @@ import torch
 import torch.nn.functional as F
 from transformers import BertConfig, BertForSequenceClassification
 
-from kdcourse import assets, corpus, exercises, get_profile, loop_checks, training
+from kdcourse import assets, corpus, get_profile, lessons, training
+from kdcourse.lessons import l03
 
 
 def tiny_bert(vocab, seed, layers, sure=1.0):
@@ -32,15 +33,15 @@ def lesson():
     tokenized = training.tokenize_splits(corpus.load_task_data(profile, seed=0), tokenizer, profile.max_length)
     first_batch = next(iter(training.make_loader(tokenized["train"].select(range(8)), tokenizer, 8, shuffle=False)))
     results = {"student, hard labels only": {"accuracy": 0.829}, "student, distilled": {"accuracy": 0.827}}
-    return {"torch": torch, "F": F, "math": math, "training": training, "exercises": exercises,
-            "loop_checks": loop_checks, "tokenizer": tokenizer, "tokenized": tokenized,
+    return {"torch": torch, "F": F, "math": math, "training": training,
+            "l03": l03, "tokenizer": tokenizer, "tokenized": tokenized,
             "teacher": tiny_bert(tokenizer.vocab_size, 0, 4, sure=100.0), "student_init": tiny_bert(tokenizer.vocab_size, 1, 2),
             "first_batch": first_batch, "results": results, "n_test": 2485}
 
 
 def solved(name, lesson, replace=()):
     """Run the solution (edited by `replace`, pairs that must each match once) in the lesson's names."""
-    code = exercises.SOLUTIONS[name]
+    code = lessons.SOLUTIONS[name]
     for old, new in replace:
         assert code.count(old) == 1, old
         code = code.replace(old, new)
@@ -50,7 +51,7 @@ def solved(name, lesson, replace=()):
 
 
 def check_step(fn, lesson):
-    return loop_checks.check_distill_step(fn, lesson["student_init"], lesson["teacher"], lesson["first_batch"],
+    return l03.check_distill_step(fn, lesson["student_init"], lesson["teacher"], lesson["first_batch"],
                                           temperature=2.0, alpha=0.3)
 
 
@@ -68,7 +69,7 @@ def test_distill_step(lesson, capsys):
         assert hint in capsys.readouterr().out
     assert not check_step(lambda student, teacher, batch, optimizer, temperature, alpha: None, lesson)
     assert "returned None" in capsys.readouterr().out
-    assert not loop_checks.check_distill_step(None, lesson["student_init"], lesson["teacher"], lesson["first_batch"])
+    assert not l03.check_distill_step(None, lesson["student_init"], lesson["teacher"], lesson["first_batch"])
     assert "Not yet" in capsys.readouterr().out
 
 
@@ -83,13 +84,13 @@ def test_standard_error(lesson, capsys):
     accuracy, n = lesson["results"]["student, distilled"]["accuracy"], lesson["n_test"]
     answer = solved("standard_error", lesson)["answer"]
     assert answer == pytest.approx(math.sqrt(accuracy * (1 - accuracy) / n))
-    assert loop_checks.check_standard_error(answer, accuracy, n)
+    assert l03.check_standard_error(answer, accuracy, n)
     assert "Right!" in capsys.readouterr().out
-    assert not loop_checks.check_standard_error(100 * answer, accuracy, n)
+    assert not l03.check_standard_error(100 * answer, accuracy, n)
     assert "percentage points" in capsys.readouterr().out
-    assert not loop_checks.check_standard_error(answer ** 2, accuracy, n)
+    assert not l03.check_standard_error(answer ** 2, accuracy, n)
     assert "the variance" in capsys.readouterr().out
-    assert not loop_checks.check_standard_error(math.sqrt(accuracy * (1 - accuracy)), accuracy, n)
+    assert not l03.check_standard_error(math.sqrt(accuracy * (1 - accuracy)), accuracy, n)
     assert "differs from sqrt(p(1-p)/n)" in capsys.readouterr().out
-    assert not loop_checks.check_standard_error("0.0076", accuracy, n)
+    assert not l03.check_standard_error("0.0076", accuracy, n)
     assert "give a number" in capsys.readouterr().out
