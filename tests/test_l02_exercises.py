@@ -40,7 +40,7 @@ def test_check_temperature_for_top(capsys):
 
 
 def test_fix_kd_loss_solution_passes(capsys):
-    namespace = {"F": F, "losses": losses}
+    namespace = {"F": F, "losses": losses, "l02": l02}
     exec(lessons.SOLUTIONS["fix_kd_loss"], namespace)
     assert l02.check_kd_loss(namespace["fixed_loss"])
 

