@@ -21,8 +21,9 @@ from transformers import (
 )
 
 from . import losses
+from .losses import TEMPERATURE
+from .training import INDEX, by_length, check_positive
 
-INDEX = "_index"  # column holding each example's row in the teacher_cache(...) dict
 # Columns the Trainer may feed the model (plus the cache index, read by compute_loss).
 MODEL_COLUMNS = ("input_ids", "attention_mask", "token_type_ids", "labels", "label", INDEX)
 
@@ -36,7 +37,7 @@ def _check_weights(temperature, alpha, cosine_weight) -> None:
 
 
 def triple_loss(student_logits, labels, teacher_logits=None, student_hidden=None,
-                teacher_hidden=None, attention_mask=None, temperature: float = 2.0,
+                teacher_hidden=None, attention_mask=None, temperature: float = TEMPERATURE,
                 alpha: float = 0.5, cosine_weight: float = 0.0) -> dict:
     """DistilBERT-style loss; returns dict(loss, soft, hard, cosine), each a mean over the batch.
 
@@ -91,16 +92,12 @@ def teacher_cache(teacher, dataset, tokenizer, batch_size: int = 128, hidden: bo
     one teacher forward pass per step. Hidden states are stored unpadded, in `dtype` (float16 halves
     the memory, at a small difference from the live loss).
     """
-    from .training import make_loader
-
     device = next(teacher.parameters()).device
     dataset = model_columns(dataset)
     if len(dataset) == 0:
         raise ValueError("teacher_cache got an empty dataset (0 examples); check the split or the "
                          "size that selected it (e.g. profile.train_size)")
-    lengths = [len(ids) for ids in dataset["input_ids"]]
-    order = sorted(range(len(dataset)), key=lengths.__getitem__)  # little padding per batch
-    loader = make_loader(dataset.select(order), tokenizer, batch_size, shuffle=False)
+    order, loader = by_length(dataset, tokenizer, batch_size)
     logits, states = [None] * len(dataset), [None] * len(dataset)
     was_training, position = teacher.training, 0
     teacher.eval()
@@ -135,7 +132,7 @@ class DistillationTrainer(Trainer):
 
     loss_is_scaled_for_ga = False  # our loss is a per-batch mean: the Trainer divides for accumulation
 
-    def __init__(self, *args, teacher=None, cache: dict | None = None, temperature: float = 2.0,
+    def __init__(self, *args, teacher=None, cache: dict | None = None, temperature: float = TEMPERATURE,
                  alpha: float = 0.5, cosine_weight: float = 0.0, **kwargs):
         _check_weights(temperature, alpha, cosine_weight)
         if teacher is None and cosine_weight > 0 and (cache is None or cache["hidden"] is None):
@@ -220,15 +217,13 @@ def training_arguments(output_dir: str, profile, epochs: float, seed: int = 0,
 
 
 def train_student(student, train_dataset, tokenizer, profile, teacher=None, cache: dict | None = None,
-                  temperature: float = 2.0, alpha: float = 0.5, cosine_weight: float = 0.0,
+                  temperature: float = TEMPERATURE, alpha: float = 0.5, cosine_weight: float = 0.0,
                   epochs: float | None = None, seed: int = 0, learning_rate: float | None = None,
                   progress: bool = False) -> dict:
     """Train `student` in place with DistillationTrainer (alpha=0, cosine_weight=0: plain fine-tuning).
 
     `cache` (from `teacher_cache` on this same `train_dataset`) replaces the teacher's forward passes.
     """
-    from .training import check_positive
-
     epochs = check_positive("epochs", profile.student_epochs if epochs is None else epochs)
     if learning_rate is not None:
         check_positive("learning_rate", learning_rate)

@@ -15,6 +15,7 @@ IGNORE_INDEX = -100  # label value of positions that no loss should see (padding
 DIVERGENCES = ("forward", "reverse", "jsd")
 # Temperatures outside this range make logits / T or the T² factor over- or underflow in float32.
 TEMPERATURE_RANGE = (1e-4, 1e4)
+TEMPERATURE = 2.0  # the course's default distillation temperature, for every function that takes one
 
 
 # --- Input checks ------------------------------------------------------------------------------
@@ -89,7 +90,7 @@ def soft_targets(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor
 
 
 def kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
-            temperature: float = 2.0) -> torch.Tensor:
+            temperature: float = TEMPERATURE) -> torch.Tensor:
     """T² · KL(teacher_T ‖ student_T) for (batch, classes) logits, averaged over the batch."""
     T = _check_temperature(temperature)
     _check_pair(student_logits, teacher_logits)
@@ -121,7 +122,7 @@ def _check_labels(labels, logits: torch.Tensor) -> torch.Tensor:
 
 
 def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
-                      labels: torch.Tensor, temperature: float = 2.0,
+                      labels: torch.Tensor, temperature: float = TEMPERATURE,
                       alpha: float = 0.5) -> torch.Tensor:
     """alpha · kd_loss + (1 - alpha) · cross-entropy on hard labels (alpha=0 plain fine-tuning)."""
     alpha = _check_unit("alpha", alpha)

@@ -20,11 +20,12 @@ from transformers import DataCollatorWithPadding, get_linear_schedule_with_warmu
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from . import assets, cache, corpus, losses
+from .losses import TEMPERATURE
 from .profiles import Profile, check_device
 from .session import seed_everything
 
 TEACHER_RECIPE = 1  # bump when the fine-tuning recipe changes, so cached teachers are retrained
-_HIDDEN = "_index"  # column distill adds to look cached teacher logits up by example index
+INDEX = "_index"  # column holding each example's row, to look its cached teacher outputs up
 
 
 def check_positive(name: str, value, integer: bool = False):
@@ -84,12 +85,18 @@ def _to(batch: dict, device) -> dict:
     return {k: v.to(device) for k, v in batch.items()}
 
 
+def by_length(dataset, tokenizer, batch_size: int) -> tuple[list[int], DataLoader]:
+    """(order, loader): the examples sorted by length (little padding per batch), unshuffled; row i of
+    the sorted predictions belongs to example order[i]."""
+    lengths = [len(ids) for ids in dataset["input_ids"]]
+    order = sorted(range(len(dataset)), key=lengths.__getitem__)
+    return order, make_loader(dataset.select(order), tokenizer, batch_size, shuffle=False)
+
+
 def predict_logits(model: nn.Module, dataset, tokenizer, batch_size: int = 128) -> torch.Tensor:
     """Logits [N, num_labels] in dataset order, in eval mode under inference_mode (batched by length)."""
     _check_dataset(dataset)
-    lengths = [len(ids) for ids in dataset["input_ids"]]
-    order = sorted(range(len(dataset)), key=lengths.__getitem__)
-    loader = make_loader(dataset.select(order), tokenizer, batch_size, shuffle=False)
+    order, loader = by_length(dataset, tokenizer, batch_size)
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
@@ -166,16 +173,9 @@ def _mixed_loss(student_logits, t_logits, labels, temperature, alpha):
     return loss / len(labels)
 
 
-def distill(student: nn.Module, train_dataset, tokenizer, profile: Profile, teacher_logits=None, teacher=None,
-            temperature: float = 2.0, alpha: float = 0.5, epochs: float | None = None, seed: int = 0,
-            eval_dataset=None, eval_every: int | None = None, progress: bool = True,
-            max_steps: int | None = None, learning_rate: float | None = None) -> dict:
-    """Train `student` on hard labels (1 - alpha) + the teacher's soft targets (alpha); return its history.
-
-    Per batch: the teacher predicts in eval mode under no_grad (or its cached logits are looked up
-    by example index), the student predicts, `losses.distillation_loss` combines both, and only the
-    student's parameters step. alpha=0 is plain fine-tuning (no teacher needed).
-    """
+def _check_distill_inputs(student, train_dataset, teacher_logits, teacher, temperature, alpha, epochs,
+                          max_steps, learning_rate) -> tuple:
+    """distill's arguments checked, each error naming the value and the fix; returns (alpha, temperature)."""
     checked = losses._check_unit("alpha", alpha)  # [0, 1]: the weight of the teacher term
     alpha = alpha if type(alpha) in (int, float) else checked
     checked = losses._check_temperature(temperature)
@@ -202,10 +202,25 @@ def distill(student: nn.Module, train_dataset, tokenizer, profile: Profile, teac
                          "drop them, or use alpha > 0 so they get the teacher's soft targets")
     if teacher is not None and teacher is student:
         raise ValueError("teacher and student are the same model; pass a separate student")
+    return alpha, temperature
+
+
+def distill(student: nn.Module, train_dataset, tokenizer, profile: Profile, teacher_logits=None, teacher=None,
+            temperature: float = TEMPERATURE, alpha: float = 0.5, epochs: float | None = None, seed: int = 0,
+            eval_dataset=None, eval_every: int | None = None, progress: bool = True,
+            max_steps: int | None = None, learning_rate: float | None = None) -> dict:
+    """Train `student` on hard labels (1 - alpha) + the teacher's soft targets (alpha); return its history.
+
+    Per batch: the teacher predicts in eval mode under no_grad (or its cached logits are looked up
+    by example index), the student predicts, `losses.distillation_loss` combines both, and only the
+    student's parameters step. alpha=0 is plain fine-tuning (no teacher needed).
+    """
+    alpha, temperature = _check_distill_inputs(student, train_dataset, teacher_logits, teacher, temperature,
+                                               alpha, epochs, max_steps, learning_rate)
     epochs = profile.student_epochs if epochs is None else epochs
     lr = profile.learning_rate if learning_rate is None else learning_rate
     device = torch.device(check_device(profile.device))
-    indexed = train_dataset.add_column(_HIDDEN, list(range(len(train_dataset))))
+    indexed = train_dataset.add_column(INDEX, list(range(len(train_dataset))))
     loader = make_loader(indexed, tokenizer, profile.batch_size, shuffle=True, seed=seed)
     steps = max_steps if max_steps is not None else max(1, math.ceil(epochs * len(loader)))
 
@@ -238,7 +253,7 @@ def distill(student: nn.Module, train_dataset, tokenizer, profile: Profile, teac
             batches = iter(loader)
             batch = next(batches)
         batch = _to(batch, device)
-        index, labels = batch.pop(_HIDDEN), batch.pop("labels")
+        index, labels = batch.pop(INDEX), batch.pop("labels")
         student_logits = student(**batch).logits
         if alpha == 0:
             loss = F.cross_entropy(student_logits, labels)

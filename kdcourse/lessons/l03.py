@@ -7,6 +7,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from ..losses import TEMPERATURE
 from .exercises import SOLUTIONS, _report, _unanswered
 
 SOLUTIONS["distill_step"] = """
@@ -44,7 +45,7 @@ def _reference_losses(student, teacher, batch, temperature, alpha):
     return loss, {k: v.item() for k, v in wrong.items()}
 
 
-def check_distill_step(distill_step, student, teacher, batch, temperature: float = 2.0,
+def check_distill_step(distill_step, student, teacher, batch, temperature: float = TEMPERATURE,
                        alpha: float = 0.5) -> bool:
     """Exercise 03.1: one distillation step `distill_step(student, teacher, batch, optimizer, T, alpha)`."""
     if _unanswered(distill_step):

@@ -5,6 +5,7 @@ redraw path: logits are precomputed.
 """
 from __future__ import annotations
 
+from ..losses import TEMPERATURE
 from .widget import Explorer, one_thread
 
 
@@ -22,7 +23,7 @@ class TemperatureExplorer(Explorer):
                 "temperature": ("slider", 0.1, 10.0, 0.1, "temperature T")}
 
     def __init__(self, texts, teacher_logits, student_logits, labels=None, class_names=("rotten", "fresh"),
-                 temperature: float = 2.0, index: int = 0):
+                 temperature: float = TEMPERATURE, index: int = 0):
         import numpy as np
         import torch
 
@@ -90,7 +91,7 @@ class LossExplorer(Explorer):
     controls = {"temperature": ("slider", 0.5, 10.0, 0.1, "temperature T"),
                 "alpha": ("slider", 0.0, 1.0, 0.05, "alpha (teacher weight)")}
 
-    def __init__(self, student_logits, teacher_logits, labels, temperature: float = 2.0, alpha: float = 0.5):
+    def __init__(self, student_logits, teacher_logits, labels, temperature: float = TEMPERATURE, alpha: float = 0.5):
         import numpy as np
         import torch
 

@@ -6,6 +6,7 @@ headless too (tests, static figures), and falls back to one static run without i
 """
 from __future__ import annotations
 
+from ..losses import TEMPERATURE
 from .widget import Widget
 
 
@@ -17,7 +18,7 @@ class DistillationPlayground(Widget):
     """
 
     def __init__(self, make_student, train_dataset, teacher_logits, eval_dataset, tokenizer, profile,
-                 temperature: float = 2.0, alpha: float = 0.5, seed: int = 0, eval_examples: int = 256,
+                 temperature: float = TEMPERATURE, alpha: float = 0.5, seed: int = 0, eval_examples: int = 256,
                  eval_points: int = 4):
         if not callable(make_student):
             raise TypeError("make_student must be a function returning a fresh student model, "
