@@ -3,7 +3,7 @@
 Lesson 00 loads the reviews and looks at their label balance (`load_reviews`, `label_balance`,
 `LABELS`); lessons 01-03 train and distil on the profile's data (`load_task_data`: the bundled
 reviews offline, GLUE SST-2 from the hub on the gpu profile); lesson 06 draws its LLM prompts from
-the reviews. `kdcourse.prepare` and `kdcourse.pipeline` load the same splits, so cached teachers
+the reviews. `kdcourse.lessons.warm` and `kdcourse.lessons.l04` load the same splits, so cached teachers
 and lessons see identical examples. The files themselves come from `kdcourse.assets`.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Lesson 06's figures for distilling a causal LM: students' perplexity and agreement, loss curves, memory.
 
-Pure functions that take numbers and return a matplotlib Figure, in the palette of kdcourse.plots.
+Pure functions that take numbers and return a matplotlib Figure, in the palette of kdcourse.viz.plots.
 """
 from __future__ import annotations
 

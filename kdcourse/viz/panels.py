@@ -32,7 +32,7 @@ def _two_panels():
     return fig, axes
 
 
-# --- Lesson 02: soft labels and the distillation loss (engineer "losses") ----------------------
+# --- Lesson 02: soft labels and the distillation loss ---------------------------------------------
 
 def temperature_panels(probs: dict, probs_at_1: dict, class_names, grid, entropies: dict,
                        temperature: float, title: str = "", fig=None, animated: bool = False):
@@ -126,7 +126,7 @@ def loss_panels(terms: dict, temperature: float, alpha: float, grid, grad_norms:
     return fig
 
 
-# --- Lesson 03: the distillation playground (engineer "training") ------------------------------
+# --- Lesson 03: the distillation playground ------------------------------------------------------
 
 def playground_curves(baseline: dict | None, history: dict | None,
                       title: str = "Distillation playground: validation curves"):
@@ -154,7 +154,7 @@ def playground_curves(baseline: dict | None, history: dict | None,
     return fig
 
 
-# --- Lesson 06: forward vs reverse KL on a two-mode teacher (engineer "llm") ------------------
+# --- Lesson 06: forward vs reverse KL on a two-mode teacher --------------------------------------
 
 def kl_direction_panels(x, teacher, student, mixes, mus, sigmas, mix: float, title: str = "",
                         fig=None):
