@@ -71,10 +71,10 @@ def _expect_value_error(fn) -> str:
 
 def llm_steps(profile, record) -> None:
     """Lesson 06 on the profile's device: the whole pipeline (prune by measurement, heal, compare, on-policy)."""
-    from kdcourse import llm_pipeline
+    from kdcourse.lessons import l06
 
-    record("lesson 06: llm_pipeline.run (load, importance, curve, heal, four losses, on-policy)",
-           lambda: llm_pipeline.run(profile, log=lambda line: print(line, flush=True)),
+    record("lesson 06: l06.run (load, importance, curve, heal, four losses, on-policy)",
+           lambda: l06.run(profile, log=lambda line: print(line, flush=True)),
            lambda r: {"teacher_ppl": r["teacher"]["perplexity"], "healed_ppl": r["healed"]["perplexity"],
                       "ratio": r["perplexity_ratio"], "removed": r["removed_fraction"],
                       "target_met": r["target"]["met"], "forward_kl_beats_ce": r["forward_kl_beats_ce"],

@@ -51,18 +51,3 @@ def setup(seed: int = 0, profile: str | Profile | None = None, instructor: bool 
         warm([lesson], chosen, seed=seed, verbose=verbose)
         seed_everything(seed)  # warming may draw random numbers; the lesson starts from the seed
     return chosen
-
-
-# Old flat names lesson 06 still imports (`from kdcourse import llm_plots, kl_direction, exercises,
-# llm_checks, plots`), served from their new homes until lesson 06 imports those (issue 13).
-_MOVED = {"plots": "kdcourse.viz.plots", "llm_plots": "kdcourse.viz.llm_plots",
-          "kl_direction": "kdcourse.viz.kl_direction", "exercises": "kdcourse.lessons",
-          "llm_checks": "kdcourse.lessons.l06"}
-
-
-def __getattr__(name: str):
-    if name in _MOVED:
-        import importlib
-
-        return importlib.import_module(_MOVED[name])
-    raise AttributeError(f"module 'kdcourse' has no attribute {name!r}")

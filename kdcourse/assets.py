@@ -24,7 +24,6 @@ from pathlib import Path
 
 from .cache import cache_dir, check_writable, publish_folder
 # Re-exported for kdcourse.llm until it imports them from kdcourse.cache (issue 13).
-from .cache import atomic_save, load_cached  # noqa: F401
 
 WHEELHOUSE_ENV = "KDCOURSE_WHEELHOUSE"  # optional folder of pre-downloaded wheels (a classroom USB stick)
 

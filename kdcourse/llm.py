@@ -10,8 +10,6 @@ import copy
 import hashlib
 import json
 import math
-import os
-import tempfile
 import time
 from functools import partial
 from unittest import mock
@@ -21,7 +19,15 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .assets import atomic_save, cache_dir, check_writable, load_cached, load_causal_lm
+from .assets import load_causal_lm
+from .cache import (
+    atomic_save,
+    atomic_write_json,
+    cache_dir,
+    check_writable,
+    key,
+    load_cached,
+)
 from .losses import IGNORE_INDEX, token_kd_loss
 
 LOSSES = ("ce", "forward", "reverse", "jsd")  # "ce": plain next-token cross-entropy on the text
@@ -141,13 +147,20 @@ def block_importance(model, batches) -> list[float]:
 def contiguous_cut(angles: torch.Tensor, drop: int) -> list[int]:
     """The layers left after removing the `drop` consecutive blocks whose input and output (the hidden
     states entering the first and leaving the last) are closest in angle: the rule of Gromov et al. 2024."""
+    return closest_spans(angles, drop, 1)[0]
+
+
+def closest_spans(angles: torch.Tensor, drop: int, count: int) -> list[list[int]]:
+    """The layers left by each of the `count` spans of `drop` consecutive blocks closest in angle, closest first."""
     n = len(angles) - 1
     if isinstance(drop, bool) or not isinstance(drop, int) or not 0 <= drop < n:
         raise ValueError(f"drop must be an int in [0, {n - 1}] for {n} layers, got {drop!r}")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"count must be a positive int, got {count!r}")
     if drop == 0:
-        return list(range(n))
-    start = min(range(n - drop + 1), key=lambda i: (float(angles[i, i + drop]), i))
-    return [i for i in range(n) if not start <= i < start + drop]
+        return [list(range(n))]
+    starts = sorted(range(n - drop + 1), key=lambda i: (float(angles[i, i + drop]), i))[:count]
+    return [[i for i in range(n) if not start <= i < start + drop] for start in starts]
 
 
 def keep_most_important(scores, drop: int) -> list[int]:
@@ -212,8 +225,7 @@ def teacher_samples(model, tokenizer, prompts, max_new_tokens: int, seed: int = 
         settings.append("greedy")
     elif top_p != 1.0:
         settings.append({"top_p": top_p})
-    path = cache_dir() / "llm_samples" / (hashlib.sha256(json.dumps(settings).encode()).hexdigest()[:20]
-                                          + ".json")
+    path = cache_dir() / "llm_samples" / (key(settings, 20) + ".json")
     if cache and path.is_file():
         return json.loads(path.read_text())
     texts = []
@@ -227,15 +239,7 @@ def teacher_samples(model, tokenizer, prompts, max_new_tokens: int, seed: int = 
                              **sampling)
         texts += tokenizer.batch_decode(out, skip_special_tokens=True)
     if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(texts, f)
-            os.replace(tmp, path)  # atomic: readers see the whole file or none
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        atomic_write_json(texts, path)  # atomic: readers see the whole file or none
     return texts
 
 
@@ -295,6 +299,25 @@ def expand_topk(values: torch.Tensor, ids: torch.Tensor, vocab_size: int) -> tor
     rest = (1 - values.exp().sum(-1, keepdim=True)).clamp_min(1e-10) / (vocab_size - k)
     full = rest.log().expand(*values.shape[:-1], vocab_size).clone()
     return full.scatter_(-1, ids.long(), values)
+
+
+def topk_buckets(student_logits: torch.Tensor, values: torch.Tensor, ids: torch.Tensor):
+    """(student, teacher) log-probs over k+1 outcomes: the teacher's k cached tokens, then "any other token".
+
+    Both sum to 1, so any divergence between them is exact; it asks the student for the right mass on
+    the other tokens without saying how to share it (expand_topk would say: evenly, garbage included).
+    """
+    if values.shape != ids.shape or values.shape[:-1] != student_logits.shape[:-1]:
+        raise ValueError(f"values {tuple(values.shape)} and ids {tuple(ids.shape)} must be (..., k) with the "
+                         f"student logits' leading shape {tuple(student_logits.shape[:-1])}")
+    listed = F.log_softmax(student_logits.float(), -1).gather(-1, ids.long())
+    values = values.to(listed.device, torch.float32)
+
+    def with_rest(logp):  # append log(1 - sum p), floored so a student sure of the k tokens stays finite
+        rest = (1 - logp.exp().sum(-1, keepdim=True)).clamp_min(1e-6)
+        return torch.cat([logp, rest.log()], -1)
+
+    return with_rest(listed), with_rest(values)
 
 
 # --- Metrics -----------------------------------------------------------------------------------
@@ -362,7 +385,10 @@ def text_quality(texts) -> dict:
 
 def lm_loss(student_logits, batch, loss: str = "ce", teacher_logits=None, temperature: float = 1.0,
             beta: float = 0.5, alpha: float = 1.0) -> torch.Tensor:
-    """Next-token loss of (unshifted) student logits: CE on the text, or alpha·KD + (1-alpha)·CE."""
+    """Next-token loss of (unshifted) student logits: CE on the text, or alpha·KD + (1-alpha)·CE.
+
+    `teacher_logits`: full logits, or a top-k pair (values, ids) compared on k+1 outcomes (topk_buckets).
+    """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
     logits, target_mask = student_logits[:, :-1], batch["attention_mask"][:, 1:]
@@ -372,19 +398,36 @@ def lm_loss(student_logits, batch, loss: str = "ce", teacher_logits=None, temper
         return ce
     if teacher_logits is None:
         raise ValueError(f"loss={loss!r} needs teacher_logits (use loss='ce' for plain training)")
-    kd = token_kd_loss(logits, teacher_logits[:, :-1], attention_mask=target_mask,
-                       temperature=temperature, divergence=loss, beta=beta)
+    if isinstance(teacher_logits, (tuple, list)):
+        if temperature != 1:
+            raise ValueError(f"a top-k teacher holds log-probs at temperature 1, so it is compared at 1; got "
+                             f"temperature={temperature} (pass full teacher logits to use another)")
+        values, ids = teacher_logits
+        logits, teacher = topk_buckets(logits, values[:, :-1], ids[:, :-1])
+    else:
+        teacher = teacher_logits[:, :-1]
+    kd = token_kd_loss(logits, teacher, attention_mask=target_mask, temperature=temperature,
+                       divergence=loss, beta=beta)
     return kd if alpha == 1 else alpha * kd + (1 - alpha) * ce
+
+
+TAILS = ("buckets", "even")  # how a top-k cache stands for the teacher: topk_buckets or expand_topk
 
 
 def train_lm_student(student, batches, loss: str = "ce", teacher_cache=None, steps: int = 60,
                      lr: float = 1e-4, temperature: float = 1.0, beta: float = 0.5, alpha: float = 1.0,
-                     seed: int = 0, desc: str | None = None) -> list[float]:
-    """Train `student` in place (AdamW, warm-up + linear decay) for `steps` batches; return the losses."""
+                     seed: int = 0, desc: str | None = None, tail: str = "buckets") -> list[float]:
+    """Train `student` in place (AdamW, warm-up + linear decay) for `steps` batches; return the losses.
+
+    With a top-k teacher cache, tail="buckets" compares k+1 outcomes (topk_buckets); tail="even"
+    compares full distributions with the teacher's missing mass spread evenly (expand_topk).
+    """
     from transformers import get_linear_schedule_with_warmup
 
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
+    if tail not in TAILS:
+        raise ValueError(f"tail must be one of {', '.join(TAILS)}, got {tail!r}")
     if loss != "ce" and (teacher_cache is None or len(teacher_cache) != len(batches)):
         raise ValueError(f"loss={loss!r} needs teacher_cache, one teacher_topk entry per batch "
                          f"({len(batches)}); got {None if teacher_cache is None else len(teacher_cache)}")
@@ -402,8 +445,8 @@ def train_lm_student(student, batches, loss: str = "ce", teacher_cache=None, ste
         batch = {n: t.to(student.device) for n, t in batches[b].items()}
         teacher = None
         if loss != "ce":
-            values, ids = teacher_cache[b]
-            teacher = expand_topk(values, ids, vocab).to(student.device)
+            values, ids = (t.to(student.device) for t in teacher_cache[b])
+            teacher = (values, ids) if tail == "buckets" else expand_topk(values, ids, vocab)
         value = lm_loss(student(**batch).logits, batch, loss, teacher, temperature, beta, alpha)
         value.backward()
         torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
@@ -434,17 +477,18 @@ def _trained(student, key_parts, run) -> dict:
 
 def train_cached(student, batches, loss: str = "forward", teacher_cache=None, steps: int = 60,
                  lr: float = 1e-4, temperature: float = 1.0, beta: float = 0.5, alpha: float = 1.0,
-                 seed: int = 0, desc: str | None = None) -> dict:
+                 seed: int = 0, desc: str | None = None, tail: str = "buckets") -> dict:
     """train_lm_student with the result cached (same student, data and settings: the weights are loaded).
 
     Returns {"history": losses, "seconds": training time when it ran, "cached": whether it was loaded}.
     """
-    settings = dict(loss=loss, steps=steps, lr=lr, temperature=temperature, beta=beta, alpha=alpha, seed=seed)
+    settings = dict(loss=loss, steps=steps, lr=lr, temperature=temperature, beta=beta, alpha=alpha, seed=seed,
+                    tail=tail)
     topk = [] if teacher_cache is None else [t for pair in teacher_cache for t in pair]
     return _trained(student, [_batches_digest(batches), _digest(*topk), settings],
                     lambda: train_lm_student(student, batches, loss, teacher_cache, steps=steps, lr=lr,
                                              temperature=temperature, beta=beta, alpha=alpha, seed=seed,
-                                             desc=desc))
+                                             desc=desc, tail=tail))
 
 
 # --- On-policy distillation: the student writes, the teacher grades -----------------------------

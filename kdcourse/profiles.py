@@ -56,13 +56,15 @@ class Profile:
     llm_train_texts: int | None = 2200  # review snippets packed into healing text (None: all)
     llm_batch_size: int = 8  # rows of llm_seq_len tokens per step
     llm_seq_len: int = 64
-    llm_train_steps: int = 150  # healing steps of the lesson's student
+    llm_train_steps: int = 50  # healing steps of the lesson's student (more lowered perplexity, but looped more)
     llm_lr: float = 2e-4
     llm_prompts: int = 384  # teacher continuations: healing text and sequence-level KD
     llm_new_tokens: int = 48
     llm_compare_steps: int = 25  # steps per loss when comparing losses on teacher samples
     llm_onpolicy_steps: int = 30
     llm_eval_texts: int = 200
+    llm_shortlist: int = 3  # spans closest in angle whose greedy text is checked before one is cut
+    llm_tail_steps: int = 50  # healing steps of each student comparing two readings of the top-k cache
 
     def replace(self, **changes) -> "Profile":
         """A copy with some fields changed (sizes checked again)."""
@@ -81,7 +83,8 @@ class Profile:
         for field in ("max_length", "batch_size", "eval_batch_size", "bench_batch", "bench_repeats",
                       "bench_threads", "playground_steps", "probe_size", "llm_drop_layers",
                       "llm_curve_steps", "llm_batch_size", "llm_seq_len", "llm_train_steps", "llm_prompts",
-                      "llm_new_tokens", "llm_compare_steps", "llm_onpolicy_steps", "llm_eval_texts"):
+                      "llm_new_tokens", "llm_compare_steps", "llm_onpolicy_steps", "llm_eval_texts",
+                      "llm_shortlist", "llm_tail_steps"):
             value = getattr(self, field)
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(f"{field} must be a positive int, got {value!r}")
@@ -156,7 +159,7 @@ PROFILES: dict[str, Profile] = {
         playground_steps=8, probe_size=256, bench_batch=8, bench_repeats=3, distil_train_size=192,
         llm_drop_layers=6, llm_curve=(6,), llm_curve_steps=1, llm_train_texts=48, llm_batch_size=2,
         llm_train_steps=2, llm_prompts=16, llm_new_tokens=8, llm_compare_steps=1, llm_onpolicy_steps=1,
-        llm_eval_texts=8,
+        llm_eval_texts=8, llm_shortlist=2, llm_tail_steps=1,
     ),
     "cpu": Profile(
         name="cpu",
@@ -177,6 +180,7 @@ PROFILES: dict[str, Profile] = {
         llm_drop_layers=12, llm_curve=(6, 9, 12, 15), llm_curve_steps=300, llm_train_texts=None,
         llm_batch_size=16, llm_train_steps=1500, llm_prompts=1024, llm_new_tokens=64, llm_compare_steps=400,
         llm_onpolicy_steps=100, llm_eval_texts=1000,
+        llm_tail_steps=300,
     ),
 }
 

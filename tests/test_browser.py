@@ -261,7 +261,7 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # The kdcourse.viz modules that define lesson widgets (lesson 02, 03 and 06).
 WIDGET_MODULES = ("explorers", "playground", "kl_direction")
 # Where they are imported from: kdcourse.viz; plain kdcourse while lesson 06 still imports the old name.
-WIDGET_PACKAGES = ("kdcourse.viz", "kdcourse")
+WIDGET_PACKAGES = ("kdcourse.viz",)
 
 
 def _widget_names(tree: ast.AST, modules: set, functions: set, objects: set) -> bool:

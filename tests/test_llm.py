@@ -116,6 +116,36 @@ def test_expand_topk_is_exact_on_top_k_and_normalised():
     torch.testing.assert_close(exact, logp, atol=1e-5, rtol=1e-4)
 
 
+def test_topk_buckets_are_distributions_and_never_exceed_the_full_kl():
+    from kdcourse import losses
+
+    gen = torch.Generator().manual_seed(0)
+    s_logits, t_logits = torch.randn(2, 3, 50, generator=gen), 3 * torch.randn(2, 3, 50, generator=gen)
+    values, ids = torch.log_softmax(t_logits, -1).topk(8, dim=-1)
+    student, teacher = llm.topk_buckets(s_logits, values, ids.int())
+    assert student.shape == teacher.shape == (2, 3, 9)
+    torch.testing.assert_close(student.exp().sum(-1), torch.ones(2, 3))
+    torch.testing.assert_close(teacher.exp().sum(-1), torch.ones(2, 3))
+    torch.testing.assert_close(student[..., :8], torch.log_softmax(s_logits, -1).gather(-1, ids))
+    # grouping outcomes can only lose information: KL over k+1 buckets <= KL over the vocabulary
+    coarse = losses.forward_kl(student, teacher)
+    full = losses.forward_kl(s_logits, t_logits)
+    assert (coarse <= full + 1e-5).all() and (coarse > 0).all()
+    same, ref = llm.topk_buckets(t_logits, values, ids)  # a student equal to the teacher: zero divergence
+    torch.testing.assert_close(losses.forward_kl(same, ref), torch.zeros(2, 3), atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="must be"):
+        llm.topk_buckets(s_logits, values, ids[..., :4])
+
+
+def test_lm_loss_refuses_a_top_k_teacher_at_another_temperature(batches):
+    batch = batches[0]
+    logits = torch.randn(*batch["input_ids"].shape, 30)
+    values, ids = torch.log_softmax(torch.randn(*batch["input_ids"].shape, 30), -1).topk(5, dim=-1)
+    assert llm.lm_loss(logits, batch, "forward", (values, ids)) > 0
+    with pytest.raises(ValueError, match="temperature 1"):
+        llm.lm_loss(logits, batch, "forward", (values, ids), temperature=2.0)
+
+
 def test_teacher_topk_shapes(batches):
     cache = llm.teacher_topk(tiny_llama(), batches, k=5)
     assert len(cache) == len(batches)
@@ -191,6 +221,11 @@ def test_training_reduces_the_loss_and_is_deterministic(batches):
     assert again == runs["forward"]
     with pytest.raises(ValueError, match="needs teacher_cache"):
         llm.train_lm_student(llm.prune_layers(teacher, 2), batches, "reverse", None, steps=1)
+    even = llm.train_lm_student(llm.prune_layers(teacher, 2), batches, "forward", cache, steps=12, lr=3e-3,
+                                seed=0, tail="even")
+    assert sum(even[-3:]) < sum(even[:3]) and even != runs["forward"]  # another loss: the full-vocabulary KL
+    with pytest.raises(ValueError, match="tail must be one of"):
+        llm.train_lm_student(llm.prune_layers(teacher, 2), batches, "forward", cache, steps=1, tail="flat")
 
 
 def test_teacher_samples_are_cached_atomically(tok, tmp_path, monkeypatch):
@@ -300,6 +335,11 @@ def test_contiguous_cut_removes_the_most_similar_span():
     assert llm.contiguous_cut(angles, 0) == list(range(6))
     with pytest.raises(ValueError, match="drop must be an int"):
         llm.contiguous_cut(angles, 6)
+    angles[1, 4] = angles[4, 1] = 0.2  # the runner-up span: blocks 1-3
+    assert llm.closest_spans(angles, 3, 2) == [[0, 1, 5], [0, 4, 5]]
+    assert len(llm.closest_spans(angles, 3, 10)) == 4  # only 4 spans of 3 fit in 6 blocks
+    with pytest.raises(ValueError, match="count must be"):
+        llm.closest_spans(angles, 3, 0)
 
 
 def test_keep_most_important_drops_the_smallest_scores():

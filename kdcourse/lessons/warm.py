@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import time
 
-from .. import assets, corpus, llm_pipeline, probe, training
+from .. import assets, corpus, probe, training
+from . import l06
 from ..profiles import Profile
 from . import l04, l05
 
@@ -38,7 +39,7 @@ def _distilled_student(profile, seed):
 
 
 def _llm_lesson(profile, seed):
-    llm_pipeline.run(profile, log=lambda line: None)
+    l06.run(profile, log=lambda line: None)
     return "causal LM: teacher top-k, healed and compared students, teacher samples, on-policy run"
 
 

@@ -117,3 +117,27 @@ def pruning_curve(rows: list[dict], teacher_perplexity: float, healed: dict | No
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def quality_bars(quality: dict[str, dict], reference: str | None = "teacher",
+                 title: str = "Greedy text: distinct-2 (higher: more varied) and repetition (lower: fewer loops)"):
+    """Distinct-2 and 3-gram repetition per model (rows of llm.text_quality), the `reference` row dashed."""
+    if not quality:
+        raise ValueError("quality is empty; pass {name: llm.text_quality(texts), ...}")
+    names = list(quality)
+    fig, (dist, rep) = plt.subplots(1, 2, figsize=(10, 0.45 * len(names) + 1.6), sharey=True)
+    colours = [PALETTE["teacher"] if n == reference else PALETTE["distilled"] for n in names]
+    for ax, key, label in ((dist, "distinct_2", "distinct-2 (share of unique word pairs)"),
+                           (rep, "repetition", "repetition (share of 3-grams seen before)")):
+        values = [quality[n][key] for n in names]
+        ax.barh(names, values, color=colours)
+        for i, v in enumerate(values):
+            ax.text(v, i, f" {v:.2f}" if key == "distinct_2" else f" {v:.0%}", va="center", fontsize=8)
+        if reference in quality:
+            ax.axvline(quality[reference][key], color=PALETTE["teacher"], linestyle="--", linewidth=0.8)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel(label, fontsize=9)
+    dist.invert_yaxis()
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
