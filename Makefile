@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 NBVAL_ARGS := --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
 	--nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install assets demo test test-unit test-lessons test-colab bench lab notebooks html readme clean
+.PHONY: install assets demo lint test test-unit test-lessons test-colab bench lab notebooks html readme clean
 
 install: $(STAMP)
 
@@ -30,10 +30,16 @@ assets: install
 demo: assets
 	$(PY) -m kdcourse demo
 
-# The main suite (the package's import layers, unit, widget and browser tests, every lesson under
-# nbval), then the unit and widget tests again on Colab's versions (test-colab).
-test: assets
+# Lint and format check (ruff, configured in pyproject.toml) and the package's import layers
+# (import-linter); a second or two, so every test target starts with it.
+lint: install
+	$(VENV)/bin/ruff check kdcourse tests tools benchmarks
+	$(VENV)/bin/ruff format --check kdcourse tests tools benchmarks
 	$(VENV)/bin/lint-imports
+
+# The main suite (lint and the package's import layers, unit, widget and browser tests, every lesson under
+# nbval), then the unit and widget tests again on Colab's versions (test-colab).
+test: assets lint
 	KDCOURSE_PROFILE=$(TEST_PROFILE) MPLBACKEND=Agg $(PY) -m pytest tests lessons \
 		$(NBVAL_ARGS) -p no:cacheprovider --durations=15 $(PYTEST_ARGS)
 	$(MAKE) test-colab
@@ -61,8 +67,7 @@ test-colab: $(COLAB_STAMP) assets
 		-p no:cacheprovider $(COLAB_PYTEST_ARGS)
 
 # The import layers, the unit, widget and browser tests only (no lessons, no Colab env).
-test-unit: assets
-	$(VENV)/bin/lint-imports
+test-unit: assets lint
 	KDCOURSE_PROFILE=$(TEST_PROFILE) MPLBACKEND=Agg $(PY) -m pytest tests $(PYTEST_ARGS)
 
 # Every lesson top to bottom under nbval, as in `test`, without the unit tests.

@@ -11,6 +11,7 @@ machine; the load average is recorded with them:
 
     KDCOURSE_CACHE=... python benchmarks/architectures.py [--profile cpu] [--repeats 20] [--threads 2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,38 +39,58 @@ def measure(profile, repeats: int, threads: int) -> dict:
     bert, distilbert = BertModel(BertConfig()), DistilBertModel(DistilBertConfig())
     batch = benchmark.dummy_batch(bert.config.vocab_size, profile.bench_batch, profile.max_length)
     load_before = _load()
-    bert_rows = benchmark.benchmark_table({"BERT-base (random weights)": bert,
-                                           "DistilBERT (random weights)": distilbert},
-                                          batch, repeats=repeats, threads=threads)
+    bert_rows = benchmark.benchmark_table(
+        {"BERT-base (random weights)": bert, "DistilBERT (random weights)": distilbert},
+        batch,
+        repeats=repeats,
+        threads=threads,
+    )
     del bert, distilbert
     teacher = assets.load_encoder("minilm")
     tokenizer = assets.load_tokenizer("minilm")
     student = students.student_from_teacher(teacher, [0, 2, 4])
-    texts = corpus.load_task_data(profile, seed=0)["test"][:profile.bench_batch]["text"]
-    real = tokenizer(texts, padding="max_length", truncation=True, max_length=profile.max_length,
-                     return_tensors="pt")
-    minilm_rows = benchmark.benchmark_table({"MiniLM teacher (6 layers)": teacher,
-                                             "student (layers 0, 2, 4)": student},
-                                            real, repeats=repeats, threads=threads)
-    return {"profile": profile.name, "batch": profile.bench_batch, "seq_len": profile.max_length,
-            "repeats": repeats, "threads": threads, "load_avg_before": load_before,
-            "load_avg_after": _load(), "machine": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(), "torch": torch.__version__,
-            "published_distilbert": {"fewer_params": 0.40, "faster": 0.60},
-            "bert_vs_distilbert": bert_rows, "minilm_vs_half": minilm_rows}
+    texts = corpus.load_task_data(profile, seed=0)["test"][: profile.bench_batch]["text"]
+    real = tokenizer(texts, padding="max_length", truncation=True, max_length=profile.max_length, return_tensors="pt")
+    minilm_rows = benchmark.benchmark_table(
+        {"MiniLM teacher (6 layers)": teacher, "student (layers 0, 2, 4)": student},
+        real,
+        repeats=repeats,
+        threads=threads,
+    )
+    return {
+        "profile": profile.name,
+        "batch": profile.bench_batch,
+        "seq_len": profile.max_length,
+        "repeats": repeats,
+        "threads": threads,
+        "load_avg_before": load_before,
+        "load_avg_after": _load(),
+        "machine": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "torch": torch.__version__,
+        "published_distilbert": {"fewer_params": 0.40, "faster": 0.60},
+        "bert_vs_distilbert": bert_rows,
+        "minilm_vs_half": minilm_rows,
+    }
 
 
 def markdown(result: dict) -> str:
     """The result as a Markdown table with its settings."""
-    lines = [f"# Lesson 01 architectures ({result['profile']} profile)", "",
-             f"batch {result['batch']} x {result['seq_len']} tokens, {result['threads']} threads, median "
-             f"of {result['repeats']} runs, {result['cpus']} CPUs, load average "
-             f"{result['load_avg_before']} -> {result['load_avg_after']}", "",
-             "| model | params | MB on disk | median ms | speed-up |", "|---|---:|---:|---:|---:|"]
+    lines = [
+        f"# Lesson 01 architectures ({result['profile']} profile)",
+        "",
+        f"batch {result['batch']} x {result['seq_len']} tokens, {result['threads']} threads, median "
+        f"of {result['repeats']} runs, {result['cpus']} CPUs, load average "
+        f"{result['load_avg_before']} -> {result['load_avg_after']}",
+        "",
+        "| model | params | MB on disk | median ms | speed-up |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for key in ("bert_vs_distilbert", "minilm_vs_half"):
         for r in result[key]:
-            lines.append(f"| {r['name']} | {r['params']:,} | {r['size_mb']:.1f} | "
-                         f"{r['latency_ms']:.1f} | {r['speedup']:.2f}x |")
+            lines.append(
+                f"| {r['name']} | {r['params']:,} | {r['size_mb']:.1f} | {r['latency_ms']:.1f} | {r['speedup']:.2f}x |"
+            )
     lines += ["", "Published for DistilBERT (Sanh et al., 2019): 40% fewer parameters, 60% faster."]
     return "\n".join(lines) + "\n"
 
@@ -81,8 +102,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="default: profile.bench_threads")
     args = parser.parse_args()
     profile = kdcourse.setup(seed=0, profile=args.profile, verbose=False)
-    result = measure(profile, args.repeats or profile.bench_repeats,
-                     args.threads or profile.bench_threads)
+    result = measure(profile, args.repeats or profile.bench_repeats, args.threads or profile.bench_threads)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "architectures.json").write_text(json.dumps(result, indent=2) + "\n")
     (OUT / "architectures.md").write_text(markdown(result))

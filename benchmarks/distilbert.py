@@ -10,6 +10,7 @@ Writes benchmarks/results/distilbert.json and .md. Run it on a quiet machine:
 
     KDCOURSE_CACHE=... python benchmarks/distilbert.py [--profile cpu] [--train-size N] [--seeds 0 1 2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,60 +50,94 @@ def measure(profile, seeds, progress: bool = True) -> dict:
     for seed in seeds:
         for name, kwargs in methods.items():
             out = l04.run(setup, seed=seed, **kwargs)
-            runs[name].append({"seed": seed, "accuracy": out["accuracy"], "steps": out["steps"],
-                               "examples": out["examples"], "seconds": round(out["seconds"], 1)})
+            runs[name].append(
+                {
+                    "seed": seed,
+                    "accuracy": out["accuracy"],
+                    "steps": out["steps"],
+                    "examples": out["examples"],
+                    "seconds": round(out["seconds"], 1),
+                }
+            )
             if seed == seeds[0] and name in ("all labels, hard only", "all labels, recipe"):
                 keep[name] = out["student"]
             bar.update()
     bar.close()
-    rows = l04.results_table(setup, {"teacher": setup.teacher, **keep},
-                                  {"teacher": setup.teacher_accuracy,
-                                   **{n: runs[n][0]["accuracy"] for n in keep}})
-    summary = {name: dict(zip(("mean", "std"), l04.mean_std(r["accuracy"] for r in rs)))
-               for name, rs in runs.items()}
+    rows = l04.results_table(
+        setup,
+        {"teacher": setup.teacher, **keep},
+        {"teacher": setup.teacher_accuracy, **{n: runs[n][0]["accuracy"] for n in keep}},
+    )
+    summary = {name: dict(zip(("mean", "std"), l04.mean_std(r["accuracy"] for r in rs))) for name, rs in runs.items()}
     paired = {
-        "recipe - hard (all labels)": [b["accuracy"] - a["accuracy"] for a, b in
-                                       zip(runs["all labels, hard only"], runs["all labels, recipe"])],
-        "transfer - hard (fraction)": [b["accuracy"] - a["accuracy"] for a, b in zip(
-            runs["fraction of labels, hard only"], runs["fraction of labels + transfer set"])],
+        "recipe - hard (all labels)": [
+            b["accuracy"] - a["accuracy"] for a, b in zip(runs["all labels, hard only"], runs["all labels, recipe"])
+        ],
+        "transfer - hard (fraction)": [
+            b["accuracy"] - a["accuracy"]
+            for a, b in zip(runs["fraction of labels, hard only"], runs["fraction of labels + transfer set"])
+        ],
     }
     retention = summary["all labels, recipe"]["mean"] / setup.teacher_accuracy
     gain = 100 * statistics.mean(paired["transfer - hard (fraction)"])
     speedup = rows[0]["latency_ms"] / rows[-1]["latency_ms"]
     return {
-        "profile": profile.name, "note": setup.note, "seeds": list(seeds),
-        "train_examples": len(setup.train), "test_examples": len(setup.data["test"]),
-        "label_fraction": profile.label_fraction, "epochs": profile.student_epochs,
-        "recipe": l04.RECIPE, "teacher_accuracy": setup.teacher_accuracy,
-        "runs": runs, "summary": summary,
-        "paired_differences": {k: {"per_seed": v, "mean": l04.mean_std(v)[0],
-                                   "std": l04.mean_std(v)[1]} for k, v in paired.items()},
-        "latency": [{k: v for k, v in r.items()} for r in rows],
-        "latency_setup": {"batch": profile.bench_batch, "seq_len": profile.max_length,
-                          "threads": profile.bench_threads, "repeats": profile.bench_repeats,
-                          "dtype": "float32"},
-        "targets": {
-            "retention": {"value": retention, "target": TARGETS["retention"],
-                          "met": retention >= TARGETS["retention"]},
-            "transfer_gain_points": {"value": gain, "target": TARGETS["transfer_gain_points"],
-                                     "met": gain >= TARGETS["transfer_gain_points"]},
-            "speedup": {"value": speedup, "target": TARGETS["speedup"],
-                        "met": speedup >= TARGETS["speedup"]},
+        "profile": profile.name,
+        "note": setup.note,
+        "seeds": list(seeds),
+        "train_examples": len(setup.train),
+        "test_examples": len(setup.data["test"]),
+        "label_fraction": profile.label_fraction,
+        "epochs": profile.student_epochs,
+        "recipe": l04.RECIPE,
+        "teacher_accuracy": setup.teacher_accuracy,
+        "runs": runs,
+        "summary": summary,
+        "paired_differences": {
+            k: {"per_seed": v, "mean": l04.mean_std(v)[0], "std": l04.mean_std(v)[1]} for k, v in paired.items()
         },
-        "machine": {"platform": platform.platform(), "python": sys.version.split()[0],
-                    "cpus": os.cpu_count(), "load_before": load_before, "load_after": _load()},
+        "latency": [{k: v for k, v in r.items()} for r in rows],
+        "latency_setup": {
+            "batch": profile.bench_batch,
+            "seq_len": profile.max_length,
+            "threads": profile.bench_threads,
+            "repeats": profile.bench_repeats,
+            "dtype": "float32",
+        },
+        "targets": {
+            "retention": {"value": retention, "target": TARGETS["retention"], "met": retention >= TARGETS["retention"]},
+            "transfer_gain_points": {
+                "value": gain,
+                "target": TARGETS["transfer_gain_points"],
+                "met": gain >= TARGETS["transfer_gain_points"],
+            },
+            "speedup": {"value": speedup, "target": TARGETS["speedup"], "met": speedup >= TARGETS["speedup"]},
+        },
+        "machine": {
+            "platform": platform.platform(),
+            "python": sys.version.split()[0],
+            "cpus": os.cpu_count(),
+            "load_before": load_before,
+            "load_after": _load(),
+        },
         "seconds": round(time.perf_counter() - start, 1),
     }
 
 
 def markdown(result: dict) -> str:
     """The result as a short Markdown report."""
-    lines = [f"# Lesson 04 benchmark ({result['profile']} profile)", "",
-             f"{result['note']}; {result['train_examples']} training snippets, test split "
-             f"{result['test_examples']} (by movie); seeds {result['seeds']}; "
-             f"{result['epochs']} epochs; recipe {result['recipe']}.", "",
-             f"Teacher accuracy: {result['teacher_accuracy']:.4f}", "",
-             "| method | accuracy (mean ± std) | per seed |", "|---|---|---|"]
+    lines = [
+        f"# Lesson 04 benchmark ({result['profile']} profile)",
+        "",
+        f"{result['note']}; {result['train_examples']} training snippets, test split "
+        f"{result['test_examples']} (by movie); seeds {result['seeds']}; "
+        f"{result['epochs']} epochs; recipe {result['recipe']}.",
+        "",
+        f"Teacher accuracy: {result['teacher_accuracy']:.4f}",
+        "",
+        "| method | accuracy (mean ± std) | per seed |",
+        "|---|---|---|",
+    ]
     for name, s in result["summary"].items():
         per = ", ".join(f"{r['accuracy']:.4f}" for r in result["runs"][name])
         lines.append(f"| {name} | {s['mean']:.4f} ± {s['std']:.4f} | {per} |")
@@ -111,27 +146,37 @@ def markdown(result: dict) -> str:
         per = ", ".join(f"{v:+.4f}" for v in d["per_seed"])
         lines.append(f"| {name} | {d['mean']:+.4f} ± {d['std']:.4f} | {per} |")
     ls = result["latency_setup"]
-    lines += ["", f"Latency: fp32, batch {ls['batch']} x {ls['seq_len']} tokens, {ls['threads']} "
-              f"threads, median of {ls['repeats']} after warm-up.", "",
-              "| model | params | MB | ms | speed-up |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        f"Latency: fp32, batch {ls['batch']} x {ls['seq_len']} tokens, {ls['threads']} "
+        f"threads, median of {ls['repeats']} after warm-up.",
+        "",
+        "| model | params | MB | ms | speed-up |",
+        "|---|---|---|---|---|",
+    ]
     for r in result["latency"]:
-        lines.append(f"| {r['name']} | {r['params']:,} | {r['size_mb']:.1f} | {r['latency_ms']:.1f} | "
-                     f"{r['speedup']:.2f}x |")
+        lines.append(
+            f"| {r['name']} | {r['params']:,} | {r['size_mb']:.1f} | {r['latency_ms']:.1f} | {r['speedup']:.2f}x |"
+        )
     lines += ["", "| target | value | wanted | met |", "|---|---|---|---|"]
     for name, t in result["targets"].items():
         lines.append(f"| {name} | {t['value']:.4f} | ≥ {t['target']} | {'yes' if t['met'] else 'NO'} |")
     m = result["machine"]
-    lines += ["", f"Machine: {m['platform']}, {m['cpus']} CPUs, load average {m['load_before']} before, "
-              f"{m['load_after']} after (timings on a busy machine are inflated). Total "
-              f"{result['seconds']:.0f} s."]
+    lines += [
+        "",
+        f"Machine: {m['platform']}, {m['cpus']} CPUs, load average {m['load_before']} before, "
+        f"{m['load_after']} after (timings on a busy machine are inflated). Total "
+        f"{result['seconds']:.0f} s.",
+    ]
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="cpu")
-    parser.add_argument("--train-size", type=int, default=None,
-                        help="training snippets per run (default: the whole training split)")
+    parser.add_argument(
+        "--train-size", type=int, default=None, help="training snippets per run (default: the whole training split)"
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=None)
     parser.add_argument("--out", default=str(OUT), help="folder for distilbert.json and .md")
     args = parser.parse_args(argv)

@@ -3,11 +3,13 @@
 Reports the teacher's held-out perplexity, block importance, the layers-removed curve before and after
 healing, the healed student against the course's targets (>= 20% of the blocks removed, perplexity at
 most 1.5x the teacher's, greedy text within the fluency bar beside the teacher's), the shortlisted cuts,
-the two readings of the top-k cache, forward KL vs cross-entropy on teacher text, the on-policy run, and seconds per phase (0 where a cache was warm).
+the two readings of the top-k cache, forward KL vs cross-entropy on teacher text, the on-policy run,
+and seconds per phase (0 where a cache was warm).
 Writes benchmarks/results/llm.json and .md. Run it on a quiet machine:
 
     KDCOURSE_CACHE=... python benchmarks/llm.py [--profile cpu] [--threads 2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,9 +34,14 @@ def measure(profile, threads: int | None = None) -> dict:
         torch.set_num_threads(threads)
     start = time.perf_counter()
     result = l06.run(profile, log=lambda line: print(line, flush=True))
-    return {**result, "threads": torch.get_num_threads(), "cpus": os.cpu_count(),
-            "machine": platform.processor() or platform.machine(), "load_average": list(os.getloadavg()),
-            "wall_seconds": round(time.perf_counter() - start, 1)}
+    return {
+        **result,
+        "threads": torch.get_num_threads(),
+        "cpus": os.cpu_count(),
+        "machine": platform.processor() or platform.machine(),
+        "load_average": list(os.getloadavg()),
+        "wall_seconds": round(time.perf_counter() - start, 1),
+    }
 
 
 def fluent(q: dict) -> bool:
@@ -47,52 +54,94 @@ def markdown(r: dict) -> str:
     """The result as the Markdown table file benchmarks/results/llm.md."""
     t = r["teacher"]["perplexity"]
     q = r["text_quality"]
-    lines = [f"# Lesson 06 ({r['profile']} profile, {r['threads']} threads, load "
-             f"{[round(x, 2) for x in r['load_average']]}, {r['wall_seconds']:.0f} s wall)", "",
-             f"Teacher (SmolLM2-135M-Instruct, 30 blocks): held-out perplexity {t:.1f} on "
-             f"{r['teacher']['tokens']:,} tokens.", "",
-             "## Targets", "", "| target | measured | met |", "|---|---|---|",
-             f"| >= 20% of the blocks removed | {r['dropped']} of 30 ({r['removed_fraction']:.0%}) | "
-             f"{r['removed_fraction'] >= 0.2} |",
-             f"| healed perplexity <= {r['target']['ratio_at_most']}x the teacher's | "
-             f"{r['healed']['perplexity']:.1f} = {r['perplexity_ratio']:.2f}x | "
-             f"{r['perplexity_ratio'] <= r['target']['ratio_at_most']} |",
-             f"| forward KL beats cross-entropy on teacher greedy text (perplexity and agreement) | "
-             f"{r['compare'][2]['perplexity']:,.1f} / {r['compare'][2]['agreement']:.1%} vs "
-             f"{r['compare'][1]['perplexity']:,.1f} / {r['compare'][1]['agreement']:.1%} | "
-             f"{r['forward_kl_beats_ce']} |",
-             f"| healed student's greedy text fluent: distinct-2 within 0.15 of the teacher's, repetition within "
-             f"15 points | {q['healed student']['distinct_2']:.3f} vs {q['teacher']['distinct_2']:.3f}, "
-             f"{q['healed student']['repetition']:.1%} vs {q['teacher']['repetition']:.1%} | {fluent(q)} |", "",
-             "## The cut: spans closest in angle, checked on greedy text of 32 training openings", "",
-             "| blocks removed | angle | distinct-2 | repetition |", "|---|---|---|---|"]
-    lines += [f"| {c['removed'][0]}-{c['removed'][-1]} | {c['angle']:.3f} | {c['distinct_2']:.3f} | "
-              f"{c['repetition']:.1%} |" for c in r["shortlist"]]
-    lines += ["", f"Cut: the least repetitive; kept blocks {r['kept_layers']}.", "",
-             "## Greedy text on 32 held-out openings", "", "| model | distinct-2 | repetition (3-grams) |",
-             "|---|---|---|"]
-    lines += [f"| {name} | {v['distinct_2']:.3f} | {v['repetition']:.1%} |" for name, v in q.items()]
-    lines += ["", f"Healing: {r['healing']['steps']} steps x {r['healing']['tokens_per_step']} tokens of packed "
-              f"review text and teacher continuations, lr {r['healing']['lr']}, forward KL on a cached top-64 "
-              f"teacher read as 65 outcomes; {r['healing']['train_seconds']:.0f} s of training when it ran.", "",
-              f"## Two readings of the top-64 cache ({r['tail_steps']} healing steps each, same start and batches)",
-              "", "| tail | perplexity | distinct-2 | repetition |", "|---|---|---|---|"]
-    lines += [f"| {name} | {v['perplexity']:.1f} | {v['distinct_2']:.3f} | {v['repetition']:.1%} |"
-              for name, v in r["tails"].items()]
+    lines = [
+        f"# Lesson 06 ({r['profile']} profile, {r['threads']} threads, load "
+        f"{[round(x, 2) for x in r['load_average']]}, {r['wall_seconds']:.0f} s wall)",
+        "",
+        f"Teacher (SmolLM2-135M-Instruct, 30 blocks): held-out perplexity {t:.1f} on "
+        f"{r['teacher']['tokens']:,} tokens.",
+        "",
+        "## Targets",
+        "",
+        "| target | measured | met |",
+        "|---|---|---|",
+        f"| >= 20% of the blocks removed | {r['dropped']} of 30 ({r['removed_fraction']:.0%}) | "
+        f"{r['removed_fraction'] >= 0.2} |",
+        f"| healed perplexity <= {r['target']['ratio_at_most']}x the teacher's | "
+        f"{r['healed']['perplexity']:.1f} = {r['perplexity_ratio']:.2f}x | "
+        f"{r['perplexity_ratio'] <= r['target']['ratio_at_most']} |",
+        f"| forward KL beats cross-entropy on teacher greedy text (perplexity and agreement) | "
+        f"{r['compare'][2]['perplexity']:,.1f} / {r['compare'][2]['agreement']:.1%} vs "
+        f"{r['compare'][1]['perplexity']:,.1f} / {r['compare'][1]['agreement']:.1%} | "
+        f"{r['forward_kl_beats_ce']} |",
+        f"| healed student's greedy text fluent: distinct-2 within 0.15 of the teacher's, repetition within "
+        f"15 points | {q['healed student']['distinct_2']:.3f} vs {q['teacher']['distinct_2']:.3f}, "
+        f"{q['healed student']['repetition']:.1%} vs {q['teacher']['repetition']:.1%} | {fluent(q)} |",
+        "",
+        "## The cut: spans closest in angle, checked on greedy text of 32 training openings",
+        "",
+        "| blocks removed | angle | distinct-2 | repetition |",
+        "|---|---|---|---|",
+    ]
     lines += [
-              "", "## Blocks removed vs perplexity (span closest in angle at each size)", "",
-              "| removed | every other, before | smallest single blocks, before | most similar span, before | "
-              f"span, after {r['curve_steps']} steps |", "|---|---|---|---|---|"]
-    lines += [f"| {c['drop']} | {c['even']:,.1f} | {c['single']:,.1f} | {c['span']:,.1f} | {c['healed']:,.1f} |"
-              for c in r["curve"]]
-    lines += ["", f"## Four losses on the teacher's greedy text ({r['compare_steps']} steps each, same batches)", "",
-              "| student | perplexity | agreement |", "|---|---|---|"]
+        f"| {c['removed'][0]}-{c['removed'][-1]} | {c['angle']:.3f} | {c['distinct_2']:.3f} | {c['repetition']:.1%} |"
+        for c in r["shortlist"]
+    ]
+    lines += [
+        "",
+        f"Cut: the least repetitive; kept blocks {r['kept_layers']}.",
+        "",
+        "## Greedy text on 32 held-out openings",
+        "",
+        "| model | distinct-2 | repetition (3-grams) |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {name} | {v['distinct_2']:.3f} | {v['repetition']:.1%} |" for name, v in q.items()]
+    lines += [
+        "",
+        f"Healing: {r['healing']['steps']} steps x {r['healing']['tokens_per_step']} tokens of packed "
+        f"review text and teacher continuations, lr {r['healing']['lr']}, forward KL on a cached top-64 "
+        f"teacher read as 65 outcomes; {r['healing']['train_seconds']:.0f} s of training when it ran.",
+        "",
+        f"## Two readings of the top-64 cache ({r['tail_steps']} healing steps each, same start and batches)",
+        "",
+        "| tail | perplexity | distinct-2 | repetition |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {name} | {v['perplexity']:.1f} | {v['distinct_2']:.3f} | {v['repetition']:.1%} |"
+        for name, v in r["tails"].items()
+    ]
+    lines += [
+        "",
+        "## Blocks removed vs perplexity (span closest in angle at each size)",
+        "",
+        "| removed | every other, before | smallest single blocks, before | most similar span, before | "
+        f"span, after {r['curve_steps']} steps |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {c['drop']} | {c['even']:,.1f} | {c['single']:,.1f} | {c['span']:,.1f} | {c['healed']:,.1f} |"
+        for c in r["curve"]
+    ]
+    lines += [
+        "",
+        f"## Four losses on the teacher's greedy text ({r['compare_steps']} steps each, same batches)",
+        "",
+        "| student | perplexity | agreement |",
+        "|---|---|---|",
+    ]
     lines += [f"| {c['student']} | {c['perplexity']:,.1f} | {c['agreement']:.1%} |" for c in r["compare"]]
     op = r["on_policy"]
-    lines += ["", f"On-policy (GKD-style, JSD β={op['beta']}, {op['steps']} steps from the healed student, "
-              f"lr {op['lr']}): perplexity {op['perplexity']:.1f}, agreement {op['agreement']:.1%} "
-              f"(healed: {r['healed']['perplexity']:.1f}, {r['healed']['agreement']:.1%}).", "",
-              "| phase | seconds |", "|---|---|"]
+    lines += [
+        "",
+        f"On-policy (GKD-style, JSD β={op['beta']}, {op['steps']} steps from the healed student, "
+        f"lr {op['lr']}): perplexity {op['perplexity']:.1f}, agreement {op['agreement']:.1%} "
+        f"(healed: {r['healed']['perplexity']:.1f}, {r['healed']['agreement']:.1%}).",
+        "",
+        "| phase | seconds |",
+        "|---|---|",
+    ]
     lines += [f"| {k} | {v} |" for k, v in r["seconds"].items()]
     return "\n".join(lines) + "\n"
 

@@ -12,6 +12,7 @@ Timings are only meaningful on a quiet machine; the load average is recorded wit
 
     KDCOURSE_CACHE=... python benchmarks/quantize.py [--profile cpu] [--repeats 20] [--torchao [--compile]]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,22 +70,23 @@ def measure(profile, repeats: int, threads: int, torchao: bool, compiled: bool) 
     start, load_before = time.perf_counter(), _load()
     setup = l04.prepare(profile, seed=0)
     cpu = {"teacher fp32": setup.teacher.to("cpu"), "student fp32": l05.distilled_student(setup).to("cpu")}
-    models = {"teacher fp32": cpu["teacher fp32"],
-              "teacher int8": quantize.quantize_dynamic_int8(cpu["teacher fp32"]),
-              "student fp32": cpu["student fp32"],
-              "student int8": quantize.quantize_dynamic_int8(cpu["student fp32"]),
-              "student int8 + int8 embeddings": quantize.quantize_dynamic_int8(cpu["student fp32"],
-                                                                               embeddings=True)}
+    models = {
+        "teacher fp32": cpu["teacher fp32"],
+        "teacher int8": quantize.quantize_dynamic_int8(cpu["teacher fp32"]),
+        "student fp32": cpu["student fp32"],
+        "student int8": quantize.quantize_dynamic_int8(cpu["student fp32"]),
+        "student int8 + int8 embeddings": quantize.quantize_dynamic_int8(cpu["student fp32"], embeddings=True),
+    }
     test = setup.data["test"]
-    accuracy = {name: training.evaluate(m, test, setup.tokenizer, profile)["accuracy"]
-                for name, m in models.items()}
+    accuracy = {name: training.evaluate(m, test, setup.tokenizer, profile)["accuracy"] for name, m in models.items()}
     batch = benchmark.dummy_batch(setup.teacher.config.vocab_size, profile.bench_batch, profile.max_length)
     extra, torchao_info = _torchao_models(cpu["student fp32"], batch, compiled) if torchao else ({}, {})
     if extra:  # scored uncompiled (any batch shape); the compiled model runs the same int8 weights
         ao_acc = training.evaluate(extra["student int8 (torchao, eager)"], test, setup.tokenizer, profile)
         accuracy.update({name: ao_acc["accuracy"] for name in extra})
-    rows = benchmark.benchmark_table({**models, **extra}, batch, repeats=repeats, accuracy=accuracy,
-                                     reference="teacher fp32", threads=threads)
+    rows = benchmark.benchmark_table(
+        {**models, **extra}, batch, repeats=repeats, accuracy=accuracy, reference="teacher fp32", threads=threads
+    )
     for row in rows:  # int8 weights are not nn.Parameters: count them too
         row["params"] = quantize.count_weights({**models, **extra}[row["name"]])
     by = {r["name"]: r for r in rows}
@@ -93,23 +95,50 @@ def measure(profile, repeats: int, threads: int, torchao: bool, compiled: bool) 
     speedup = by[best]["speedup"]
     drop = 100 * (accuracy["student fp32"] - accuracy[best])
     return {
-        "profile": profile.name, "note": setup.note, "test_examples": len(test),
-        "batch": [profile.bench_batch, profile.max_length], "repeats": repeats, "threads": threads,
-        "quantized_engine": torch.backends.quantized.engine, "rows": rows, "torchao": torchao_info,
-        "targets": {"model": best,
-                    "speedup_vs_teacher": {"target": TARGETS["speedup_vs_teacher"], "measured": speedup,
-                                           "met": speedup >= TARGETS["speedup_vs_teacher"]},
-                    "accuracy_drop_points": {"target": TARGETS["accuracy_drop_points"], "measured": drop,
-                                             "met": abs(drop) <= TARGETS["accuracy_drop_points"]},
-                    "per_int8_student": {n: {"speedup_vs_teacher": by[n]["speedup"],
-                                             "accuracy_drop_points": 100 * (accuracy["student fp32"]
-                                                                            - accuracy[n])} for n in int8}},
+        "profile": profile.name,
+        "note": setup.note,
+        "test_examples": len(test),
+        "batch": [profile.bench_batch, profile.max_length],
+        "repeats": repeats,
+        "threads": threads,
+        "quantized_engine": torch.backends.quantized.engine,
+        "rows": rows,
+        "torchao": torchao_info,
+        "targets": {
+            "model": best,
+            "speedup_vs_teacher": {
+                "target": TARGETS["speedup_vs_teacher"],
+                "measured": speedup,
+                "met": speedup >= TARGETS["speedup_vs_teacher"],
+            },
+            "accuracy_drop_points": {
+                "target": TARGETS["accuracy_drop_points"],
+                "measured": drop,
+                "met": abs(drop) <= TARGETS["accuracy_drop_points"],
+            },
+            "per_int8_student": {
+                n: {
+                    "speedup_vs_teacher": by[n]["speedup"],
+                    "accuracy_drop_points": 100 * (accuracy["student fp32"] - accuracy[n]),
+                }
+                for n in int8
+            },
+        },
         "compression_vs_teacher": {
-            name: {"params": by["teacher fp32"]["params"] / by[name]["params"],
-                   "bytes": by["teacher fp32"]["size_mb"] / by[name]["size_mb"]} for name in by},
-        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-                    "torch": torch.__version__, "python": platform.python_version(),
-                    "load_before": load_before, "load_after": _load()},
+            name: {
+                "params": by["teacher fp32"]["params"] / by[name]["params"],
+                "bytes": by["teacher fp32"]["size_mb"] / by[name]["size_mb"],
+            }
+            for name in by
+        },
+        "machine": {
+            "cpu": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(),
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+            "load_before": load_before,
+            "load_after": _load(),
+        },
         "seconds": round(time.perf_counter() - start, 1),
     }
 
@@ -117,34 +146,72 @@ def measure(profile, repeats: int, threads: int, torchao: bool, compiled: bool) 
 def markdown(result: dict) -> str:
     """The results as a Markdown report."""
     m = result["machine"]
-    lines = [f"# Quantization benchmark (profile {result['profile']})", "",
-             f"Test split: {result['test_examples']} snippets. Latency: median of {result['repeats']} "
-             f"after warm-up, batch {result['batch'][0]} x {result['batch'][1]} tokens, "
-             f"{result['threads']} threads, engine {result['quantized_engine']}, models interleaved.",
-             f"Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']}; load average before "
-             f"{m['load_before']}, after {m['load_after']} (timings under load are inflated).",
-             *([f"torchao {result['torchao']['version']}" + (
-                 f"; torch.compile of its int8 student took {result['torchao']['compile_seconds']} s"
-                 if "compile_seconds" in result["torchao"] else "") + "."] if result["torchao"] else []), "",
-             "| model | params | MB on disk | ms / batch | speed-up vs teacher | accuracy |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"# Quantization benchmark (profile {result['profile']})",
+        "",
+        f"Test split: {result['test_examples']} snippets. Latency: median of {result['repeats']} "
+        f"after warm-up, batch {result['batch'][0]} x {result['batch'][1]} tokens, "
+        f"{result['threads']} threads, engine {result['quantized_engine']}, models interleaved.",
+        f"Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']}; load average before "
+        f"{m['load_before']}, after {m['load_after']} (timings under load are inflated).",
+        *(
+            [
+                f"torchao {result['torchao']['version']}"
+                + (
+                    f"; torch.compile of its int8 student took {result['torchao']['compile_seconds']} s"
+                    if "compile_seconds" in result["torchao"]
+                    else ""
+                )
+                + "."
+            ]
+            if result["torchao"]
+            else []
+        ),
+        "",
+        "| model | params | MB on disk | ms / batch | speed-up vs teacher | accuracy |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for r in result["rows"]:
         acc = f"{r['accuracy']:.4f}" if r["accuracy"] is not None else "—"
-        lines.append(f"| {r['name']} | {r['params']:,} | {r['size_mb']:.1f} | {r['latency_ms']:.1f} | "
-                     f"{r['speedup']:.2f}x | {acc} |")
+        lines.append(
+            f"| {r['name']} | {r['params']:,} | {r['size_mb']:.1f} | {r['latency_ms']:.1f} | "
+            f"{r['speedup']:.2f}x | {acc} |"
+        )
     t = result["targets"]
-    lines += ["", f"Targets, for the fastest int8 student ({t['model']}; torchao's accuracy is its uncompiled "
-              "model's, same int8 weights):", "", "| target | wanted | measured | met |", "|---|---:|---:|---|"]
-    lines.append(f"| int8 student speed-up vs fp32 teacher | >= {t['speedup_vs_teacher']['target']}x | "
-                 f"{t['speedup_vs_teacher']['measured']:.2f}x | {t['speedup_vs_teacher']['met']} |")
-    lines.append(f"| accuracy drop int8 vs fp32 student | <= {t['accuracy_drop_points']['target']} points | "
-                 f"{t['accuracy_drop_points']['measured']:+.2f} | {t['accuracy_drop_points']['met']} |")
-    lines += ["", "Every int8 student: " + "; ".join(
-        f"{n}: {v['speedup_vs_teacher']:.2f}x, {v['accuracy_drop_points']:+.2f} points"
-        for n, v in t["per_int8_student"].items())]
-    lines += ["", "Compression vs the fp32 teacher: " + "; ".join(
-        f"{name}: {c['params']:.2f}x params, {c['bytes']:.2f}x bytes"
-        for name, c in result["compression_vs_teacher"].items() if name != "teacher fp32"), ""]
+    lines += [
+        "",
+        f"Targets, for the fastest int8 student ({t['model']}; torchao's accuracy is its uncompiled "
+        "model's, same int8 weights):",
+        "",
+        "| target | wanted | measured | met |",
+        "|---|---:|---:|---|",
+    ]
+    lines.append(
+        f"| int8 student speed-up vs fp32 teacher | >= {t['speedup_vs_teacher']['target']}x | "
+        f"{t['speedup_vs_teacher']['measured']:.2f}x | {t['speedup_vs_teacher']['met']} |"
+    )
+    lines.append(
+        f"| accuracy drop int8 vs fp32 student | <= {t['accuracy_drop_points']['target']} points | "
+        f"{t['accuracy_drop_points']['measured']:+.2f} | {t['accuracy_drop_points']['met']} |"
+    )
+    lines += [
+        "",
+        "Every int8 student: "
+        + "; ".join(
+            f"{n}: {v['speedup_vs_teacher']:.2f}x, {v['accuracy_drop_points']:+.2f} points"
+            for n, v in t["per_int8_student"].items()
+        ),
+    ]
+    lines += [
+        "",
+        "Compression vs the fp32 teacher: "
+        + "; ".join(
+            f"{name}: {c['params']:.2f}x params, {c['bytes']:.2f}x bytes"
+            for name, c in result["compression_vs_teacher"].items()
+            if name != "teacher fp32"
+        ),
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -158,8 +225,13 @@ def main(argv=None) -> dict:
     parser.add_argument("--out", default=str(OUT))
     args = parser.parse_args(argv)
     profile = kdcourse.setup(seed=0, profile=args.profile)
-    result = measure(profile, args.repeats or profile.bench_repeats, args.threads or profile.bench_threads,
-                     args.torchao, args.compile)
+    result = measure(
+        profile,
+        args.repeats or profile.bench_repeats,
+        args.threads or profile.bench_threads,
+        args.torchao,
+        args.compile,
+    )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "quantize.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -6,6 +6,7 @@ static figure. Writes benchmarks/results/widgets.json.
 
     KDCOURSE_CACHE=... python benchmarks/widgets.py [--profile smoke] [--changes 40]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,12 @@ def _times(fn, changes) -> list[float]:
 
 def _summary(ms: list[float]) -> dict:
     ms = sorted(ms)
-    return {"median_ms": round(statistics.median(ms), 1), "p90_ms": round(ms[int(0.9 * (len(ms) - 1))], 1),
-            "max_ms": round(ms[-1], 1), "n": len(ms)}
+    return {
+        "median_ms": round(statistics.median(ms), 1),
+        "p90_ms": round(ms[int(0.9 * (len(ms) - 1))], 1),
+        "max_ms": round(ms[-1], 1),
+        "n": len(ms),
+    }
 
 
 def _static(widget, change):
@@ -74,13 +79,20 @@ def main(argv=None) -> dict:
     texts, t_logits, s_logits, labels, k = lesson_inputs(profile)
     load_before = os.getloadavg()
     lesson02 = {
-        "temperature_explorer": (explorers.TemperatureExplorer(texts[:k], t_logits[:k], s_logits[:k],
-                                                             labels[:k].tolist()),
-                                 [{"temperature": round(0.1 + (i * 0.7) % 9.9, 1)} if i % 3 else
-                                  {"index": i % k} for i in range(args.changes)]),
-        "loss_explorer": (explorers.LossExplorer(s_logits, t_logits, labels),
-                          [{"temperature": round(0.5 + (i * 0.7) % 9.5, 1)} if i % 2 else
-                           {"alpha": round((i * 0.15) % 1.0, 2)} for i in range(args.changes)]),
+        "temperature_explorer": (
+            explorers.TemperatureExplorer(texts[:k], t_logits[:k], s_logits[:k], labels[:k].tolist()),
+            [
+                {"temperature": round(0.1 + (i * 0.7) % 9.9, 1)} if i % 3 else {"index": i % k}
+                for i in range(args.changes)
+            ],
+        ),
+        "loss_explorer": (
+            explorers.LossExplorer(s_logits, t_logits, labels),
+            [
+                {"temperature": round(0.5 + (i * 0.7) % 9.5, 1)} if i % 2 else {"alpha": round((i * 0.15) % 1.0, 2)}
+                for i in range(args.changes)
+            ],
+        ),
     }
     results = {}
     for name, (widget, changes) in lesson02.items():
@@ -89,15 +101,25 @@ def main(argv=None) -> dict:
         first = (time.perf_counter() - start) * 1000
         redraw = _times(lambda c, w=widget: (w.set(**c), w.render_png()), changes)
         full = _times(lambda c, w=widget: _static(w, c), changes[: max(5, len(changes) // 4)])
-        results[name] = {"redraw": _summary(redraw), "first_draw_ms": round(first, 1),
-                         "full_static_figure": _summary(full)}
+        results[name] = {
+            "redraw": _summary(redraw),
+            "first_draw_ms": round(first, 1),
+            "full_static_figure": _summary(full),
+        }
     report = {
         "what": "lesson-02 widgets: median ms per slider change (set + blitted PNG render)",
-        "target_ms": 150, "profile": profile.name, "widgets": results,
-        "machine": {"cpus": os.cpu_count(), "loadavg_before": [round(x, 2) for x in load_before],
-                    "loadavg_after": [round(x, 2) for x in os.getloadavg()],
-                    "python": platform.python_version(), "torch": torch.__version__,
-                    "matplotlib": matplotlib.__version__, "platform": platform.platform()},
+        "target_ms": 150,
+        "profile": profile.name,
+        "widgets": results,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "loadavg_before": [round(x, 2) for x in load_before],
+            "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "matplotlib": matplotlib.__version__,
+            "platform": platform.platform(),
+        },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=args.out.parent, suffix=".json")
@@ -105,8 +127,10 @@ def main(argv=None) -> dict:
         json.dump(report, f, indent=2)
     os.replace(tmp, args.out)
     for name, r in results.items():
-        print(f"{name}: median {r['redraw']['median_ms']} ms per change (p90 {r['redraw']['p90_ms']}), "
-              f"whole new figure {r['full_static_figure']['median_ms']} ms; load {report['machine']['loadavg_before']}")
+        print(
+            f"{name}: median {r['redraw']['median_ms']} ms per change (p90 {r['redraw']['p90_ms']}), "
+            f"whole new figure {r['full_static_figure']['median_ms']} ms; load {report['machine']['loadavg_before']}"
+        )
     return report
 
 

@@ -4,6 +4,7 @@ Every lesson starts with `profile = kdcourse.setup(seed=0)`. The package holds t
 (flat modules: losses, students, training, kd_trainer, quantize, llm, ...), the figures and widgets
 (`kdcourse.viz`) and each lesson's own code (`kdcourse.lessons`: l00 ... l06).
 """
+
 from __future__ import annotations
 
 import os
@@ -20,12 +21,25 @@ from .session import (
 __version__ = "0.1.0"
 REPO = "kdcourse/kdcourse"  # GitHub owner/name: Colab badges and the Colab install cell use it
 
-__all__ = ["setup", "seed_everything", "Profile", "PROFILES", "get_profile", "instructor_mode",
-           "instructor_note", "__version__"]
+__all__ = [
+    "setup",
+    "seed_everything",
+    "Profile",
+    "PROFILES",
+    "get_profile",
+    "instructor_mode",
+    "instructor_note",
+    "__version__",
+]
 
 
-def setup(seed: int = 0, profile: str | Profile | None = None, instructor: bool | None = None,
-          lesson: str | None = None, verbose: bool = True) -> Profile:
+def setup(
+    seed: int = 0,
+    profile: str | Profile | None = None,
+    instructor: bool | None = None,
+    lesson: str | None = None,
+    verbose: bool = True,
+) -> Profile:
     """Seed every RNG, quiet library noise, pick the profile and device; print one status line.
 
     In instructor mode, `lesson="03"` also warms that lesson's caches first (kdcourse.lessons.warm).
@@ -41,10 +55,12 @@ def setup(seed: int = 0, profile: str | Profile | None = None, instructor: bool 
         import transformers
 
         mode = " | instructor mode" if instructor_mode() else ""
-        print(f"kdcourse {__version__} | profile {chosen.name}: {chosen.summary} | device "
-              f"{chosen.device} | seed {seed}{mode}\n"
-              f"torch {torch.__version__.split('+')[0]}, transformers {transformers.__version__}, "
-              f"datasets {datasets.__version__}")
+        print(
+            f"kdcourse {__version__} | profile {chosen.name}: {chosen.summary} | device "
+            f"{chosen.device} | seed {seed}{mode}\n"
+            f"torch {torch.__version__.split('+')[0]}, transformers {transformers.__version__}, "
+            f"datasets {datasets.__version__}"
+        )
     if lesson is not None and instructor_mode():
         from .lessons.warm import warm
 

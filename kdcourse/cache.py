@@ -4,6 +4,7 @@ Every artefact the course trains or computes once (teachers, logits, probe heads
 samples) is written here so that a reader sees the whole file or folder or nothing, even when a
 kernel is interrupted mid-write or two processes race to build the same entry.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -31,8 +32,10 @@ def cache_path(*parts) -> Path:
     for part in parts:
         part = str(part)
         if part in ("", ".", "..") or "/" in part or "\\" in part or os.sep in part:
-            raise ValueError(f"cache name {part!r} would leave the cache folder {root}; names may hold "
-                             "letters, digits, '-', '_' and '.' (check the profile name or the key)")
+            raise ValueError(
+                f"cache name {part!r} would leave the cache folder {root}; names may hold "
+                "letters, digits, '-', '_' and '.' (check the profile name or the key)"
+            )
     return root.joinpath(*map(str, parts))
 
 
@@ -52,10 +55,12 @@ def check_writable(folder) -> Path:
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as err:
-        raise PermissionError(f"the course cache folder {folder} is not writable ({err.strerror or err}); "
-                              f"point {CACHE_ENV} at a folder you can write, e.g. "
-                              f"`export {CACHE_ENV}=$HOME/kdcourse-cache`, then run again "
-                              "(checked before the work starts, so nothing was lost)") from None
+        raise PermissionError(
+            f"the course cache folder {folder} is not writable ({err.strerror or err}); "
+            f"point {CACHE_ENV} at a folder you can write, e.g. "
+            f"`export {CACHE_ENV}=$HOME/kdcourse-cache`, then run again "
+            "(checked before the work starts, so nothing was lost)"
+        ) from None
     return folder
 
 
@@ -71,8 +76,12 @@ def load_cached(path):
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # any unreadable or unsafe file: rebuild rather than crash
         reason = (str(err).strip().splitlines() or [""])[0][:160]
-        print(f"kdcourse: cache file {path} is damaged or not one the course wrote "
-              f"({type(err).__name__}: {reason}); rebuilding it", file=sys.stderr, flush=True)
+        print(
+            f"kdcourse: cache file {path} is damaged or not one the course wrote "
+            f"({type(err).__name__}: {reason}); rebuilding it",
+            file=sys.stderr,
+            flush=True,
+        )
         return None
 
 

@@ -6,6 +6,7 @@ reviews offline, GLUE SST-2 from the hub on the gpu profile); lesson 06 draws it
 the reviews. `kdcourse.lessons.warm` and `kdcourse.lessons.l04` load the same splits, so cached teachers
 and lessons see identical examples. The files themselves come from `kdcourse.assets`.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,34 +28,41 @@ def load_reviews(seed: int = 0, fractions: tuple[float, float, float] = (0.7, 0.
     frame = pd.read_csv(path, compression="bz2")
     frame = frame[frame["category"].isin(LABELS)]
     frame = frame.drop_duplicates(subset="text", keep="first")
-    frame = pd.DataFrame({"text": frame["text"].str.strip(),
-                          "label": (frame["category"] == "fresh").astype("int64"),
-                          "movie": frame["movie_name"]})
+    frame = pd.DataFrame(
+        {
+            "text": frame["text"].str.strip(),
+            "label": (frame["category"] == "fresh").astype("int64"),
+            "movie": frame["movie_name"],
+        }
+    )
     movies = np.array(sorted(frame["movie"].unique()))
     np.random.RandomState(seed).shuffle(movies)
     cut1 = int(round(fractions[0] * len(movies)))
     cut2 = cut1 + int(round(fractions[1] * len(movies)))
     groups = {"train": movies[:cut1], "validation": movies[cut1:cut2], "test": movies[cut2:]}
-    features = Features({"text": Value("string"), "label": ClassLabel(names=list(LABELS)),
-                         "movie": Value("string")})
-    return DatasetDict({
-        split: Dataset.from_pandas(frame[frame["movie"].isin(set(names))].reset_index(drop=True),
-                                   features=features, preserve_index=False)
-        for split, names in groups.items()
-    })
+    features = Features({"text": Value("string"), "label": ClassLabel(names=list(LABELS)), "movie": Value("string")})
+    return DatasetDict(
+        {
+            split: Dataset.from_pandas(
+                frame[frame["movie"].isin(set(names))].reset_index(drop=True), features=features, preserve_index=False
+            )
+            for split, names in groups.items()
+        }
+    )
 
 
 def load_sst2():
     """GLUE SST-2 from the hub as train / validation / test (test = GLUE's labelled validation)."""
     if not hub_reachable():
-        raise AssetError("GLUE SST-2 needs the Hugging Face hub, which is unreachable from here; "
-                         "offline, use the bundled 'rotten_tomatoes' reviews (KDCOURSE_PROFILE=cpu)")
+        raise AssetError(
+            "GLUE SST-2 needs the Hugging Face hub, which is unreachable from here; "
+            "offline, use the bundled 'rotten_tomatoes' reviews (KDCOURSE_PROFILE=cpu)"
+        )
     from datasets import DatasetDict, load_dataset
 
     raw = load_dataset("glue", "sst2").rename_column("sentence", "text")
     parts = raw["train"].train_test_split(test_size=0.05, seed=0)
-    return DatasetDict({"train": parts["train"], "validation": parts["test"],
-                        "test": raw["validation"]})
+    return DatasetDict({"train": parts["train"], "validation": parts["test"], "test": raw["validation"]})
 
 
 def label_balance(data) -> dict[str, float]:

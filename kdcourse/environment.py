@@ -1,4 +1,5 @@
 """The environment check of lesson 00: every package the course needs, its version, and the assets."""
+
 from __future__ import annotations
 
 from importlib import metadata
@@ -37,8 +38,7 @@ def check_environment(fetch_assets: bool = False) -> list[dict]:
         except metadata.PackageNotFoundError:
             found = None
         ok = found is not None and _version_tuple(found) >= _version_tuple(minimum)
-        rows.append({"package": module, "needed": f">={minimum}", "found": found or "missing",
-                     "ok": ok, "for": why})
+        rows.append({"package": module, "needed": f">={minimum}", "found": found or "missing", "ok": ok, "for": why})
         if not ok:
             problems.append(f"{dist}>={minimum} (found {found or 'nothing'})")
     for key in assets.ASSETS:
@@ -46,11 +46,21 @@ def check_environment(fetch_assets: bool = False) -> list[dict]:
         if not cached and fetch_assets:
             assets.fetch(key)
             cached = True
-        rows.append({"package": f"asset:{key}", "needed": "cached", "ok": cached,
-                     "found": "cached" if cached else "not fetched yet", "for": assets.ASSETS[key].title})
+        rows.append(
+            {
+                "package": f"asset:{key}",
+                "needed": "cached",
+                "ok": cached,
+                "found": "cached" if cached else "not fetched yet",
+                "for": assets.ASSETS[key].title,
+            }
+        )
         if not cached:
             problems.append(f"asset {key!r} (run `python -m kdcourse fetch` or `make assets`)")
     if problems:
-        raise RuntimeError("the course environment is incomplete: " + "; ".join(problems) +
-                           ". Fix: run `make install` (or `pip install -e .`), then `make assets`.")
+        raise RuntimeError(
+            "the course environment is incomplete: "
+            + "; ".join(problems)
+            + ". Fix: run `make install` (or `pip install -e .`), then `make assets`."
+        )
     return rows

@@ -2,8 +2,10 @@
 
 The loss is alpha · kd_loss (soft targets at temperature T) + (1 - alpha) · cross-entropy on the hard
 labels + cosine_weight · (1 - cos) between the student's and the teacher's last hidden states (padding
-masked). The parts it reports are already weighted, so they add up to the loss. DistilBERT used an MLM loss where we use the task's labels; see lesson 04.
+masked). The parts it reports are already weighted, so they add up to the loss. DistilBERT used an MLM
+loss where we use the task's labels; see lesson 04.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,13 +34,22 @@ def _check_weights(temperature, alpha, cosine_weight) -> None:
     losses._check_temperature(temperature)
     losses._check_unit("alpha", alpha)
     if not math.isfinite(losses._real("cosine_weight", cosine_weight)) or cosine_weight < 0:
-        raise ValueError(f"cosine_weight must be a number >= 0 (0 switches the hidden-state "
-                         f"cosine loss off), got {cosine_weight!r}")
+        raise ValueError(
+            f"cosine_weight must be a number >= 0 (0 switches the hidden-state cosine loss off), got {cosine_weight!r}"
+        )
 
 
-def triple_loss(student_logits, labels, teacher_logits=None, student_hidden=None,
-                teacher_hidden=None, attention_mask=None, temperature: float = TEMPERATURE,
-                alpha: float = 0.5, cosine_weight: float = 0.0) -> dict:
+def triple_loss(
+    student_logits,
+    labels,
+    teacher_logits=None,
+    student_hidden=None,
+    teacher_hidden=None,
+    attention_mask=None,
+    temperature: float = TEMPERATURE,
+    alpha: float = 0.5,
+    cosine_weight: float = 0.0,
+) -> dict:
     """DistilBERT-style loss; returns dict(loss, soft, hard, cosine), each a mean over the batch.
 
     Unlabelled examples (label -100, the transfer set) get the soft term at full weight, as in
@@ -46,24 +57,32 @@ def triple_loss(student_logits, labels, teacher_logits=None, student_hidden=None
     """
     _check_weights(temperature, alpha, cosine_weight)
     if not isinstance(student_logits, torch.Tensor) or student_logits.dim() != 2:
-        raise TypeError(f"student_logits must be a (batch, classes) torch.Tensor, got "
-                        f"{getattr(student_logits, 'shape', type(student_logits).__name__)}")
+        raise TypeError(
+            f"student_logits must be a (batch, classes) torch.Tensor, got "
+            f"{getattr(student_logits, 'shape', type(student_logits).__name__)}"
+        )
     n = student_logits.shape[0]
     if n == 0:
-        raise ValueError(f"triple_loss got an empty batch, student_logits shape "
-                         f"{tuple(student_logits.shape)}: a mean over 0 examples is undefined; give "
-                         "at least one example")
-    known = torch.ones(n, dtype=torch.bool, device=student_logits.device) if labels is None \
+        raise ValueError(
+            f"triple_loss got an empty batch, student_logits shape "
+            f"{tuple(student_logits.shape)}: a mean over 0 examples is undefined; give "
+            "at least one example"
+        )
+    known = (
+        torch.ones(n, dtype=torch.bool, device=student_logits.device)
+        if labels is None
         else labels != losses.IGNORE_INDEX
+    )
     if alpha == 0 and not known.all():
-        raise ValueError("alpha=0 (hard labels only) cannot use unlabelled examples (label -100); "
-                         "drop them, or use alpha > 0 so they get the teacher's soft targets")
+        raise ValueError(
+            "alpha=0 (hard labels only) cannot use unlabelled examples (label -100); "
+            "drop them, or use alpha > 0 so they get the teacher's soft targets"
+        )
     zero = student_logits.new_zeros(())
     soft = hard = cosine = zero
     if alpha > 0:
         if teacher_logits is None:
-            raise ValueError(f"alpha={alpha} needs teacher_logits; pass them, or use alpha=0 "
-                             "(plain fine-tuning)")
+            raise ValueError(f"alpha={alpha} needs teacher_logits; pass them, or use alpha=0 (plain fine-tuning)")
         weight = torch.where(known, alpha, 1.0).to(student_logits.dtype)  # kd weight per example
         for group in (known, ~known):
             if group.any():
@@ -76,16 +95,16 @@ def triple_loss(student_logits, labels, teacher_logits=None, student_hidden=None
         hard = (1 - alpha) * ce * known.sum() / n
     if cosine_weight > 0:
         if student_hidden is None or teacher_hidden is None:
-            raise ValueError(f"cosine_weight={cosine_weight} needs student_hidden and "
-                             "teacher_hidden; pass them, or use cosine_weight=0")
-        cosine = cosine_weight * losses.hidden_cosine_loss(student_hidden, teacher_hidden,
-                                                           attention_mask)
+            raise ValueError(
+                f"cosine_weight={cosine_weight} needs student_hidden and "
+                "teacher_hidden; pass them, or use cosine_weight=0"
+            )
+        cosine = cosine_weight * losses.hidden_cosine_loss(student_hidden, teacher_hidden, attention_mask)
     loss = soft + hard + cosine
     return {"loss": loss, "soft": soft.detach(), "hard": hard.detach(), "cosine": cosine.detach()}
 
 
-def teacher_cache(teacher, dataset, tokenizer, batch_size: int = 128, hidden: bool = True,
-                  dtype=torch.float32) -> dict:
+def teacher_cache(teacher, dataset, tokenizer, batch_size: int = 128, hidden: bool = True, dtype=torch.float32) -> dict:
     """The frozen teacher's outputs on every example, once: logits [N, C], last hidden states [L_i, H].
 
     The teacher is deterministic in eval mode, so a cached run trains exactly like a live one, minus
@@ -95,8 +114,10 @@ def teacher_cache(teacher, dataset, tokenizer, batch_size: int = 128, hidden: bo
     device = next(teacher.parameters()).device
     dataset = model_columns(dataset)
     if len(dataset) == 0:
-        raise ValueError("teacher_cache got an empty dataset (0 examples); check the split or the "
-                         "size that selected it (e.g. profile.train_size)")
+        raise ValueError(
+            "teacher_cache got an empty dataset (0 examples); check the split or the "
+            "size that selected it (e.g. profile.train_size)"
+        )
     order, loader = by_length(dataset, tokenizer, batch_size)
     logits, states = [None] * len(dataset), [None] * len(dataset)
     was_training, position = teacher.training, 0
@@ -110,7 +131,7 @@ def teacher_cache(teacher, dataset, tokenizer, batch_size: int = 128, hidden: bo
                 i = order[position + row]
                 logits[i] = out.logits[row].float().cpu()
                 if hidden:
-                    states[i] = out.hidden_states[-1][row, :lengths[row]].to(dtype).cpu()
+                    states[i] = out.hidden_states[-1][row, : lengths[row]].to(dtype).cpu()
             position += len(lengths)
     teacher.train(was_training)
     return {"logits": torch.stack(logits), "hidden": states if hidden else None, "n": len(dataset)}
@@ -132,12 +153,22 @@ class DistillationTrainer(Trainer):
 
     loss_is_scaled_for_ga = False  # our loss is a per-batch mean: the Trainer divides for accumulation
 
-    def __init__(self, *args, teacher=None, cache: dict | None = None, temperature: float = TEMPERATURE,
-                 alpha: float = 0.5, cosine_weight: float = 0.0, **kwargs):
+    def __init__(
+        self,
+        *args,
+        teacher=None,
+        cache: dict | None = None,
+        temperature: float = TEMPERATURE,
+        alpha: float = 0.5,
+        cosine_weight: float = 0.0,
+        **kwargs,
+    ):
         _check_weights(temperature, alpha, cosine_weight)
         if teacher is None and cosine_weight > 0 and (cache is None or cache["hidden"] is None):
-            raise ValueError(f"cosine_weight={cosine_weight} needs a teacher's hidden states; pass "
-                             "teacher=... (or cache=teacher_cache(...)), or set cosine_weight=0")
+            raise ValueError(
+                f"cosine_weight={cosine_weight} needs a teacher's hidden states; pass "
+                "teacher=... (or cache=teacher_cache(...)), or set cosine_weight=0"
+            )
         super().__init__(*args, **kwargs)
         # Both print the final metrics dict even with logging off; keep only the bar (if asked for).
         self.remove_callback(PrinterCallback)
@@ -154,8 +185,7 @@ class DistillationTrainer(Trainer):
         """(teacher logits, last hidden state or None), from the cache when it can, else live."""
         need_hidden = self.cosine_weight > 0
         device = inputs["input_ids"].device
-        if self.cache is not None and index is not None and \
-                (not need_hidden or self.cache["hidden"] is not None):
+        if self.cache is not None and index is not None and (not need_hidden or self.cache["hidden"] is not None):
             rows = index.tolist()
             logits = self.cache["logits"][index.cpu()].to(device)
             if not need_hidden:
@@ -165,8 +195,10 @@ class DistillationTrainer(Trainer):
             hidden = F.pad(hidden, (0, 0, 0, width - hidden.shape[1]))
             return logits, hidden.to(device=device, dtype=torch.float32)
         if self.teacher is None:
-            raise ValueError(f"alpha={self.alpha} needs a teacher: pass teacher=... or "
-                             "cache=teacher_cache(...) with a dataset that has an '_index' column")
+            raise ValueError(
+                f"alpha={self.alpha} needs a teacher: pass teacher=... or "
+                "cache=teacher_cache(...) with a dataset that has an '_index' column"
+            )
         self.teacher.eval()  # Trainer.train() only switches the student to train mode
         with torch.no_grad():
             out = self.teacher(**inputs, output_hidden_states=need_hidden)
@@ -182,10 +214,17 @@ class DistillationTrainer(Trainer):
         teacher_logits = teacher_hidden = None
         if self.alpha > 0 or need_hidden:
             teacher_logits, teacher_hidden = self._teacher_outputs(inputs, index)
-        parts = triple_loss(outputs.logits, labels, teacher_logits,
-                            outputs.hidden_states[-1] if need_hidden else None, teacher_hidden,
-                            inputs.get("attention_mask"), self.temperature, self.alpha,
-                            self.cosine_weight)
+        parts = triple_loss(
+            outputs.logits,
+            labels,
+            teacher_logits,
+            outputs.hidden_states[-1] if need_hidden else None,
+            teacher_hidden,
+            inputs.get("attention_mask"),
+            self.temperature,
+            self.alpha,
+            self.cosine_weight,
+        )
         self.last_losses = {k: float(v.detach()) for k, v in parts.items()}
         return (parts["loss"], outputs) if return_outputs else parts["loss"]
 
@@ -194,32 +233,57 @@ def model_columns(dataset):
     """Only the columns a student needs (token ids, mask, labels, cache index)."""
     keep = [c for c in dataset.column_names if c in MODEL_COLUMNS]
     if "input_ids" not in keep:
-        raise ValueError(f"dataset has no 'input_ids' column (columns: {dataset.column_names}); "
-                         "tokenize it first (kdcourse.training.tokenize_splits)")
+        raise ValueError(
+            f"dataset has no 'input_ids' column (columns: {dataset.column_names}); "
+            "tokenize it first (kdcourse.training.tokenize_splits)"
+        )
     return dataset.select_columns(keep)
 
 
-def training_arguments(output_dir: str, profile, epochs: float, seed: int = 0,
-                       learning_rate: float | None = None, progress: bool = False) -> TrainingArguments:
+def training_arguments(
+    output_dir: str, profile, epochs: float, seed: int = 0, learning_rate: float | None = None, progress: bool = False
+) -> TrainingArguments:
     """Quiet TrainingArguments from the profile: no logging, saving, evaluation or reporting.
 
     Same recipe as `training.distill`: AdamW (weight decay 0.01), linear decay after 10% warm-up,
     batches of similar lengths.
     """
     return TrainingArguments(
-        output_dir=output_dir, per_device_train_batch_size=profile.batch_size,
-        num_train_epochs=epochs, learning_rate=learning_rate or profile.learning_rate,
-        warmup_steps=0.1, weight_decay=0.01,
-        train_sampling_strategy="group_by_length", seed=seed, data_seed=seed,
-        report_to="none", disable_tqdm=not progress, logging_strategy="no", save_strategy="no",
-        eval_strategy="no", use_cpu=profile.device == "cpu", dataloader_num_workers=0,
-        remove_unused_columns=False)
+        output_dir=output_dir,
+        per_device_train_batch_size=profile.batch_size,
+        num_train_epochs=epochs,
+        learning_rate=learning_rate or profile.learning_rate,
+        warmup_steps=0.1,
+        weight_decay=0.01,
+        train_sampling_strategy="group_by_length",
+        seed=seed,
+        data_seed=seed,
+        report_to="none",
+        disable_tqdm=not progress,
+        logging_strategy="no",
+        save_strategy="no",
+        eval_strategy="no",
+        use_cpu=profile.device == "cpu",
+        dataloader_num_workers=0,
+        remove_unused_columns=False,
+    )
 
 
-def train_student(student, train_dataset, tokenizer, profile, teacher=None, cache: dict | None = None,
-                  temperature: float = TEMPERATURE, alpha: float = 0.5, cosine_weight: float = 0.0,
-                  epochs: float | None = None, seed: int = 0, learning_rate: float | None = None,
-                  progress: bool = False) -> dict:
+def train_student(
+    student,
+    train_dataset,
+    tokenizer,
+    profile,
+    teacher=None,
+    cache: dict | None = None,
+    temperature: float = TEMPERATURE,
+    alpha: float = 0.5,
+    cosine_weight: float = 0.0,
+    epochs: float | None = None,
+    seed: int = 0,
+    learning_rate: float | None = None,
+    progress: bool = False,
+) -> dict:
     """Train `student` in place with DistillationTrainer (alpha=0, cosine_weight=0: plain fine-tuning).
 
     `cache` (from `teacher_cache` on this same `train_dataset`) replaces the teacher's forward passes.
@@ -228,19 +292,29 @@ def train_student(student, train_dataset, tokenizer, profile, teacher=None, cach
     if learning_rate is not None:
         check_positive("learning_rate", learning_rate)
     if len(train_dataset) == 0:
-        raise ValueError("train_dataset is empty (0 examples); there is nothing to train on: check "
-                         "the split or the size that selected it (e.g. profile.train_size)")
+        raise ValueError(
+            "train_dataset is empty (0 examples); there is nothing to train on: check "
+            "the split or the size that selected it (e.g. profile.train_size)"
+        )
     if cache is not None:
         if cache["n"] != len(train_dataset):
-            raise ValueError(f"cache holds {cache['n']} examples but train_dataset has "
-                             f"{len(train_dataset)}; compute teacher_cache on this same dataset")
+            raise ValueError(
+                f"cache holds {cache['n']} examples but train_dataset has "
+                f"{len(train_dataset)}; compute teacher_cache on this same dataset"
+            )
         train_dataset = train_dataset.add_column(INDEX, list(range(len(train_dataset))))
     with tempfile.TemporaryDirectory(prefix="kdcourse-trainer-") as tmp:
         trainer = DistillationTrainer(
-            model=student, args=training_arguments(tmp, profile, epochs, seed, learning_rate, progress),
+            model=student,
+            args=training_arguments(tmp, profile, epochs, seed, learning_rate, progress),
             train_dataset=model_columns(train_dataset),
-            data_collator=DataCollatorWithPadding(tokenizer), teacher=teacher, cache=cache,
-            temperature=temperature, alpha=alpha, cosine_weight=cosine_weight)
+            data_collator=DataCollatorWithPadding(tokenizer),
+            teacher=teacher,
+            cache=cache,
+            temperature=temperature,
+            alpha=alpha,
+            cosine_weight=cosine_weight,
+        )
         result = trainer.train()
     student.eval()
     return {"train_loss": result.training_loss, "steps": result.global_step}

@@ -4,6 +4,7 @@ The student keeps some of the teacher's decoder layers with their weights (Disti
 and the first step of Minitron / Sheared-LLaMA); data are the teacher's own samples (sequence-level KD)
 and its next-token distributions, cached as top-k log-probabilities (token-level KD).
 """
+
 from __future__ import annotations
 
 import copy
@@ -51,8 +52,10 @@ def decoder_layers(model) -> nn.ModuleList:
     base = getattr(model, getattr(model, "base_model_prefix", ""), model)
     layers = getattr(base, "layers", None)
     if not isinstance(layers, nn.ModuleList):
-        raise TypeError(f"{type(model).__name__} has no decoder layer list at .{model.base_model_prefix}"
-                        ".layers; prune_layers supports Llama-style causal LMs (Llama, Mistral, Qwen2)")
+        raise TypeError(
+            f"{type(model).__name__} has no decoder layer list at .{model.base_model_prefix}"
+            ".layers; prune_layers supports Llama-style causal LMs (Llama, Mistral, Qwen2)"
+        )
     return layers
 
 
@@ -71,10 +74,8 @@ def prune_layers(model, keep):
     if isinstance(keep, int):
         keep = evenly_spaced(n, keep)
     keep = list(keep)
-    if not keep or any(not isinstance(i, int) or not 0 <= i < n for i in keep) \
-            or keep != sorted(set(keep)):
-        raise ValueError(f"keep must be an int or a sorted list of distinct layer indices in "
-                         f"[0, {n}), got {keep!r}")
+    if not keep or any(not isinstance(i, int) or not 0 <= i < n for i in keep) or keep != sorted(set(keep)):
+        raise ValueError(f"keep must be an int or a sorted list of distinct layer indices in [0, {n}), got {keep!r}")
     config = model.config.__class__.from_dict(model.config.to_dict())
     config.num_hidden_layers = len(keep)
     if isinstance(getattr(config, "layer_types", None), list):  # per-layer attention types
@@ -103,6 +104,7 @@ def prune_layers(model, keep):
 
 # --- Which layers to drop: measured, not guessed ------------------------------------------------
 
+
 @torch.no_grad()
 def layer_angles(model, batches) -> torch.Tensor:
     """angles[i, j]: mean angle (0 to 1, in units of pi) between the hidden states entering block i and
@@ -113,6 +115,7 @@ def layer_angles(model, batches) -> torch.Tensor:
     def entering(index):
         def record(module, args, kwargs):
             states[index] = (args[0] if args else kwargs["hidden_states"]).float()
+
         return record
 
     def leaving(module, args, kwargs, output):
@@ -174,6 +177,7 @@ def keep_most_important(scores, drop: int) -> list[int]:
 
 # --- Data: teacher samples (sequence-level KD) and batches -------------------------------------
 
+
 def review_prompts(texts, words: int = 6) -> list[str]:
     """The first `words` words of each text: openings for the teacher to continue."""
     return [" ".join(str(t).split()[:words]) for t in texts]
@@ -181,8 +185,11 @@ def review_prompts(texts, words: int = 6) -> list[str]:
 
 def _fingerprint(model) -> str:
     emb = model.get_input_embeddings().weight
-    parts = [model.config.to_json_string(), str(sum(p.numel() for p in model.parameters())),
-             f"{float(emb[:64].double().sum()):.6e}"]
+    parts = [
+        model.config.to_json_string(),
+        str(sum(p.numel() for p in model.parameters())),
+        f"{float(emb[:64].double().sum()):.6e}",
+    ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
@@ -201,8 +208,10 @@ def _digest(*parts) -> str:
 @torch.no_grad()
 def _weights_digest(model) -> str:
     """A cheap fingerprint of every parameter (name, shape, sum, sum of squares): changes when any does."""
-    parts = [(name, list(p.shape), f"{float(p.double().sum()):.10e}", f"{float(p.double().square().sum()):.10e}")
-             for name, p in model.named_parameters()]
+    parts = [
+        (name, list(p.shape), f"{float(p.double().sum()):.10e}", f"{float(p.double().square().sum()):.10e}")
+        for name, p in model.named_parameters()
+    ]
     return _digest(model.config.to_json_string(), parts)
 
 
@@ -211,14 +220,25 @@ def _batches_digest(batches) -> str:
 
 
 @torch.no_grad()
-def teacher_samples(model, tokenizer, prompts, max_new_tokens: int, seed: int = 0,
-                    batch_size: int = 32, temperature: float = 1.0, top_p: float = 1.0, do_sample: bool = True,
-                    cache: bool = True) -> list[str]:
+def teacher_samples(
+    model,
+    tokenizer,
+    prompts,
+    max_new_tokens: int,
+    seed: int = 0,
+    batch_size: int = 32,
+    temperature: float = 1.0,
+    top_p: float = 1.0,
+    do_sample: bool = True,
+    cache: bool = True,
+) -> list[str]:
     """Prompt + continuation (sampled, nucleus with top_p < 1, or greedy with do_sample=False), cached atomically."""
     prompts = [str(p) for p in prompts]
     if not prompts or max_new_tokens <= 0:
-        raise ValueError(f"need at least one prompt and max_new_tokens > 0, got {len(prompts)} "
-                         f"prompts and max_new_tokens={max_new_tokens}")
+        raise ValueError(
+            f"need at least one prompt and max_new_tokens > 0, got {len(prompts)} "
+            f"prompts and max_new_tokens={max_new_tokens}"
+        )
     # Sampling on a GPU draws other random numbers than on a CPU: the device is part of the key.
     settings = [_fingerprint(model), model.device.type, prompts, max_new_tokens, seed, batch_size, temperature]
     if not do_sample:
@@ -230,13 +250,14 @@ def teacher_samples(model, tokenizer, prompts, max_new_tokens: int, seed: int = 
         return json.loads(path.read_text())
     texts = []
     torch.manual_seed(seed)
-    sampling = dict(do_sample=True, temperature=temperature, top_k=0, top_p=top_p) if do_sample \
-        else dict(do_sample=False)
+    sampling = (
+        dict(do_sample=True, temperature=temperature, top_k=0, top_p=top_p) if do_sample else dict(do_sample=False)
+    )
     for start in tqdm(range(0, len(prompts), batch_size), desc="teacher samples"):
-        enc = tokenizer(prompts[start:start + batch_size], return_tensors="pt", padding=True,
-                        padding_side="left").to(model.device)
-        out = model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
-                             **sampling)
+        enc = tokenizer(prompts[start : start + batch_size], return_tensors="pt", padding=True, padding_side="left").to(
+            model.device
+        )
+        out = model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id, **sampling)
         texts += tokenizer.batch_decode(out, skip_special_tokens=True)
     if cache:
         atomic_write_json(texts, path)  # atomic: readers see the whole file or none
@@ -246,9 +267,19 @@ def teacher_samples(model, tokenizer, prompts, max_new_tokens: int, seed: int = 
 def make_batches(tokenizer, texts, batch_size: int = 8, max_length: int = 64) -> list[dict]:
     """Right-padded batches (input_ids, attention_mask) of the texts, in order."""
     texts = [str(t) for t in texts]
-    return [dict(tokenizer(texts[i:i + batch_size], return_tensors="pt", padding=True,
-                           padding_side="right", truncation=True, max_length=max_length))
-            for i in range(0, len(texts), batch_size)]
+    return [
+        dict(
+            tokenizer(
+                texts[i : i + batch_size],
+                return_tensors="pt",
+                padding=True,
+                padding_side="right",
+                truncation=True,
+                max_length=max_length,
+            )
+        )
+        for i in range(0, len(texts), batch_size)
+    ]
 
 
 def pack_texts(tokenizer, texts, batch_size: int = 8, seq_len: int = 64) -> list[dict]:
@@ -260,14 +291,19 @@ def pack_texts(tokenizer, texts, batch_size: int = 8, seq_len: int = 64) -> list
         ids += tokenizer(str(text), add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
     rows = len(ids) // seq_len
     if rows < batch_size:
-        raise ValueError(f"{len(ids):,} tokens fill {rows} rows of {seq_len}; need at least {batch_size} "
-                         "(pass more texts or a smaller batch_size/seq_len)")
-    table = torch.tensor(ids[:rows * seq_len]).view(rows, seq_len)
-    return [{"input_ids": table[i:i + batch_size], "attention_mask": torch.ones_like(table[i:i + batch_size])}
-            for i in range(0, rows - batch_size + 1, batch_size)]
+        raise ValueError(
+            f"{len(ids):,} tokens fill {rows} rows of {seq_len}; need at least {batch_size} "
+            "(pass more texts or a smaller batch_size/seq_len)"
+        )
+    table = torch.tensor(ids[: rows * seq_len]).view(rows, seq_len)
+    return [
+        {"input_ids": table[i : i + batch_size], "attention_mask": torch.ones_like(table[i : i + batch_size])}
+        for i in range(0, rows - batch_size + 1, batch_size)
+    ]
 
 
 # --- Teacher logits: top-k instead of the whole vocabulary -------------------------------------
+
 
 @torch.no_grad()
 def teacher_topk(model, batches, k: int = 64, cache: bool = False) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -308,8 +344,10 @@ def topk_buckets(student_logits: torch.Tensor, values: torch.Tensor, ids: torch.
     the other tokens without saying how to share it (expand_topk would say: evenly, garbage included).
     """
     if values.shape != ids.shape or values.shape[:-1] != student_logits.shape[:-1]:
-        raise ValueError(f"values {tuple(values.shape)} and ids {tuple(ids.shape)} must be (..., k) with the "
-                         f"student logits' leading shape {tuple(student_logits.shape[:-1])}")
+        raise ValueError(
+            f"values {tuple(values.shape)} and ids {tuple(ids.shape)} must be (..., k) with the "
+            f"student logits' leading shape {tuple(student_logits.shape[:-1])}"
+        )
     listed = F.log_softmax(student_logits.float(), -1).gather(-1, ids.long())
     values = values.to(listed.device, torch.float32)
 
@@ -321,6 +359,7 @@ def topk_buckets(student_logits: torch.Tensor, values: torch.Tensor, ids: torch.
 
 
 # --- Metrics -----------------------------------------------------------------------------------
+
 
 @torch.no_grad()
 def evaluate_lm(model, batches, reference=None) -> dict:
@@ -337,8 +376,12 @@ def evaluate_lm(model, batches, reference=None) -> dict:
         predictions.append(pred)
         if reference is not None:
             agree += int((pred == reference[i])[valid.cpu()].sum())
-    return {"perplexity": math.exp(nll / count), "tokens": count,
-            "agreement": agree / count if reference is not None else None, "predictions": predictions}
+    return {
+        "perplexity": math.exp(nll / count),
+        "tokens": count,
+        "agreement": agree / count if reference is not None else None,
+        "predictions": predictions,
+    }
 
 
 @torch.no_grad()
@@ -346,16 +389,15 @@ def greedy_continuations(model, tokenizer, prompts, max_new_tokens: int) -> list
     """The greedy continuation (without the prompt) of each prompt."""
     model.eval()
     enc = tokenizer(list(prompts), return_tensors="pt", padding=True, padding_side="left").to(model.device)
-    out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
-                         pad_token_id=tokenizer.pad_token_id)
-    return [t.strip() for t in tokenizer.batch_decode(out[:, enc["input_ids"].shape[1]:],
-                                                      skip_special_tokens=True)]
+    out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id)
+    return [t.strip() for t in tokenizer.batch_decode(out[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)]
 
 
 def distinct_n(texts, n: int = 2) -> float:
     """Distinct-n: unique word n-grams / all word n-grams over the texts (1 = never repeats, near 0 = loops)."""
-    grams = [tuple(words[i:i + n]) for text in texts for words in [str(text).split()]
-             for i in range(len(words) - n + 1)]
+    grams = [
+        tuple(words[i : i + n]) for text in texts for words in [str(text).split()] for i in range(len(words) - n + 1)
+    ]
     if not grams:
         raise ValueError(f"the texts have no word {n}-grams (all shorter than {n} words)")
     return len(set(grams)) / len(grams)
@@ -367,7 +409,7 @@ def repetition_rate(texts, n: int = 3) -> float:
     for text in texts:
         words, seen = str(text).split(), set()
         for i in range(len(words) - n + 1):
-            gram = tuple(words[i:i + n])
+            gram = tuple(words[i : i + n])
             repeats += gram in seen
             seen.add(gram)
             total += 1
@@ -383,8 +425,16 @@ def text_quality(texts) -> dict:
 
 # --- Training ----------------------------------------------------------------------------------
 
-def lm_loss(student_logits, batch, loss: str = "ce", teacher_logits=None, temperature: float = 1.0,
-            beta: float = 0.5, alpha: float = 1.0) -> torch.Tensor:
+
+def lm_loss(
+    student_logits,
+    batch,
+    loss: str = "ce",
+    teacher_logits=None,
+    temperature: float = 1.0,
+    beta: float = 0.5,
+    alpha: float = 1.0,
+) -> torch.Tensor:
     """Next-token loss of (unshifted) student logits: CE on the text, or alpha·KD + (1-alpha)·CE.
 
     `teacher_logits`: full logits, or a top-k pair (values, ids) compared on k+1 outcomes (topk_buckets).
@@ -400,23 +450,35 @@ def lm_loss(student_logits, batch, loss: str = "ce", teacher_logits=None, temper
         raise ValueError(f"loss={loss!r} needs teacher_logits (use loss='ce' for plain training)")
     if isinstance(teacher_logits, (tuple, list)):
         if temperature != 1:
-            raise ValueError(f"a top-k teacher holds log-probs at temperature 1, so it is compared at 1; got "
-                             f"temperature={temperature} (pass full teacher logits to use another)")
+            raise ValueError(
+                f"a top-k teacher holds log-probs at temperature 1, so it is compared at 1; got "
+                f"temperature={temperature} (pass full teacher logits to use another)"
+            )
         values, ids = teacher_logits
         logits, teacher = topk_buckets(logits, values[:, :-1], ids[:, :-1])
     else:
         teacher = teacher_logits[:, :-1]
-    kd = token_kd_loss(logits, teacher, attention_mask=target_mask, temperature=temperature,
-                       divergence=loss, beta=beta)
+    kd = token_kd_loss(logits, teacher, attention_mask=target_mask, temperature=temperature, divergence=loss, beta=beta)
     return kd if alpha == 1 else alpha * kd + (1 - alpha) * ce
 
 
 TAILS = ("buckets", "even")  # how a top-k cache stands for the teacher: topk_buckets or expand_topk
 
 
-def train_lm_student(student, batches, loss: str = "ce", teacher_cache=None, steps: int = 60,
-                     lr: float = 1e-4, temperature: float = 1.0, beta: float = 0.5, alpha: float = 1.0,
-                     seed: int = 0, desc: str | None = None, tail: str = "buckets") -> list[float]:
+def train_lm_student(
+    student,
+    batches,
+    loss: str = "ce",
+    teacher_cache=None,
+    steps: int = 60,
+    lr: float = 1e-4,
+    temperature: float = 1.0,
+    beta: float = 0.5,
+    alpha: float = 1.0,
+    seed: int = 0,
+    desc: str | None = None,
+    tail: str = "buckets",
+) -> list[float]:
     """Train `student` in place (AdamW, warm-up + linear decay) for `steps` batches; return the losses.
 
     With a top-k teacher cache, tail="buckets" compares k+1 outcomes (topk_buckets); tail="even"
@@ -429,8 +491,10 @@ def train_lm_student(student, batches, loss: str = "ce", teacher_cache=None, ste
     if tail not in TAILS:
         raise ValueError(f"tail must be one of {', '.join(TAILS)}, got {tail!r}")
     if loss != "ce" and (teacher_cache is None or len(teacher_cache) != len(batches)):
-        raise ValueError(f"loss={loss!r} needs teacher_cache, one teacher_topk entry per batch "
-                         f"({len(batches)}); got {None if teacher_cache is None else len(teacher_cache)}")
+        raise ValueError(
+            f"loss={loss!r} needs teacher_cache, one teacher_topk entry per batch "
+            f"({len(batches)}); got {None if teacher_cache is None else len(teacher_cache)}"
+        )
     gen = torch.Generator().manual_seed(seed)
     order = []
     while len(order) < steps:  # every batch once per pass, passes reshuffled
@@ -475,31 +539,65 @@ def _trained(student, key_parts, run) -> dict:
     return {"history": history, "seconds": seconds, "cached": False}
 
 
-def train_cached(student, batches, loss: str = "forward", teacher_cache=None, steps: int = 60,
-                 lr: float = 1e-4, temperature: float = 1.0, beta: float = 0.5, alpha: float = 1.0,
-                 seed: int = 0, desc: str | None = None, tail: str = "buckets") -> dict:
+def train_cached(
+    student,
+    batches,
+    loss: str = "forward",
+    teacher_cache=None,
+    steps: int = 60,
+    lr: float = 1e-4,
+    temperature: float = 1.0,
+    beta: float = 0.5,
+    alpha: float = 1.0,
+    seed: int = 0,
+    desc: str | None = None,
+    tail: str = "buckets",
+) -> dict:
     """train_lm_student with the result cached (same student, data and settings: the weights are loaded).
 
     Returns {"history": losses, "seconds": training time when it ran, "cached": whether it was loaded}.
     """
-    settings = dict(loss=loss, steps=steps, lr=lr, temperature=temperature, beta=beta, alpha=alpha, seed=seed,
-                    tail=tail)
+    settings = dict(
+        loss=loss, steps=steps, lr=lr, temperature=temperature, beta=beta, alpha=alpha, seed=seed, tail=tail
+    )
     topk = [] if teacher_cache is None else [t for pair in teacher_cache for t in pair]
-    return _trained(student, [_batches_digest(batches), _digest(*topk), settings],
-                    lambda: train_lm_student(student, batches, loss, teacher_cache, steps=steps, lr=lr,
-                                             temperature=temperature, beta=beta, alpha=alpha, seed=seed,
-                                             desc=desc, tail=tail))
+    return _trained(
+        student,
+        [_batches_digest(batches), _digest(*topk), settings],
+        lambda: train_lm_student(
+            student,
+            batches,
+            loss,
+            teacher_cache,
+            steps=steps,
+            lr=lr,
+            temperature=temperature,
+            beta=beta,
+            alpha=alpha,
+            seed=seed,
+            desc=desc,
+            tail=tail,
+        ),
+    )
 
 
 # --- On-policy distillation: the student writes, the teacher grades -----------------------------
+
 
 def on_policy_batch(student, tokenizer, prompts, max_new_tokens: int, temperature: float = 1.0) -> dict:
     """The student's sampled continuations: input_ids, attention_mask, and `target_mask` on generated tokens."""
     enc = tokenizer(list(prompts), return_tensors="pt", padding=True, padding_side="left").to(student.device)
     student.eval()
     with torch.no_grad():
-        out = student.generate(**enc, max_new_tokens=max_new_tokens, do_sample=True, temperature=temperature,
-                               top_k=0, top_p=1.0, pad_token_id=tokenizer.pad_token_id)
+        out = student.generate(
+            **enc,
+            max_new_tokens=max_new_tokens,
+            do_sample=True,
+            temperature=temperature,
+            top_k=0,
+            top_p=1.0,
+            pad_token_id=tokenizer.pad_token_id,
+        )
     prompt_len = enc["input_ids"].shape[1]
     generated = out[:, prompt_len:]
     # A continuation ends at its first EOS (kept as a target); what generate pads after it is not text.
@@ -511,9 +609,20 @@ def on_policy_batch(student, tokenizer, prompts, max_new_tokens: int, temperatur
     return {"input_ids": out, "attention_mask": attention, "target_mask": target}
 
 
-def train_on_policy(student, teacher, tokenizer, prompts, steps: int = 20, batch_size: int = 8,
-                    max_new_tokens: int = 32, lr: float = 1e-5, divergence: str = "jsd", beta: float = 0.5,
-                    seed: int = 0, desc: str = "on-policy") -> list[float]:
+def train_on_policy(
+    student,
+    teacher,
+    tokenizer,
+    prompts,
+    steps: int = 20,
+    batch_size: int = 8,
+    max_new_tokens: int = 32,
+    lr: float = 1e-5,
+    divergence: str = "jsd",
+    beta: float = 0.5,
+    seed: int = 0,
+    desc: str = "on-policy",
+) -> list[float]:
     """GKD-style on-policy KD: each step the student samples continuations, the teacher scores every token,
     and the student moves towards the teacher's distribution on its own text. Returns the losses."""
     prompts = [str(p) for p in prompts]
@@ -524,14 +633,19 @@ def train_on_policy(student, teacher, tokenizer, prompts, steps: int = 20, batch
     history = []
     for step in tqdm(range(steps), desc=desc):
         first = (step * batch_size) % (len(prompts) - batch_size + 1)
-        batch = on_policy_batch(student, tokenizer, prompts[first:first + batch_size], max_new_tokens)
+        batch = on_policy_batch(student, tokenizer, prompts[first : first + batch_size], max_new_tokens)
         inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
         with torch.no_grad():
             teacher_logits = teacher(**{n: t.to(teacher.device) for n, t in inputs.items()}).logits
         student.train()
         logits = student(**inputs).logits
-        value = token_kd_loss(logits[:, :-1], teacher_logits[:, :-1].to(logits.device),
-                              attention_mask=batch["target_mask"][:, 1:], divergence=divergence, beta=beta)
+        value = token_kd_loss(
+            logits[:, :-1],
+            teacher_logits[:, :-1].to(logits.device),
+            attention_mask=batch["target_mask"][:, 1:],
+            divergence=divergence,
+            beta=beta,
+        )
         value.backward()
         torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
         optimizer.step()
@@ -543,5 +657,8 @@ def train_on_policy(student, teacher, tokenizer, prompts, steps: int = 20, batch
 
 def on_policy_cached(student, teacher, tokenizer, prompts, **settings) -> dict:
     """train_on_policy with the result cached, like train_cached."""
-    return _trained(student, [_weights_digest(teacher), [str(p) for p in prompts], settings, "on-policy"],
-                    lambda: train_on_policy(student, teacher, tokenizer, prompts, **settings))
+    return _trained(
+        student,
+        [_weights_digest(teacher), [str(p) for p in prompts], settings, "on-policy"],
+        lambda: train_on_policy(student, teacher, tokenizer, prompts, **settings),
+    )

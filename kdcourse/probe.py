@@ -5,6 +5,7 @@ linear head (torch, full batch) on `profile.probe_size` training snippets embedd
 pretrained encoder, and caches the head under cache_dir()/probe-<profile>-<seed>-<key>.pt, the key a
 hash of every setting (and of the snippets) that changes the head.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -53,16 +54,23 @@ def embed(texts, encoder, tokenizer, max_length: int = 64, batch_size: int = 128
     device = next(encoder.parameters()).device
     out = []
     for i in range(0, len(texts), batch_size):
-        batch = tokenizer(texts[i:i + batch_size], padding=True, truncation=True,
-                          max_length=max_length, return_tensors="pt").to(device)
+        batch = tokenizer(
+            texts[i : i + batch_size], padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+        ).to(device)
         hidden = encoder(**batch).last_hidden_state
         mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         out.append(((hidden * mask).sum(1) / mask.sum(1)).float().cpu())
     return torch.cat(out)
 
 
-def train_head(features: torch.Tensor, labels: torch.Tensor, steps: int = PROBE_STEPS,
-               lr: float = PROBE_LR, l2: float = PROBE_L2, num_labels: int = 2) -> nn.Linear:
+def train_head(
+    features: torch.Tensor,
+    labels: torch.Tensor,
+    steps: int = PROBE_STEPS,
+    lr: float = PROBE_LR,
+    l2: float = PROBE_L2,
+    num_labels: int = 2,
+) -> nn.Linear:
     """L2-regularised logistic regression (zero-initialised nn.Linear), full-batch Adam; deterministic."""
     head = nn.Linear(features.shape[1], num_labels)
     nn.init.zeros_(head.weight)
@@ -79,10 +87,20 @@ def probe_path(profile, seed: int = 0, data=None):
     """Where the probe head is cached: keyed on every setting that changes it (and on `data`, if given)."""
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    settings = {"teacher": profile.teacher, "dataset": profile.dataset, "probe_size": profile.probe_size,
-                "max_length": profile.max_length, "train_size": profile.train_size,
-                "eval_size": profile.eval_size, "seed": seed, "steps": PROBE_STEPS, "lr": PROBE_LR,
-                "l2": PROBE_L2, "eval_cap": EVAL_CAP, "recipe": PROBE_RECIPE}
+    settings = {
+        "teacher": profile.teacher,
+        "dataset": profile.dataset,
+        "probe_size": profile.probe_size,
+        "max_length": profile.max_length,
+        "train_size": profile.train_size,
+        "eval_size": profile.eval_size,
+        "seed": seed,
+        "steps": PROBE_STEPS,
+        "lr": PROBE_LR,
+        "l2": PROBE_L2,
+        "eval_cap": EVAL_CAP,
+        "recipe": PROBE_RECIPE,
+    }
     if data is not None:  # the exact snippets and labels the head is trained and scored on
         digest = hashlib.sha256()
         for split, n in (("train", profile.probe_size), ("validation", EVAL_CAP)):
@@ -106,8 +124,11 @@ def fit_probe(profile, seed: int = 0, data=None, verbose: bool = False) -> Probe
             return Probe(encoder, head.eval(), tokenizer, profile.max_length, dict(saved["meta"]))
         except (TypeError, KeyError, ValueError, RuntimeError) as err:
             if saved is not None:
-                print(f"kdcourse: cache file {path} is not a probe head ({type(err).__name__}); "
-                      "rebuilding it", file=sys.stderr, flush=True)
+                print(
+                    f"kdcourse: cache file {path} is not a probe head ({type(err).__name__}); rebuilding it",
+                    file=sys.stderr,
+                    flush=True,
+                )
     cache.check_writable(path.parent)
     train = data["train"].select(range(min(profile.probe_size, len(data["train"]))))
     val = data["validation"].select(range(min(EVAL_CAP, len(data["validation"]))))
@@ -119,11 +140,19 @@ def fit_probe(profile, seed: int = 0, data=None, verbose: bool = False) -> Probe
         x_val = embed(val["text"], encoder, tokenizer, profile.max_length)
         val_acc = (head(x_val).argmax(-1) == torch.tensor(val["label"])).float().mean().item()
         train_acc = (head(x_train).argmax(-1) == torch.tensor(train["label"])).float().mean().item()
-    info = {"teacher": profile.teacher, "max_length": profile.max_length, "train_size": len(train),
-            "eval_size": len(val), "eval_accuracy": val_acc, "train_accuracy": train_acc,
-            "steps": PROBE_STEPS, "l2": PROBE_L2}
-    cache.atomic_save({"shape": (head.in_features, head.out_features), "state_dict": head.state_dict(),
-                       "meta": info}, path)
+    info = {
+        "teacher": profile.teacher,
+        "max_length": profile.max_length,
+        "train_size": len(train),
+        "eval_size": len(val),
+        "eval_accuracy": val_acc,
+        "train_accuracy": train_acc,
+        "steps": PROBE_STEPS,
+        "l2": PROBE_L2,
+    }
+    cache.atomic_save(
+        {"shape": (head.in_features, head.out_features), "state_dict": head.state_dict(), "meta": info}, path
+    )
     return Probe(encoder, head, tokenizer, profile.max_length, info)
 
 

@@ -3,6 +3,7 @@
 Lessons never branch on the profile's name; they read sizes from the `Profile` they get
 from `kdcourse.setup()` (or `get_profile()`).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -66,7 +67,7 @@ class Profile:
     llm_shortlist: int = 3  # spans closest in angle whose greedy text is checked before one is cut
     llm_tail_steps: int = 50  # healing steps of each student comparing two readings of the top-k cache
 
-    def replace(self, **changes) -> "Profile":
+    def replace(self, **changes) -> Profile:
         """A copy with some fields changed (sizes checked again)."""
         known = {f.name for f in dataclasses.fields(self)}
         unknown = sorted(set(changes) - known)
@@ -80,16 +81,34 @@ class Profile:
             value = getattr(self, field)
             if value is not None and value <= 0:
                 raise ValueError(f"{field} must be a positive int or None (whole split), got {value}")
-        for field in ("max_length", "batch_size", "eval_batch_size", "bench_batch", "bench_repeats",
-                      "bench_threads", "playground_steps", "probe_size", "llm_drop_layers",
-                      "llm_curve_steps", "llm_batch_size", "llm_seq_len", "llm_train_steps", "llm_prompts",
-                      "llm_new_tokens", "llm_compare_steps", "llm_onpolicy_steps", "llm_eval_texts",
-                      "llm_shortlist", "llm_tail_steps"):
+        for field in (
+            "max_length",
+            "batch_size",
+            "eval_batch_size",
+            "bench_batch",
+            "bench_repeats",
+            "bench_threads",
+            "playground_steps",
+            "probe_size",
+            "llm_drop_layers",
+            "llm_curve_steps",
+            "llm_batch_size",
+            "llm_seq_len",
+            "llm_train_steps",
+            "llm_prompts",
+            "llm_new_tokens",
+            "llm_compare_steps",
+            "llm_onpolicy_steps",
+            "llm_eval_texts",
+            "llm_shortlist",
+            "llm_tail_steps",
+        ):
             value = getattr(self, field)
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(f"{field} must be a positive int, got {value!r}")
-        if self.llm_train_texts is not None and (not isinstance(self.llm_train_texts, int)
-                                                 or self.llm_train_texts <= 0):
+        if self.llm_train_texts is not None and (
+            not isinstance(self.llm_train_texts, int) or self.llm_train_texts <= 0
+        ):
             raise ValueError(f"llm_train_texts must be a positive int or None (all), got {self.llm_train_texts!r}")
         if not self.llm_curve or any(not isinstance(d, int) or d < 0 for d in self.llm_curve):
             raise ValueError(f"llm_curve must be a non-empty tuple of ints >= 0, got {self.llm_curve!r}")
@@ -108,27 +127,37 @@ def _is_int(value) -> bool:
 def _check_fields(p: Profile) -> None:
     """Types and ranges of the fields every lesson reads (the llm_* ones are checked in __post_init__)."""
     if not isinstance(p.name, str) or not _NAME.fullmatch(p.name):
-        raise ValueError(f"profile name must be letters, digits, '-', '_' or '.' (it names cache "
-                         f"folders), got {p.name!r}; e.g. name='my-cpu'")
+        raise ValueError(
+            f"profile name must be letters, digits, '-', '_' or '.' (it names cache "
+            f"folders), got {p.name!r}; e.g. name='my-cpu'"
+        )
     for field in ("summary", "device", "teacher", "dataset", "causal_lm"):
         if not isinstance(getattr(p, field), str) or not getattr(p, field):
             raise TypeError(f"{field} must be a non-empty str, got {getattr(p, field)!r}")
     if p.reference_student is not None and not isinstance(p.reference_student, str):
-        raise TypeError(f"reference_student must be a str (asset, folder or hub id) or None, "
-                        f"got {p.reference_student!r}")
+        raise TypeError(
+            f"reference_student must be a str (asset, folder or hub id) or None, got {p.reference_student!r}"
+        )
     for field in ("train_size", "eval_size", "test_size", "distil_train_size"):
         value = getattr(p, field)
         if value is not None and (not _is_int(value) or value <= 0):
             raise ValueError(f"{field} must be a positive int or None (whole split), got {value!r}")
-    for field in ("max_length", "batch_size", "eval_batch_size", "bench_batch", "bench_repeats",
-                  "bench_threads", "playground_steps", "probe_size"):
+    for field in (
+        "max_length",
+        "batch_size",
+        "eval_batch_size",
+        "bench_batch",
+        "bench_repeats",
+        "bench_threads",
+        "playground_steps",
+        "probe_size",
+    ):
         value = getattr(p, field)
         if not _is_int(value) or value <= 0:
             raise ValueError(f"{field} must be a positive int, got {value!r}")
     for field in ("teacher_epochs", "student_epochs", "learning_rate", "label_fraction"):
         value = getattr(p, field)
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
-                or value <= 0:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
             raise ValueError(f"{field} must be a number > 0, got {value!r}")
     if not isinstance(p.seeds, tuple) or not p.seeds or not all(_is_int(s) and s >= 0 for s in p.seeds):
         raise ValueError(f"seeds must be a non-empty tuple of ints >= 0, got {p.seeds!r}; e.g. seeds=(0, 1, 2)")
@@ -142,11 +171,12 @@ def check_device(device: str) -> str:
         import torch
 
         if not torch.cuda.is_available():
-            why = ("this torch build has no CUDA support" if torch.version.cuda is None
-                   else "no CUDA device is visible")
-            raise ValueError(f"device {device!r} was asked for, but {why} (torch {torch.__version__}); "
-                             f"use the cpu profile ({ENV_VAR}=cpu, or profile.replace(device='cpu')), or "
-                             "run on a machine with a GPU and a CUDA build of torch")
+            why = "this torch build has no CUDA support" if torch.version.cuda is None else "no CUDA device is visible"
+            raise ValueError(
+                f"device {device!r} was asked for, but {why} (torch {torch.__version__}); "
+                f"use the cpu profile ({ENV_VAR}=cpu, or profile.replace(device='cpu')), or "
+                "run on a machine with a GPU and a CUDA build of torch"
+            )
     return device
 
 
@@ -154,32 +184,84 @@ PROFILES: dict[str, Profile] = {
     "smoke": Profile(
         name="smoke",
         summary="CI: every lesson end to end in seconds, tiny subsets (numbers are not meaningful)",
-        train_size=512, eval_size=128, test_size=256, max_length=48, batch_size=32,
-        teacher_epochs=1.0, student_epochs=1.0, learning_rate=2e-4, seeds=(0,),
-        playground_steps=8, probe_size=256, bench_batch=8, bench_repeats=3, distil_train_size=192,
-        llm_drop_layers=6, llm_curve=(6,), llm_curve_steps=1, llm_train_texts=48, llm_batch_size=2,
-        llm_train_steps=2, llm_prompts=16, llm_new_tokens=8, llm_compare_steps=1, llm_onpolicy_steps=1,
-        llm_eval_texts=8, llm_shortlist=2, llm_tail_steps=1,
+        train_size=512,
+        eval_size=128,
+        test_size=256,
+        max_length=48,
+        batch_size=32,
+        teacher_epochs=1.0,
+        student_epochs=1.0,
+        learning_rate=2e-4,
+        seeds=(0,),
+        playground_steps=8,
+        probe_size=256,
+        bench_batch=8,
+        bench_repeats=3,
+        distil_train_size=192,
+        llm_drop_layers=6,
+        llm_curve=(6,),
+        llm_curve_steps=1,
+        llm_train_texts=48,
+        llm_batch_size=2,
+        llm_train_steps=2,
+        llm_prompts=16,
+        llm_new_tokens=8,
+        llm_compare_steps=1,
+        llm_onpolicy_steps=1,
+        llm_eval_texts=8,
+        llm_shortlist=2,
+        llm_tail_steps=1,
     ),
     "cpu": Profile(
         name="cpu",
         summary="laptop CPU: real results on real data, each lesson in at most ~15 minutes",
-        train_size=None, eval_size=None, test_size=None, max_length=64, batch_size=32,
-        teacher_epochs=1.0, student_epochs=2.0, learning_rate=1e-4, seeds=(0, 1, 2),
-        playground_steps=50, probe_size=2000, bench_batch=32, bench_repeats=10,
+        train_size=None,
+        eval_size=None,
+        test_size=None,
+        max_length=64,
+        batch_size=32,
+        teacher_epochs=1.0,
+        student_epochs=2.0,
+        learning_rate=1e-4,
+        seeds=(0, 1, 2),
+        playground_steps=50,
+        probe_size=2000,
+        bench_batch=32,
+        bench_repeats=10,
         distil_train_size=2000,
     ),
     "gpu": Profile(
         name="gpu",
         summary="CUDA GPU (e.g. Colab): full data; hub models (BERT-base, SST-2) when the hub is reachable",
-        device="cuda", teacher="bert-base-uncased", dataset="glue/sst2",
+        device="cuda",
+        teacher="bert-base-uncased",
+        dataset="glue/sst2",
         reference_student="distilbert-base-uncased",
-        train_size=None, eval_size=None, test_size=None, max_length=128, batch_size=64,
-        eval_batch_size=256, teacher_epochs=3.0, student_epochs=3.0, learning_rate=5e-5,
-        seeds=(0, 1, 2), playground_steps=200, probe_size=8000, bench_batch=32, bench_repeats=50,
-        llm_drop_layers=12, llm_curve=(6, 9, 12, 15), llm_curve_steps=300, llm_train_texts=None,
-        llm_batch_size=16, llm_train_steps=1500, llm_prompts=1024, llm_new_tokens=64, llm_compare_steps=400,
-        llm_onpolicy_steps=100, llm_eval_texts=1000,
+        train_size=None,
+        eval_size=None,
+        test_size=None,
+        max_length=128,
+        batch_size=64,
+        eval_batch_size=256,
+        teacher_epochs=3.0,
+        student_epochs=3.0,
+        learning_rate=5e-5,
+        seeds=(0, 1, 2),
+        playground_steps=200,
+        probe_size=8000,
+        bench_batch=32,
+        bench_repeats=50,
+        llm_drop_layers=12,
+        llm_curve=(6, 9, 12, 15),
+        llm_curve_steps=300,
+        llm_train_texts=None,
+        llm_batch_size=16,
+        llm_train_steps=1500,
+        llm_prompts=1024,
+        llm_new_tokens=64,
+        llm_compare_steps=400,
+        llm_onpolicy_steps=100,
+        llm_eval_texts=1000,
         llm_tail_steps=300,
     ),
 }
@@ -202,19 +284,22 @@ def get_profile(name: str | None = None) -> Profile:
         profile = name
     else:
         if name is not None and not isinstance(name, str):
-            raise TypeError(f"profile must be a name ({valid}) or a Profile, got "
-                            f"{type(name).__name__} {name!r}; e.g. get_profile('cpu')")
+            raise TypeError(
+                f"profile must be a name ({valid}) or a Profile, got "
+                f"{type(name).__name__} {name!r}; e.g. get_profile('cpu')"
+            )
         name = name or detect_profile_name()
         key = name.strip().lower()
         if key not in PROFILES:
-            raise ValueError(f"unknown profile {name!r}; choose one of: {valid} "
-                             f"(set {ENV_VAR} or pass profile=...)")
+            raise ValueError(f"unknown profile {name!r}; choose one of: {valid} (set {ENV_VAR} or pass profile=...)")
         profile = PROFILES[key]
     if profile.device.startswith("cuda"):
         import torch
 
         if not torch.cuda.is_available():
-            raise ValueError(f"profile {profile.name!r} needs a CUDA device, but "
-                             "torch.cuda.is_available() is False; use "
-                             f"{ENV_VAR}=cpu (or smoke) on this machine")
+            raise ValueError(
+                f"profile {profile.name!r} needs a CUDA device, but "
+                "torch.cuda.is_available() is False; use "
+                f"{ENV_VAR}=cpu (or smoke) on this machine"
+            )
     return profile

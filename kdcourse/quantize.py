@@ -5,6 +5,7 @@ tensor) and quantizes the activations on the fly, so the matmul runs in int8 wit
 torch.ao's version, used here, runs on the CPU only (fbgemm/x86/qnnpack kernels); torchao's int8 runs on
 GPUs too. On a GPU the course uses bf16 or 8/4-bit weight loading.
 """
+
 from __future__ import annotations
 
 import copy
@@ -16,17 +17,21 @@ from torch import nn
 
 from . import benchmark, cache
 
-_QCONFIGS = {"per_channel": "per_channel_dynamic_qconfig", "per_tensor": "default_dynamic_qconfig",
-             "embedding": "float_qparams_weight_only_qconfig"}
+_QCONFIGS = {
+    "per_channel": "per_channel_dynamic_qconfig",
+    "per_tensor": "default_dynamic_qconfig",
+    "embedding": "float_qparams_weight_only_qconfig",
+}
 
 
 # --- By hand: affine (scale, zero-point) quantization ----------------------------------------
+
 
 def int_range(bits: int = 8, symmetric: bool = False) -> tuple[int, int]:
     """Integer range: signed [-2^(b-1), 2^(b-1)-1] when symmetric, unsigned [0, 2^b-1] otherwise."""
     if isinstance(bits, bool) or not isinstance(bits, int) or not 2 <= bits <= 16:
         raise ValueError(f"bits must be an int between 2 and 16, got {bits!r}")
-    return (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if symmetric else (0, 2 ** bits - 1)
+    return (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if symmetric else (0, 2**bits - 1)
 
 
 def affine_qparams(x: torch.Tensor, bits: int = 8, symmetric: bool = False, dim: int | None = None):
@@ -42,9 +47,11 @@ def affine_qparams(x: torch.Tensor, bits: int = 8, symmetric: bool = False, dim:
         raise ValueError(f"x is empty (shape {tuple(x.shape)}); there is no range to quantize")
     bad = ~torch.isfinite(x)
     if bad.any():
-        raise ValueError(f"x contains {int(bad.sum())} NaN or inf values (of {x.numel()}); a scale "
-                         "and zero-point need a finite range: fix the values first (e.g. "
-                         "torch.nan_to_num(x)) or find where they came from")
+        raise ValueError(
+            f"x contains {int(bad.sum())} NaN or inf values (of {x.numel()}); a scale "
+            "and zero-point need a finite range: fix the values first (e.g. "
+            "torch.nan_to_num(x)) or find where they came from"
+        )
     if dim is not None and not -x.dim() <= dim < x.dim():
         raise ValueError(f"dim must be in [-{x.dim()}, {x.dim() - 1}] for a {x.dim()}-d tensor, got {dim}")
     others = None if dim is None else [d for d in range(x.dim()) if d != dim % x.dim()]
@@ -83,11 +90,18 @@ def round_trip(x: torch.Tensor, bits: int = 8, symmetric: bool = False, dim: int
     q = quantize_affine(x, scale, zero_point, bits, symmetric)
     x_hat = dequantize_affine(q, scale, zero_point)
     error = (x.float() - x_hat).abs()
-    return {"q": q, "scale": scale, "zero_point": zero_point, "x_hat": x_hat,
-            "max_error": error.max().item(), "mean_error": error.mean().item()}
+    return {
+        "q": q,
+        "scale": scale,
+        "zero_point": zero_point,
+        "x_hat": x_hat,
+        "max_error": error.max().item(),
+        "mean_error": error.mean().item(),
+    }
 
 
 # --- Dynamic int8 for CPU inference -----------------------------------------------------------
+
 
 def _matches(name: str, prefixes) -> bool:
     return any(name == p or name.startswith(p + ".") for p in prefixes)
@@ -98,12 +112,16 @@ def _check_cpu_float(model: nn.Module) -> None:
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     for name, t in list(model.named_parameters()) + list(model.named_buffers()):
         if t.device.type != "cpu":
-            raise ValueError(f"dynamic int8 quantization runs on the CPU only, but {name} is on "
-                             f"{t.device}; quantize a CPU copy (model.to('cpu')), or on a GPU use "
-                             "bf16 (model.to(torch.bfloat16)) or 8/4-bit weight loading instead")
+            raise ValueError(
+                f"dynamic int8 quantization runs on the CPU only, but {name} is on "
+                f"{t.device}; quantize a CPU copy (model.to('cpu')), or on a GPU use "
+                "bf16 (model.to(torch.bfloat16)) or 8/4-bit weight loading instead"
+            )
         if t.is_floating_point() and t.dtype != torch.float32:
-            raise ValueError(f"dynamic int8 quantization needs float32 weights, but {name} is "
-                             f"{t.dtype}; convert first with model.float()")
+            raise ValueError(
+                f"dynamic int8 quantization needs float32 weights, but {name} is "
+                f"{t.dtype}; convert first with model.float()"
+            )
 
 
 def linear_names(model: nn.Module) -> list[str]:
@@ -111,8 +129,9 @@ def linear_names(model: nn.Module) -> list[str]:
     return [n for n, m in model.named_modules() if type(m) is nn.Linear]
 
 
-def quantize_dynamic_int8(model: nn.Module, include=None, keep_fp32=(), per_channel: bool = True,
-                          embeddings: bool = False) -> nn.Module:
+def quantize_dynamic_int8(
+    model: nn.Module, include=None, keep_fp32=(), per_channel: bool = True, embeddings: bool = False
+) -> nn.Module:
     """An int8 copy of `model` for CPU inference: nn.Linear layers under `include` (default all), minus `keep_fp32`.
 
     embeddings=True also stores the word embeddings in int8 (weight-only, one scale per row): smaller
@@ -122,18 +141,21 @@ def quantize_dynamic_int8(model: nn.Module, include=None, keep_fp32=(), per_chan
     if isinstance(include, str) or isinstance(keep_fp32, str):
         raise TypeError("include and keep_fp32 take lists of module names, e.g. ['bert.encoder.layer.0']")
     if layout(model):
-        raise ValueError(f"model is already quantized ({next(iter(layout(model)))}); quantize the "
-                         "float32 model")
+        raise ValueError(f"model is already quantized ({next(iter(layout(model)))}); quantize the float32 model")
     linears = linear_names(model)
     if not linears:
         kinds = sorted({type(m).__name__ for m in model.modules()})[:6]
-        raise ValueError(f"model has no nn.Linear layer (it has {', '.join(kinds)}); dynamic int8 "
-                         "quantization converts nn.Linear only")
+        raise ValueError(
+            f"model has no nn.Linear layer (it has {', '.join(kinds)}); dynamic int8 "
+            "quantization converts nn.Linear only"
+        )
     for prefix in list(include or []) + list(keep_fp32):
         if not any(_matches(n, [prefix]) for n in linears):
-            raise ValueError(f"{prefix!r} names no nn.Linear layer of the model (embeddings and "
-                             f"LayerNorms are not Linear; see embeddings=True); valid names look like "
-                             f"{linears[0]!r} or {linears[0].rsplit('.', 1)[0]!r}")
+            raise ValueError(
+                f"{prefix!r} names no nn.Linear layer of the model (embeddings and "
+                f"LayerNorms are not Linear; see embeddings=True); valid names look like "
+                f"{linears[0]!r} or {linears[0].rsplit('.', 1)[0]!r}"
+            )
     chosen = [n for n in linears if (include is None or _matches(n, include)) and not _matches(n, keep_fp32)]
     if not chosen:
         raise ValueError("include/keep_fp32 leave no nn.Linear layer to quantize")
@@ -141,8 +163,10 @@ def quantize_dynamic_int8(model: nn.Module, include=None, keep_fp32=(), per_chan
     if embeddings:
         table = out.get_input_embeddings() if hasattr(out, "get_input_embeddings") else None
         if type(table) is not nn.Embedding:
-            raise ValueError("embeddings=True needs a transformers model whose get_input_embeddings() "
-                             "is an nn.Embedding; use embeddings=False")
+            raise ValueError(
+                "embeddings=True needs a transformers model whose get_input_embeddings() "
+                "is an nn.Embedding; use embeddings=False"
+            )
         _convert(out, [n for n, m in out.named_modules() if m is table], "embedding")
     return out
 
@@ -166,9 +190,13 @@ def layout(model: nn.Module) -> dict[str, str]:
     for name, m in model.named_modules():
         if _is_int8(m):
             scheme = m.weight().qscheme()
-            out[name] = "embedding" if scheme == torch.per_channel_affine_float_qparams else \
-                "per_channel" if scheme in (torch.per_channel_affine, torch.per_channel_symmetric) \
+            out[name] = (
+                "embedding"
+                if scheme == torch.per_channel_affine_float_qparams
+                else "per_channel"
+                if scheme in (torch.per_channel_affine, torch.per_channel_symmetric)
                 else "per_tensor"
+            )
     return out
 
 
@@ -189,8 +217,12 @@ def save_quantized(model: nn.Module, path) -> Path:
         raise ValueError("model has no int8 layer; quantize it first with quantize_dynamic_int8(model)")
     if not hasattr(model, "config"):
         raise TypeError(f"save_quantized needs a transformers model (with .config), got {type(model).__name__}")
-    payload = {"class": type(model).__name__, "config": model.config.to_dict(), "layout": scheme,
-               "state_dict": model.state_dict()}
+    payload = {
+        "class": type(model).__name__,
+        "config": model.config.to_dict(),
+        "layout": scheme,
+        "state_dict": model.state_dict(),
+    }
     return cache.atomic_save(payload, path)
 
 
@@ -209,9 +241,11 @@ def load_quantized(path) -> nn.Module:
             raise ValueError("not a dict with class, config, layout and state_dict")
     except Exception as err:  # damaged, truncated, unsafe or foreign: say which file and what to do
         reason = (str(err).strip().splitlines() or [""])[0][:160]
-        raise ValueError(f"{path} is damaged or not a file written by save_quantized "
-                         f"({type(err).__name__}: {reason}); delete it and save the model again with "
-                         "save_quantized(model, path)") from None
+        raise ValueError(
+            f"{path} is damaged or not a file written by save_quantized "
+            f"({type(err).__name__}: {reason}); delete it and save the model again with "
+            "save_quantized(model, path)"
+        ) from None
     cls = getattr(transformers, payload["class"], None)
     if cls is None:
         raise ValueError(f"{payload['class']!r} is not a transformers model class")
@@ -226,6 +260,7 @@ def load_quantized(path) -> nn.Module:
 
 # --- GPU side: bf16 needs nothing; 8/4-bit weight loading needs bitsandbytes ------------------
 
+
 def kbit_loading_available() -> tuple[bool, str]:
     """(available, why not): 8/4-bit weight loading needs a CUDA GPU and the bitsandbytes package."""
     import importlib.util
@@ -239,6 +274,7 @@ def kbit_loading_available() -> tuple[bool, str]:
 
 # --- Which layers can take int8? --------------------------------------------------------------
 
+
 def layer_groups(model: nn.Module) -> dict[str, list[str]]:
     """Layer groups to quantize one at a time: each transformer block, then the Linear layers after them."""
     from .students import layer_path
@@ -248,27 +284,40 @@ def layer_groups(model: nn.Module) -> dict[str, list[str]]:
     rest = [n for n in linear_names(model) if not _matches(n, [path])]
     if rest:
         prefix = getattr(model, "base_model_prefix", "") + "."
-        blocks[" + ".join(n[len(prefix):] if n.startswith(prefix) else n for n in rest)] = rest
+        blocks[" + ".join(n[len(prefix) :] if n.startswith(prefix) else n for n in rest)] = rest
     return blocks
 
 
-def sensitivity(model: nn.Module, dataset, tokenizer, groups: dict[str, list[str]], batch_size: int = 128,
-                per_channel: bool = True, base_logits=None) -> dict[str, dict]:
+def sensitivity(
+    model: nn.Module,
+    dataset,
+    tokenizer,
+    groups: dict[str, list[str]],
+    batch_size: int = 128,
+    per_channel: bool = True,
+    base_logits=None,
+) -> dict[str, dict]:
     """Quantize each group alone; per group: accuracy, delta (points vs fp32), flips (changed predictions)."""
     from .training import predict_logits
 
     labels = torch.tensor(list(dataset["label"]))
     base = predict_logits(model, dataset, tokenizer, batch_size) if base_logits is None else base_logits
     if base.shape[0] != len(labels):
-        raise ValueError(f"base_logits has {base.shape[0]} rows but the dataset {len(labels)}; compute "
-                         "them on this dataset (training.predict_logits)")
+        raise ValueError(
+            f"base_logits has {base.shape[0]} rows but the dataset {len(labels)}; compute "
+            "them on this dataset (training.predict_logits)"
+        )
     base_acc = (base.argmax(-1) == labels).float().mean().item()
     out = {}
     for name, prefixes in groups.items():
-        logits = predict_logits(quantize_dynamic_int8(model, include=prefixes, per_channel=per_channel),
-                                dataset, tokenizer, batch_size)
+        logits = predict_logits(
+            quantize_dynamic_int8(model, include=prefixes, per_channel=per_channel), dataset, tokenizer, batch_size
+        )
         acc = (logits.argmax(-1) == labels).float().mean().item()
-        out[name] = {"accuracy": acc, "delta": 100 * (acc - base_acc),
-                     "flips": int((logits.argmax(-1) != base.argmax(-1)).sum()),
-                     "logit_change": (logits - base).abs().mean().item()}
+        out[name] = {
+            "accuracy": acc,
+            "delta": 100 * (acc - base_acc),
+            "flips": int((logits.argmax(-1) != base.argmax(-1)).sum()),
+            "logit_change": (logits - base).abs().mean().item(),
+        }
     return out

@@ -1,4 +1,5 @@
 """The session every lesson starts: seeding, instructor mode and notes, and quieting library noise."""
+
 from __future__ import annotations
 
 import logging
@@ -41,8 +42,9 @@ def instructor_note(text: str) -> None:
 
     state = " open" if instructor_mode() else ""
     hint = "" if instructor_mode() else f" (folded; {INSTRUCTOR_ENV}=1 opens these)"
-    display(Markdown(f"<details{state}><summary>🎓 <b>Instructor note</b>{hint}</summary>\n\n"
-                     f"{text.strip()}\n\n</details>"))
+    display(
+        Markdown(f"<details{state}><summary>🎓 <b>Instructor note</b>{hint}</summary>\n\n{text.strip()}\n\n</details>")
+    )
 
 
 def quiet() -> None:

@@ -8,6 +8,7 @@ Layer lists must be non-empty, in range, without duplicates and **sorted**: each
 the output of the layers below it, so reordering them gives a student that starts from a broken
 network; we refuse that rather than guess.
 """
+
 from __future__ import annotations
 
 import copy
@@ -20,17 +21,29 @@ from torch import nn
 # Where the list of transformer blocks lives, relative to the base model (BERT/RoBERTa, DistilBERT).
 _LAYER_PATHS = ("encoder.layer", "transformer.layer")
 # Config fields that fix the width: a student must share them with its teacher to copy weights.
-WIDTH_FIELDS = ("model_type", "vocab_size", "hidden_size", "dim", "intermediate_size", "hidden_dim",
-                "num_attention_heads", "n_heads", "max_position_embeddings", "type_vocab_size",
-                "num_labels")
+WIDTH_FIELDS = (
+    "model_type",
+    "vocab_size",
+    "hidden_size",
+    "dim",
+    "intermediate_size",
+    "hidden_dim",
+    "num_attention_heads",
+    "n_heads",
+    "max_position_embeddings",
+    "type_vocab_size",
+    "num_labels",
+)
 
 
 def _check_model(model, what: str = "teacher") -> None:
     from transformers import PreTrainedModel
 
     if not isinstance(model, PreTrainedModel):
-        raise TypeError(f"{what} must be a transformers PreTrainedModel (e.g. BertModel or "
-                        f"BertForSequenceClassification), got {type(model).__name__}")
+        raise TypeError(
+            f"{what} must be a transformers PreTrainedModel (e.g. BertModel or "
+            f"BertForSequenceClassification), got {type(model).__name__}"
+        )
 
 
 def layer_path(model) -> str:
@@ -45,9 +58,11 @@ def layer_path(model) -> str:
                 continue
             if isinstance(found, nn.ModuleList):
                 return prefix + path
-    raise TypeError(f"{type(model).__name__} has no BERT-style list of layers (looked for "
-                    f"{', '.join(_LAYER_PATHS)}); student_from_teacher supports BERT, RoBERTa and "
-                    "DistilBERT encoders")
+    raise TypeError(
+        f"{type(model).__name__} has no BERT-style list of layers (looked for "
+        f"{', '.join(_LAYER_PATHS)}); student_from_teacher supports BERT, RoBERTa and "
+        "DistilBERT encoders"
+    )
 
 
 def num_layers(model) -> int:
@@ -70,8 +85,7 @@ def check_layers(layers, n_teacher: int) -> list[int]:
 
     Any sequence of integers works: a list, a tuple, a NumPy array or a 1-d integer tensor.
     """
-    if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__") \
-            or getattr(layers, "ndim", 1) != 1:
+    if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__") or getattr(layers, "ndim", 1) != 1:
         raise TypeError(f"layers must be a list of teacher layer indices, e.g. [0, 2, 4], got {layers!r}")
     n_teacher = _as_int("n_teacher", n_teacher)
     layers = layers.tolist() if hasattr(layers, "tolist") else list(layers)
@@ -83,15 +97,21 @@ def check_layers(layers, n_teacher: int) -> list[int]:
     layers = [int(i) for i in layers]
     bad = [i for i in layers if not 0 <= i < n_teacher]
     if bad:
-        raise ValueError(f"layer {bad[0]} is out of range: the teacher has {n_teacher} layers, so "
-                         f"indices run from 0 to {n_teacher - 1}; got layers={layers}")
+        raise ValueError(
+            f"layer {bad[0]} is out of range: the teacher has {n_teacher} layers, so "
+            f"indices run from 0 to {n_teacher - 1}; got layers={layers}"
+        )
     if len(set(layers)) != len(layers):
         dup = next(i for i in layers if layers.count(i) > 1)
-        raise ValueError(f"layer {dup} appears twice in layers={layers}; each teacher layer can be "
-                         f"copied once, e.g. layers={sorted(set(layers))}")
+        raise ValueError(
+            f"layer {dup} appears twice in layers={layers}; each teacher layer can be "
+            f"copied once, e.g. layers={sorted(set(layers))}"
+        )
     if layers != sorted(layers):
-        raise ValueError(f"layers must be in increasing order, got {layers}; each layer expects the "
-                         f"output of the ones below it: use layers={sorted(layers)}")
+        raise ValueError(
+            f"layers must be in increasing order, got {layers}; each layer expects the "
+            f"output of the ones below it: use layers={sorted(layers)}"
+        )
     return layers
 
 
@@ -99,8 +119,7 @@ def every_other_layer(n_teacher: int, n_student: int) -> list[int]:
     """DistilBERT's choice, generalised: n_student layers spread evenly, first and last kept."""
     n_teacher, n_student = _as_int("n_teacher", n_teacher), _as_int("n_student", n_student)
     if not 1 <= n_student <= n_teacher:
-        raise ValueError(f"n_student must be between 1 and the teacher's {n_teacher} layers, "
-                         f"got {n_student}")
+        raise ValueError(f"n_student must be between 1 and the teacher's {n_teacher} layers, got {n_student}")
     if n_student == 1:
         return [0]
     if 2 * n_student == n_teacher:  # exactly "one layer in two", as in the paper: 12 -> 6
@@ -119,9 +138,11 @@ def _student_config(teacher, n_layers: int, config=None):
         for field in WIDTH_FIELDS:
             want, got = getattr(teacher.config, field, None), getattr(config, field, None)
             if want != got:
-                raise ValueError(f"config.{field} is {got!r} but the teacher's is {want!r}; a "
-                                 "layer-copy student keeps the teacher's width: change only the "
-                                 "depth and dropout, or use config=None")
+                raise ValueError(
+                    f"config.{field} is {got!r} but the teacher's is {want!r}; a "
+                    "layer-copy student keeps the teacher's width: change only the "
+                    "depth and dropout, or use config=None"
+                )
     config.num_hidden_layers = n_layers  # DistilBertConfig maps this name to n_layers
     return config
 
@@ -130,15 +151,17 @@ def weight_map(student, teacher, layers) -> dict[str, str]:
     """Student state_dict key -> teacher key it is copied from (layer i <- teacher layer layers[i])."""
     path = layer_path(teacher)
     if layer_path(student) != path:
-        raise TypeError(f"student ({type(student).__name__}) and teacher ({type(teacher).__name__}) "
-                        "differ in architecture; build the student with student_from_teacher")
+        raise TypeError(
+            f"student ({type(student).__name__}) and teacher ({type(teacher).__name__}) "
+            "differ in architecture; build the student with student_from_teacher"
+        )
     pattern = re.compile(re.escape(path) + r"\.(\d+)\.")
     mapping = {}
     for key in student.state_dict():
         match = pattern.match(key)
         if match:
             i = int(match.group(1))
-            key_t = f"{path}.{layers[i]}.{key[match.end():]}"
+            key_t = f"{path}.{layers[i]}.{key[match.end() :]}"
         else:
             key_t = key
         mapping[key] = key_t
@@ -155,10 +178,11 @@ def student_from_teacher(teacher, layers, config=None):
     mapping = weight_map(student, teacher, layers)
     missing = sorted(k for k, k_t in mapping.items() if k_t not in teacher_state)
     if missing:
-        raise ValueError(f"the teacher has no weights for {missing[:3]}: student and teacher "
-                         "configs differ; pass config=None to copy the teacher's")
-    student.load_state_dict({k: teacher_state[k_t].clone() for k, k_t in mapping.items()},
-                            strict=True)
+        raise ValueError(
+            f"the teacher has no weights for {missing[:3]}: student and teacher "
+            "configs differ; pass config=None to copy the teacher's"
+        )
+    student.load_state_dict({k: teacher_state[k_t].clone() for k, k_t in mapping.items()}, strict=True)
     param = next(teacher.parameters())
     return student.to(device=param.device, dtype=param.dtype).train(teacher.training)
 
@@ -167,8 +191,7 @@ def copied_weights_equal(student, teacher, layers) -> dict:
     """Check every student tensor equals the teacher tensor it was copied from (torch.equal)."""
     teacher_state, student_state = teacher.state_dict(), student.state_dict()
     mapping = weight_map(student, teacher, check_layers(layers, num_layers(teacher)))
-    differ = [k for k, k_t in mapping.items()
-              if not torch.equal(student_state[k].cpu(), teacher_state[k_t].cpu())]
+    differ = [k for k, k_t in mapping.items() if not torch.equal(student_state[k].cpu(), teacher_state[k_t].cpu())]
     return {"tensors": len(mapping), "identical": len(mapping) - len(differ), "differ": differ}
 
 
@@ -193,6 +216,11 @@ def describe_student(model) -> dict:
     embeddings = sum(p.numel() for p in model.base_model.embeddings.parameters())
     blocks = model.get_submodule(layer_path(model))
     in_layers = sum(p.numel() for p in blocks.parameters())
-    return {"layers": len(blocks), "hidden_size": model.config.hidden_size, "params": total,
-            "embeddings": embeddings, "transformer_layers": in_layers,
-            "head": total - embeddings - in_layers}
+    return {
+        "layers": len(blocks),
+        "hidden_size": model.config.hidden_size,
+        "params": total,
+        "embeddings": embeddings,
+        "transformer_layers": in_layers,
+        "head": total - embeddings - in_layers,
+    }

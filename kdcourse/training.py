@@ -3,6 +3,7 @@
 Datasets passed to `evaluate`, `teacher_logits` and `distill` are *tokenized* splits, the output of
 `tokenize_splits` (columns input_ids, attention_mask, label; no padding, the collator pads per batch).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -42,8 +43,9 @@ def check_positive(name: str, value, integer: bool = False):
 
 def _check_dataset(dataset, what: str = "dataset") -> None:
     if len(dataset) == 0:
-        raise ValueError(f"{what} is empty (0 examples); check the split or the size that selected it "
-                         "(e.g. profile.train_size)")
+        raise ValueError(
+            f"{what} is empty (0 examples); check the split or the size that selected it (e.g. profile.train_size)"
+        )
 
 
 def tokenize_splits(data, tokenizer, max_length: int):
@@ -61,8 +63,9 @@ def tokenize_splits(data, tokenizer, max_length: int):
     return data.map(encode, batched=True, remove_columns=[c for c in first if c != "label"])
 
 
-def make_loader(dataset, tokenizer, batch_size: int, shuffle: bool, seed: int = 0,
-                group_by_length: bool = True) -> DataLoader:
+def make_loader(
+    dataset, tokenizer, batch_size: int, shuffle: bool, seed: int = 0, group_by_length: bool = True
+) -> DataLoader:
     """Batches padded per batch (DataCollatorWithPadding); shuffled ones group similar lengths."""
     if not isinstance(batch_size, int) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
@@ -77,8 +80,12 @@ def make_loader(dataset, tokenizer, batch_size: int, shuffle: bool, seed: int = 
             sampler = RandomSampler(dataset, generator=generator)
     else:
         sampler = SequentialSampler(dataset)
-    return DataLoader(dataset, batch_size=batch_size, sampler=sampler,
-                      collate_fn=DataCollatorWithPadding(tokenizer, return_tensors="pt"))
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        sampler=sampler,
+        collate_fn=DataCollatorWithPadding(tokenizer, return_tensors="pt"),
+    )
 
 
 def _to(batch: dict, device) -> dict:
@@ -116,8 +123,11 @@ def evaluate(model: nn.Module, dataset, tokenizer, profile: Profile) -> dict:
     """Accuracy and mean cross-entropy of `model` on a tokenized split; `n` examples."""
     logits = predict_logits(model, dataset, tokenizer, profile.eval_batch_size)
     labels = torch.tensor(list(dataset["label"]))
-    return {"accuracy": (logits.argmax(-1) == labels).float().mean().item(),
-            "loss": F.cross_entropy(logits, labels).item(), "n": len(labels)}
+    return {
+        "accuracy": (logits.argmax(-1) == labels).float().mean().item(),
+        "loss": F.cross_entropy(logits, labels).item(),
+        "n": len(labels),
+    }
 
 
 def _content_hash(dataset) -> str:
@@ -137,12 +147,20 @@ def teacher_logits(teacher: nn.Module, dataset, tokenizer, profile: Profile, cac
         path = cache.cache_path("logits", f"{cache_key}-{_content_hash(dataset)}.pt")
         if path.is_file():
             saved = cache.load_cached(path)  # weights_only: a planted pickle is refused, not run
-            if isinstance(saved, torch.Tensor) and saved.is_floating_point() and saved.dim() == 2 \
-                    and len(saved) == len(dataset) and bool(torch.isfinite(saved).all()):
+            if (
+                isinstance(saved, torch.Tensor)
+                and saved.is_floating_point()
+                and saved.dim() == 2
+                and len(saved) == len(dataset)
+                and bool(torch.isfinite(saved).all())
+            ):
                 return saved
             if saved is not None:
-                print(f"kdcourse: cache file {path} does not hold {len(dataset)} finite logit rows; "
-                      "rebuilding it", file=sys.stderr, flush=True)
+                print(
+                    f"kdcourse: cache file {path} does not hold {len(dataset)} finite logit rows; rebuilding it",
+                    file=sys.stderr,
+                    flush=True,
+                )
         cache.check_writable(path.parent)
     logits = predict_logits(teacher, dataset, tokenizer, profile.eval_batch_size)
     if path is not None:
@@ -168,13 +186,19 @@ def _mixed_loss(student_logits, t_logits, labels, temperature, alpha):
         return distillation_loss(student_logits, t_logits, labels, temperature=temperature, alpha=alpha)
     loss = kd_loss(student_logits[~known], t_logits[~known], temperature) * (~known).sum()
     if known.any():
-        loss = loss + distillation_loss(student_logits[known], t_logits[known], labels[known],
-                                        temperature=temperature, alpha=alpha) * known.sum()
+        loss = (
+            loss
+            + distillation_loss(
+                student_logits[known], t_logits[known], labels[known], temperature=temperature, alpha=alpha
+            )
+            * known.sum()
+        )
     return loss / len(labels)
 
 
-def _check_distill_inputs(student, train_dataset, teacher_logits, teacher, temperature, alpha, epochs,
-                          max_steps, learning_rate) -> tuple:
+def _check_distill_inputs(
+    student, train_dataset, teacher_logits, teacher, temperature, alpha, epochs, max_steps, learning_rate
+) -> tuple:
     """distill's arguments checked, each error naming the value and the fix; returns (alpha, temperature)."""
     checked = losses._check_unit("alpha", alpha)  # [0, 1]: the weight of the teacher term
     alpha = alpha if type(alpha) in (int, float) else checked
@@ -188,35 +212,57 @@ def _check_distill_inputs(student, train_dataset, teacher_logits, teacher, tempe
         check_positive("learning_rate", learning_rate)
     _check_dataset(train_dataset, "train_dataset")
     if "label" not in train_dataset.column_names:
-        raise ValueError(f"train_dataset has no 'label' column (columns: {train_dataset.column_names}); "
-                         "distill needs one label per example (-100 for unlabelled ones): tokenize "
-                         "a split that has labels with tokenize_splits")
+        raise ValueError(
+            f"train_dataset has no 'label' column (columns: {train_dataset.column_names}); "
+            "distill needs one label per example (-100 for unlabelled ones): tokenize "
+            "a split that has labels with tokenize_splits"
+        )
     if alpha > 0 and teacher_logits is None and teacher is None:
-        raise ValueError(f"alpha={alpha} needs the teacher: pass teacher_logits=... (cached) or "
-                         "teacher=...; or use alpha=0 for plain fine-tuning")
+        raise ValueError(
+            f"alpha={alpha} needs the teacher: pass teacher_logits=... (cached) or "
+            "teacher=...; or use alpha=0 for plain fine-tuning"
+        )
     if teacher_logits is not None and len(teacher_logits) != len(train_dataset):
-        raise ValueError(f"teacher_logits has {len(teacher_logits)} rows but train_dataset has "
-                         f"{len(train_dataset)} examples; compute them on this same dataset")
+        raise ValueError(
+            f"teacher_logits has {len(teacher_logits)} rows but train_dataset has "
+            f"{len(train_dataset)} examples; compute them on this same dataset"
+        )
     if alpha == 0 and -100 in set(train_dataset["label"]):
-        raise ValueError("alpha=0 (hard labels only) cannot use unlabelled examples (label -100); "
-                         "drop them, or use alpha > 0 so they get the teacher's soft targets")
+        raise ValueError(
+            "alpha=0 (hard labels only) cannot use unlabelled examples (label -100); "
+            "drop them, or use alpha > 0 so they get the teacher's soft targets"
+        )
     if teacher is not None and teacher is student:
         raise ValueError("teacher and student are the same model; pass a separate student")
     return alpha, temperature
 
 
-def distill(student: nn.Module, train_dataset, tokenizer, profile: Profile, teacher_logits=None, teacher=None,
-            temperature: float = TEMPERATURE, alpha: float = 0.5, epochs: float | None = None, seed: int = 0,
-            eval_dataset=None, eval_every: int | None = None, progress: bool = True,
-            max_steps: int | None = None, learning_rate: float | None = None) -> dict:
+def distill(
+    student: nn.Module,
+    train_dataset,
+    tokenizer,
+    profile: Profile,
+    teacher_logits=None,
+    teacher=None,
+    temperature: float = TEMPERATURE,
+    alpha: float = 0.5,
+    epochs: float | None = None,
+    seed: int = 0,
+    eval_dataset=None,
+    eval_every: int | None = None,
+    progress: bool = True,
+    max_steps: int | None = None,
+    learning_rate: float | None = None,
+) -> dict:
     """Train `student` on hard labels (1 - alpha) + the teacher's soft targets (alpha); return its history.
 
     Per batch: the teacher predicts in eval mode under no_grad (or its cached logits are looked up
     by example index), the student predicts, `losses.distillation_loss` combines both, and only the
     student's parameters step. alpha=0 is plain fine-tuning (no teacher needed).
     """
-    alpha, temperature = _check_distill_inputs(student, train_dataset, teacher_logits, teacher, temperature,
-                                               alpha, epochs, max_steps, learning_rate)
+    alpha, temperature = _check_distill_inputs(
+        student, train_dataset, teacher_logits, teacher, temperature, alpha, epochs, max_steps, learning_rate
+    )
     epochs = profile.student_epochs if epochs is None else epochs
     lr = profile.learning_rate if learning_rate is None else learning_rate
     device = torch.device(check_device(profile.device))
@@ -231,8 +277,17 @@ def distill(student: nn.Module, train_dataset, tokenizer, profile: Profile, teac
     cached = None if teacher_logits is None else teacher_logits.to(device)
     optimizer = _optimizer((p for p in student.parameters() if p.requires_grad), lr)
     schedule = get_linear_schedule_with_warmup(optimizer, int(0.1 * steps), steps)
-    history = {"step": [], "loss": [], "eval_step": [], "eval_accuracy": [], "eval_loss": [],
-               "alpha": alpha, "temperature": temperature, "seed": seed, "steps": steps}
+    history = {
+        "step": [],
+        "loss": [],
+        "eval_step": [],
+        "eval_accuracy": [],
+        "eval_loss": [],
+        "alpha": alpha,
+        "temperature": temperature,
+        "seed": seed,
+        "steps": steps,
+    }
 
     def run_eval(step):
         scores = evaluate(student, eval_dataset, tokenizer, profile)
@@ -244,8 +299,7 @@ def distill(student: nn.Module, train_dataset, tokenizer, profile: Profile, teac
         run_eval(0)
     start = time.perf_counter()
     batches = iter(loader)
-    bar = tqdm(range(1, steps + 1), desc=f"training (alpha={alpha}, T={temperature})",
-               disable=not progress, leave=True)
+    bar = tqdm(range(1, steps + 1), desc=f"training (alpha={alpha}, T={temperature})", disable=not progress, leave=True)
     for step in bar:
         try:
             batch = next(batches)
@@ -285,10 +339,17 @@ def teacher_dir(profile: Profile, seed: int = 0) -> Path:
     """Cache folder of the fine-tuned teacher for these settings (it may not exist yet)."""
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    settings = {"teacher": profile.teacher, "dataset": profile.dataset, "train": profile.train_size,
-                "epochs": profile.teacher_epochs, "lr": profile.learning_rate,
-                "batch": profile.batch_size, "max_length": profile.max_length, "seed": seed,
-                "recipe": TEACHER_RECIPE}
+    settings = {
+        "teacher": profile.teacher,
+        "dataset": profile.dataset,
+        "train": profile.train_size,
+        "epochs": profile.teacher_epochs,
+        "lr": profile.learning_rate,
+        "batch": profile.batch_size,
+        "max_length": profile.max_length,
+        "seed": seed,
+        "recipe": TEACHER_RECIPE,
+    }
     return cache.cache_path("teachers", f"{profile.name}-{seed}-{cache.key(settings)}")
 
 
@@ -307,8 +368,16 @@ def load_teacher(profile: Profile, seed: int = 0, progress: bool = True):
         model = assets.load_classifier(profile.teacher)
         tokenizer = assets.load_tokenizer(profile.teacher)
         data = tokenize_splits(corpus.load_task_data(profile), tokenizer, profile.max_length)
-        distill(model, data["train"], tokenizer, profile, alpha=0.0, epochs=profile.teacher_epochs,
-                seed=seed, progress=progress)
+        distill(
+            model,
+            data["train"],
+            tokenizer,
+            profile,
+            alpha=0.0,
+            epochs=profile.teacher_epochs,
+            seed=seed,
+            progress=progress,
+        )
         with cache.atomic_folder(folder) as tmp:
             model.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)

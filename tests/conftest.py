@@ -1,4 +1,5 @@
 """Shared test setup: the real asset cache, fetched once per session."""
+
 import os
 
 import pytest

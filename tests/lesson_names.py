@@ -1,4 +1,5 @@
 """What a lesson defines before an exercise cell, and what a worked solution needs: read from the notebook."""
+
 import ast
 import builtins
 import json
@@ -37,8 +38,9 @@ def free_names(code: str) -> set[str]:
 
 def names_before_exercise(notebook: str, checker: str) -> set[str]:
     """Names bound by the lesson's code cells up to and including the first cell that calls `checker(`."""
-    cells = [c for c in json.loads((LESSONS / notebook).read_text(encoding="utf-8"))["cells"]
-             if c["cell_type"] == "code"]
+    cells = [
+        c for c in json.loads((LESSONS / notebook).read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"
+    ]
     names = set()
     for cell in cells:
         code = _code(cell)

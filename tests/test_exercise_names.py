@@ -1,5 +1,6 @@
 """Every worked solution uses only names its lesson defines before the exercise cell, so pasting it
 where the exercise stands cannot raise NameError."""
+
 import pytest
 from lesson_names import free_names, names_before_exercise
 
@@ -43,5 +44,7 @@ def test_the_free_name_finder():
 def test_solution_uses_only_the_lesson_names(name):
     notebook, checker = EXERCISES[name]
     missing = free_names(lessons.SOLUTIONS[name]) - names_before_exercise(notebook, checker)
-    assert not missing, (f"solution {name!r} reads {sorted(missing)}, which lessons/{notebook} does not define "
-                         f"before the cell that calls {checker}(): NameError when pasted there")
+    assert not missing, (
+        f"solution {name!r} reads {sorted(missing)}, which lessons/{notebook} does not define "
+        f"before the cell that calls {checker}(): NameError when pasted there"
+    )

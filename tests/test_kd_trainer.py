@@ -1,4 +1,5 @@
 """DistillationTrainer: one step changes only the student; its loss equals the hand-computed one."""
+
 import tempfile
 
 import pytest
@@ -25,19 +26,35 @@ PROFILE_SIZES = dict(batch_size=4, learning_rate=1e-3, student_epochs=1.0)
 
 def tiny_teacher(seed=0):
     torch.manual_seed(seed)
-    config = BertConfig(vocab_size=30522, hidden_size=16, num_hidden_layers=4, num_attention_heads=2,
-                        intermediate_size=32, max_position_embeddings=32, num_labels=2)
+    config = BertConfig(
+        vocab_size=30522,
+        hidden_size=16,
+        num_hidden_layers=4,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=32,
+        num_labels=2,
+    )
     return BertForSequenceClassification(config).eval()
 
 
 @pytest.fixture(scope="module")
 def tokenizer():
     from kdcourse import assets
+
     return assets.load_tokenizer("minilm")
 
 
-TEXTS = ["a quietly devastating film", "dull", "the best thing this year, by far", "a mess",
-         "sharp and funny", "never finds its footing", "gorgeous", "two hours I will not get back"]
+TEXTS = [
+    "a quietly devastating film",
+    "dull",
+    "the best thing this year, by far",
+    "a mess",
+    "sharp and funny",
+    "never finds its footing",
+    "gorgeous",
+    "two hours I will not get back",
+]
 
 
 def tiny_data(tokenizer, n=8):
@@ -53,6 +70,7 @@ def one_batch(data, tokenizer):
 @pytest.fixture
 def profile():
     from kdcourse.profiles import get_profile
+
     return get_profile("smoke").replace(**PROFILE_SIZES)
 
 
@@ -61,17 +79,23 @@ def test_trainer_loss_equals_manual_loop(profile, tokenizer):
     student = students.student_from_teacher(teacher, [0, 2]).eval()
     batch = one_batch(tiny_data(tokenizer), tokenizer)
     with tempfile.TemporaryDirectory() as tmp:
-        trainer = DistillationTrainer(model=student, args=training_arguments(tmp, profile, 1.0),
-                                      teacher=teacher, temperature=3.0, alpha=0.7, cosine_weight=2.0)
+        trainer = DistillationTrainer(
+            model=student,
+            args=training_arguments(tmp, profile, 1.0),
+            teacher=teacher,
+            temperature=3.0,
+            alpha=0.7,
+            cosine_weight=2.0,
+        )
         got = trainer.compute_loss(student, batch)
     # the same loss as lesson 03's loop would compute it, from kdcourse.losses
     model_in = {k: v for k, v in batch.items() if k != "labels"}
     s = student(**model_in, output_hidden_states=True)
     with torch.no_grad():
         t = teacher(**model_in, output_hidden_states=True)
-    want = (losses.distillation_loss(s.logits, t.logits, batch["labels"], temperature=3.0, alpha=0.7)
-            + 2.0 * losses.hidden_cosine_loss(s.hidden_states[-1], t.hidden_states[-1],
-                                              batch["attention_mask"]))
+    want = losses.distillation_loss(
+        s.logits, t.logits, batch["labels"], temperature=3.0, alpha=0.7
+    ) + 2.0 * losses.hidden_cosine_loss(s.hidden_states[-1], t.hidden_states[-1], batch["attention_mask"])
     assert torch.allclose(got, want, atol=1e-6), (got, want)
     assert set(trainer.last_losses) == {"loss", "soft", "hard", "cosine"}
     assert trainer.teacher.training is False
@@ -88,10 +112,20 @@ def test_cached_teacher_gives_the_same_loss(profile, tokenizer, cosine_weight):
     assert cache["hidden"][2].shape == (len(data[2]["input_ids"]), 16)
     batch = one_batch(data, tokenizer)
     with tempfile.TemporaryDirectory() as tmp:
-        live = DistillationTrainer(model=student, args=training_arguments(tmp, profile, 1.0),
-                                   teacher=teacher, alpha=0.5, cosine_weight=cosine_weight)
-        offline = DistillationTrainer(model=student, args=training_arguments(tmp, profile, 1.0),
-                                      cache=cache, alpha=0.5, cosine_weight=cosine_weight)
+        live = DistillationTrainer(
+            model=student,
+            args=training_arguments(tmp, profile, 1.0),
+            teacher=teacher,
+            alpha=0.5,
+            cosine_weight=cosine_weight,
+        )
+        offline = DistillationTrainer(
+            model=student,
+            args=training_arguments(tmp, profile, 1.0),
+            cache=cache,
+            alpha=0.5,
+            cosine_weight=cosine_weight,
+        )
         a = live.compute_loss(student, dict(batch))
         b = offline.compute_loss(student, {**batch, "_index": torch.arange(8)})
     assert torch.allclose(a, b, atol=1e-6), (a, b)
@@ -104,8 +138,16 @@ def test_one_step_changes_only_the_student(profile, tokenizer):
     student = students.student_from_teacher(teacher, [0, 3])
     before_t = {k: v.clone() for k, v in teacher.state_dict().items()}
     before_s = {k: v.clone() for k, v in student.state_dict().items()}
-    out = train_student(student, tiny_data(tokenizer, 8), tokenizer, profile.replace(batch_size=4), teacher=teacher,
-                        alpha=0.5, cosine_weight=1.0, epochs=1)
+    out = train_student(
+        student,
+        tiny_data(tokenizer, 8),
+        tokenizer,
+        profile.replace(batch_size=4),
+        teacher=teacher,
+        alpha=0.5,
+        cosine_weight=1.0,
+        epochs=1,
+    )
     assert out["steps"] == 2 and out["train_loss"] > 0  # step 1 is warm-up (lr 0), step 2 moves
     assert all(torch.equal(v, teacher.state_dict()[k]) for k, v in before_t.items())
     changed = [k for k, v in student.state_dict().items() if not torch.equal(v, before_s[k])]
@@ -120,8 +162,7 @@ def test_transfer_set_matches_the_manual_loop():
 
     g = torch.Generator().manual_seed(0)
     logits, teacher_logits = torch.randn(5, 2, generator=g), torch.randn(5, 2, generator=g)
-    for labels in (torch.tensor([1, -100, -100, 0, 1]), torch.tensor([1, 0, 0, 0, 1]),
-                   torch.full((5,), -100)):
+    for labels in (torch.tensor([1, -100, -100, 0, 1]), torch.tensor([1, 0, 0, 0, 1]), torch.full((5,), -100)):
         parts = triple_loss(logits, labels, teacher_logits, alpha=0.3, temperature=2.0)
         want = _mixed_loss(logits, teacher_logits, labels, 2.0, 0.3)
         assert torch.allclose(parts["loss"], want, atol=1e-6), labels
@@ -133,11 +174,14 @@ def test_transfer_set_matches_the_manual_loop():
         triple_loss(logits, torch.tensor([1, -100, 0, 1, 1]), alpha=0.0)
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    (dict(alpha=1.5), r"alpha must be in \[0, 1\], got 1.5"),
-    (dict(temperature=0), r"temperature must be > 0, got 0"),
-    (dict(cosine_weight=-1), r"cosine_weight must be a number >= 0.*got -1"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(alpha=1.5), r"alpha must be in \[0, 1\], got 1.5"),
+        (dict(temperature=0), r"temperature must be > 0, got 0"),
+        (dict(cosine_weight=-1), r"cosine_weight must be a number >= 0.*got -1"),
+    ],
+)
 def test_bad_weights_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):
         triple_loss(torch.randn(2, 2), torch.tensor([0, 1]), torch.randn(2, 2), **kwargs)
@@ -148,10 +192,8 @@ def test_missing_teacher_is_explained(profile, tokenizer):
     batch = one_batch(tiny_data(tokenizer), tokenizer)
     with tempfile.TemporaryDirectory() as tmp:
         with pytest.raises(ValueError, match="needs a teacher's hidden states"):
-            DistillationTrainer(model=student, args=training_arguments(tmp, profile, 1.0),
-                                cosine_weight=1.0)
-        trainer = DistillationTrainer(model=student, args=training_arguments(tmp, profile, 1.0),
-                                      alpha=0.5)
+            DistillationTrainer(model=student, args=training_arguments(tmp, profile, 1.0), cosine_weight=1.0)
+        trainer = DistillationTrainer(model=student, args=training_arguments(tmp, profile, 1.0), alpha=0.5)
         with pytest.raises(ValueError, match="needs a teacher: pass teacher=... or cache="):
             trainer.compute_loss(student, batch)
 
@@ -164,11 +206,25 @@ def test_cached_and_live_training_agree(profile, tokenizer, cosine_weight, atol)
     trained = []
     for kwargs in (dict(teacher=teacher), dict(cache=teacher_cache(teacher, data, tokenizer))):
         student = students.student_from_teacher(teacher, [0, 2])
-        train_student(student, data, tokenizer, profile.replace(batch_size=4), alpha=0.5,
-                      cosine_weight=cosine_weight, epochs=2, seed=3, **kwargs)
+        train_student(
+            student,
+            data,
+            tokenizer,
+            profile.replace(batch_size=4),
+            alpha=0.5,
+            cosine_weight=cosine_weight,
+            epochs=2,
+            seed=3,
+            **kwargs,
+        )
         trained.append(student.state_dict())
     for key, value in trained[0].items():
         assert torch.allclose(value, trained[1][key], atol=atol), (key, (value - trained[1][key]).abs().max())
     with pytest.raises(ValueError, match="cache holds 8 examples but train_dataset has 4"):
-        train_student(students.student_from_teacher(teacher, [0]), data.select(range(4)), tokenizer,
-                      profile, cache=teacher_cache(teacher, data, tokenizer))
+        train_student(
+            students.student_from_teacher(teacher, [0]),
+            data.select(range(4)),
+            tokenizer,
+            profile,
+            cache=teacher_cache(teacher, data, tokenizer),
+        )

@@ -1,5 +1,6 @@
 """Lesson 00's auto-checked exercises: each solution runs with the lesson's names and passes its checker;
 the classic wrong answers are refused with a reason; placeholders say "Not yet"."""
+
 import pytest
 import torch
 from transformers import BertConfig, BertModel
@@ -12,10 +13,17 @@ from kdcourse.lessons import l00
 def lesson():
     """The names lesson 00 defines before its exercises: the real review splits, a tiny BERT as `teacher`."""
     torch.manual_seed(0)
-    teacher = BertModel(BertConfig(vocab_size=60, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
-                                   intermediate_size=32, max_position_embeddings=24))
-    return {"reviews": corpus.load_reviews(seed=0), "corpus": corpus, "teacher": teacher,
-            "l00": l00}
+    teacher = BertModel(
+        BertConfig(
+            vocab_size=60,
+            hidden_size=16,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=32,
+            max_position_embeddings=24,
+        )
+    )
+    return {"reviews": corpus.load_reviews(seed=0), "corpus": corpus, "teacher": teacher, "l00": l00}
 
 
 def solved(name, lesson):

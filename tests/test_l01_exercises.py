@@ -1,4 +1,5 @@
 """Lesson 01's auto-checked exercises: the worked solutions pass, typical mistakes get their hint."""
+
 import pytest
 import torch
 from transformers import DistilBertConfig, DistilBertModel
@@ -10,8 +11,9 @@ from kdcourse.lessons import l01
 @pytest.fixture(scope="module")
 def distilbert():
     torch.manual_seed(0)
-    return DistilBertModel(DistilBertConfig(vocab_size=50, dim=16, n_layers=2, n_heads=2, hidden_dim=32,
-                                            max_position_embeddings=20))
+    return DistilBertModel(
+        DistilBertConfig(vocab_size=50, dim=16, n_layers=2, n_heads=2, hidden_dim=32, max_position_embeddings=20)
+    )
 
 
 def run_solution(name, **scope):

@@ -1,4 +1,5 @@
 """Lesson 02's auto-checked exercises: right answers pass, typical wrong ones are named, solutions run."""
+
 import math
 
 import pytest
@@ -46,6 +47,7 @@ def test_fix_kd_loss_solution_passes(capsys):
 
 
 # --- check_kd_loss: each classic bug, written the way a student would ---------------------------
+
 
 def right(s, t, y, temperature, alpha):
     T = temperature
@@ -107,12 +109,20 @@ def bug_two(s, t, y, temperature, alpha):
     return (1 - alpha) * kd + alpha * F.cross_entropy(s, y)
 
 
-@pytest.mark.parametrize("fn, bugs", [
-    (bug_softmax, ("input_softmax",)), (bug_swapped, ("swapped",)), (bug_mean, ("mean_reduction",)),
-    (bug_no_t2, ("no_t2",)), (bug_student_only, ("t_student_only",)),
-    (bug_teacher_only, ("t_teacher_only",)), (bug_weights, ("weights_swapped",)),
-    (bug_hard_softened, ("hard_softened",)), (bug_two, ("no_t2", "weights_swapped")),
-])
+@pytest.mark.parametrize(
+    "fn, bugs",
+    [
+        (bug_softmax, ("input_softmax",)),
+        (bug_swapped, ("swapped",)),
+        (bug_mean, ("mean_reduction",)),
+        (bug_no_t2, ("no_t2",)),
+        (bug_student_only, ("t_student_only",)),
+        (bug_teacher_only, ("t_teacher_only",)),
+        (bug_weights, ("weights_swapped",)),
+        (bug_hard_softened, ("hard_softened",)),
+        (bug_two, ("no_t2", "weights_swapped")),
+    ],
+)
 def test_check_kd_loss_names_each_bug(fn, bugs, capsys):
     result = l02.check_kd_loss(fn)
     assert not result and result.bugs == bugs

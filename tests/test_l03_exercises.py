@@ -1,5 +1,6 @@
 """Lesson 03's auto-checked exercises: each solution runs with the lesson's names and passes its checker;
 the classic wrong answers (written as a learner would, from the solution) are refused with a reason."""
+
 import math
 
 import pytest
@@ -14,9 +15,17 @@ from kdcourse.lessons import l03
 def tiny_bert(vocab, seed, layers, sure=1.0):
     """A tiny random BERT classifier; `sure` scales its head, so a teacher can be confident (KL well above 0)."""
     torch.manual_seed(seed)
-    model = BertForSequenceClassification(BertConfig(
-        vocab_size=vocab, hidden_size=16, num_hidden_layers=layers, num_attention_heads=2, intermediate_size=32,
-        max_position_embeddings=40, num_labels=2))
+    model = BertForSequenceClassification(
+        BertConfig(
+            vocab_size=vocab,
+            hidden_size=16,
+            num_hidden_layers=layers,
+            num_attention_heads=2,
+            intermediate_size=32,
+            max_position_embeddings=40,
+            num_labels=2,
+        )
+    )
     with torch.no_grad():
         model.classifier.weight.mul_(sure)
     return model
@@ -33,10 +42,20 @@ def lesson():
     tokenized = training.tokenize_splits(corpus.load_task_data(profile, seed=0), tokenizer, profile.max_length)
     first_batch = next(iter(training.make_loader(tokenized["train"].select(range(8)), tokenizer, 8, shuffle=False)))
     results = {"student, hard labels only": {"accuracy": 0.829}, "student, distilled": {"accuracy": 0.827}}
-    return {"torch": torch, "F": F, "math": math, "training": training,
-            "l03": l03, "tokenizer": tokenizer, "tokenized": tokenized,
-            "teacher": tiny_bert(tokenizer.vocab_size, 0, 4, sure=100.0), "student_init": tiny_bert(tokenizer.vocab_size, 1, 2),
-            "first_batch": first_batch, "results": results, "n_test": 2485}
+    return {
+        "torch": torch,
+        "F": F,
+        "math": math,
+        "training": training,
+        "l03": l03,
+        "tokenizer": tokenizer,
+        "tokenized": tokenized,
+        "teacher": tiny_bert(tokenizer.vocab_size, 0, 4, sure=100.0),
+        "student_init": tiny_bert(tokenizer.vocab_size, 1, 2),
+        "first_batch": first_batch,
+        "results": results,
+        "n_test": 2485,
+    }
 
 
 def solved(name, lesson, replace=()):
@@ -51,19 +70,23 @@ def solved(name, lesson, replace=()):
 
 
 def check_step(fn, lesson):
-    return l03.check_distill_step(fn, lesson["student_init"], lesson["teacher"], lesson["first_batch"],
-                                          temperature=2.0, alpha=0.3)
+    return l03.check_distill_step(
+        fn, lesson["student_init"], lesson["teacher"], lesson["first_batch"], temperature=2.0, alpha=0.3
+    )
 
 
 def test_distill_step(lesson, capsys):
     assert check_step(solved("distill_step", lesson)["distill_step"], lesson)
     assert "Right!" in capsys.readouterr().out
-    wrong = {"alpha weighs the teacher": [("loss = alpha * soft + (1 - alpha) * hard",
-                                           "loss = (1 - alpha) * soft + alpha * hard")],
-             "multiply the KL term by T**2": [("* T**2", "")],
-             "still in training mode": [("teacher.eval()", "pass")],
-             "the teacher got gradients": [("with torch.no_grad():", "if True:")],
-             "not where one optimizer step": [("optimizer.step()", "pass")]}
+    wrong = {
+        "alpha weighs the teacher": [
+            ("loss = alpha * soft + (1 - alpha) * hard", "loss = (1 - alpha) * soft + alpha * hard")
+        ],
+        "multiply the KL term by T**2": [("* T**2", "")],
+        "still in training mode": [("teacher.eval()", "pass")],
+        "the teacher got gradients": [("with torch.no_grad():", "if True:")],
+        "not where one optimizer step": [("optimizer.step()", "pass")],
+    }
     for hint, replace in wrong.items():
         assert not check_step(solved("distill_step", lesson, replace)["distill_step"], lesson), hint
         assert hint in capsys.readouterr().out
@@ -88,7 +111,7 @@ def test_standard_error(lesson, capsys):
     assert "Right!" in capsys.readouterr().out
     assert not l03.check_standard_error(100 * answer, accuracy, n)
     assert "percentage points" in capsys.readouterr().out
-    assert not l03.check_standard_error(answer ** 2, accuracy, n)
+    assert not l03.check_standard_error(answer**2, accuracy, n)
     assert "the variance" in capsys.readouterr().out
     assert not l03.check_standard_error(math.sqrt(accuracy * (1 - accuracy)), accuracy, n)
     assert "differs from sqrt(p(1-p)/n)" in capsys.readouterr().out

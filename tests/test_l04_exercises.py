@@ -1,5 +1,6 @@
 """Lesson 04's auto-checked exercises: each solution runs with the lesson's names and passes its checker;
 the classic wrong answers are refused with a reason; placeholders say "Not yet"."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -15,12 +16,27 @@ pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py: tiny models, 
 def lesson():
     """The names lesson 04 defines before its exercises, with a tiny 6-layer teacher (the lesson's depth)."""
     torch.manual_seed(0)
-    teacher = BertForSequenceClassification(BertConfig(
-        vocab_size=80, hidden_size=16, num_hidden_layers=6, num_attention_heads=2, intermediate_size=32,
-        max_position_embeddings=24, num_labels=2)).eval()
+    teacher = BertForSequenceClassification(
+        BertConfig(
+            vocab_size=80,
+            hidden_size=16,
+            num_hidden_layers=6,
+            num_attention_heads=2,
+            intermediate_size=32,
+            max_position_embeddings=24,
+            num_labels=2,
+        )
+    ).eval()
     layers = l04.layer_choices(students.num_layers(teacher))["spread"]
-    return {"torch": torch, "F": F, "students": students, "l04": l04,
-            "teacher": teacher, "layers": layers, "student": students.student_from_teacher(teacher, layers)}
+    return {
+        "torch": torch,
+        "F": F,
+        "students": students,
+        "l04": l04,
+        "teacher": teacher,
+        "layers": layers,
+        "student": students.student_from_teacher(teacher, layers),
+    }
 
 
 def solved(name, lesson):
@@ -49,12 +65,14 @@ def test_masked_cosine(lesson, capsys):
     assert l04.check_masked_cosine(solved("masked_cosine", lesson)["masked_cosine"])
     assert "Right!" in capsys.readouterr().out
     assert l04.check_masked_cosine(losses.hidden_cosine_loss)
-    wrong = {"padding positions are averaged in": lambda s, t, m: (1 - F.cosine_similarity(s, t, dim=-1)).mean(),
-             "the mean cosine similarity": lambda s, t, m: F.cosine_similarity(s, t, dim=-1)[m.bool()].mean(),
-             "over the sequence axis": lambda s, t, m: (1 - F.cosine_similarity(s, t, dim=1)).mean(),
-             "index with attention_mask.bool()": lambda s, t, m: (1 - F.cosine_similarity(s, t, dim=-1))[m].mean(),
-             "raised RuntimeError": lambda s, t, m: (1 - F.cosine_similarity(s, t, dim=-1)) @ m,
-             "returns None": lambda s, t, m: None}
+    wrong = {
+        "padding positions are averaged in": lambda s, t, m: (1 - F.cosine_similarity(s, t, dim=-1)).mean(),
+        "the mean cosine similarity": lambda s, t, m: F.cosine_similarity(s, t, dim=-1)[m.bool()].mean(),
+        "over the sequence axis": lambda s, t, m: (1 - F.cosine_similarity(s, t, dim=1)).mean(),
+        "index with attention_mask.bool()": lambda s, t, m: (1 - F.cosine_similarity(s, t, dim=-1))[m].mean(),
+        "raised RuntimeError": lambda s, t, m: (1 - F.cosine_similarity(s, t, dim=-1)) @ m,
+        "returns None": lambda s, t, m: None,
+    }
     for hint, fn in wrong.items():
         assert not l04.check_masked_cosine(fn), hint
         assert hint in capsys.readouterr().out

@@ -1,4 +1,5 @@
 """Lesson 04's experiment helpers on a tiny teacher, the demo, and the lesson's exercise checks."""
+
 import dataclasses
 import textwrap
 
@@ -13,9 +14,18 @@ from kdcourse.kd_trainer import teacher_cache
 from kdcourse.lessons import l04
 from kdcourse.profiles import PROFILES
 
-TEXTS = ["a quietly devastating film", "dull", "the best thing this year, by far", "a mess",
-         "sharp and funny", "never finds its footing", "gorgeous", "two hours I will not get back",
-         "warm", "tedious and long"]
+TEXTS = [
+    "a quietly devastating film",
+    "dull",
+    "the best thing this year, by far",
+    "a mess",
+    "sharp and funny",
+    "never finds its footing",
+    "gorgeous",
+    "two hours I will not get back",
+    "warm",
+    "tedious and long",
+]
 
 
 @pytest.fixture(scope="module")
@@ -24,11 +34,20 @@ def setup():
 
     tokenizer = assets.load_tokenizer("minilm")
     torch.manual_seed(0)
-    teacher = BertForSequenceClassification(BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=16, num_hidden_layers=4, num_attention_heads=2,
-        intermediate_size=32, max_position_embeddings=32, num_labels=2)).eval()
-    raw = DatasetDict({split: Dataset.from_dict({"text": TEXTS, "label": [i % 2 for i in range(10)]})
-                       for split in ("train", "test")})
+    teacher = BertForSequenceClassification(
+        BertConfig(
+            vocab_size=tokenizer.vocab_size,
+            hidden_size=16,
+            num_hidden_layers=4,
+            num_attention_heads=2,
+            intermediate_size=32,
+            max_position_embeddings=32,
+            num_labels=2,
+        )
+    ).eval()
+    raw = DatasetDict(
+        {split: Dataset.from_dict({"text": TEXTS, "label": [i % 2 for i in range(10)]}) for split in ("train", "test")}
+    )
     data = training.tokenize_splits(raw, tokenizer, 16)
     profile = PROFILES["smoke"].replace(batch_size=4, student_epochs=1.0, label_fraction=0.3)
     cache = teacher_cache(teacher, data["train"], tokenizer)
@@ -73,9 +92,16 @@ def test_reference_run_with_a_local_folder(setup, tmp_path):
     from transformers import DistilBertConfig, DistilBertForSequenceClassification
 
     torch.manual_seed(0)
-    DistilBertForSequenceClassification(DistilBertConfig(
-        vocab_size=setup.tokenizer.vocab_size, dim=16, n_layers=2, n_heads=2, hidden_dim=32,
-        max_position_embeddings=32)).save_pretrained(tmp_path)
+    DistilBertForSequenceClassification(
+        DistilBertConfig(
+            vocab_size=setup.tokenizer.vocab_size,
+            dim=16,
+            n_layers=2,
+            n_heads=2,
+            hidden_dim=32,
+            max_position_embeddings=32,
+        )
+    ).save_pretrained(tmp_path)
     setup.tokenizer.save_pretrained(tmp_path)
     out = l04.reference_run(setup, str(tmp_path))
     assert 0 <= out["accuracy"] <= 1 and out["params"] > 0
@@ -93,7 +119,7 @@ def test_hub_fallback_offline(monkeypatch):
 def test_mean_std():
     assert l04.mean_std([0.5]) == (0.5, 0.0)
     mean, std = l04.mean_std([1.0, 3.0])
-    assert mean == 2.0 and abs(std - 2 ** 0.5) < 1e-12
+    assert mean == 2.0 and abs(std - 2**0.5) < 1e-12
 
 
 def test_standard_error():
@@ -115,13 +141,16 @@ def test_demo_sentences_are_worded_from_the_numbers():
 
 
 def test_run_demo_pairs_four_students(setup, tmp_path, capsys):
-    small = dataclasses.replace(setup, profile=setup.profile.replace(max_length=16, bench_batch=2,
-                                                                     bench_repeats=1))
+    small = dataclasses.replace(setup, profile=setup.profile.replace(max_length=16, bench_batch=2, bench_repeats=1))
     out = l04.run_demo(None, plot_path=tmp_path / "demo.png", setup=small)
     rows = out["rows"]
     assert [r["name"] for r in rows] == [
-        "teacher", "student: all labels, hard only", "student: all labels, distilled",
-        "student: 30% labels, hard only", "student: 30% labels + transfer set"]
+        "teacher",
+        "student: all labels, hard only",
+        "student: all labels, distilled",
+        "student: 30% labels, hard only",
+        "student: 30% labels + transfer set",
+    ]
     assert (out["train"], out["labelled"], out["test"]) == (10, 3, 10)
     teacher = rows[0]
     assert teacher["speedup"] == 1.0 and teacher["accuracy"] == 0.5
@@ -144,8 +173,7 @@ def test_exercise_checks(setup, capsys):
     assert not l04.check_first_last_student(students.student_from_teacher(teacher, [0, 2, 3]), teacher)
 
     assert l04.check_masked_cosine(losses.hidden_cosine_loss)
-    assert not l04.check_masked_cosine(
-        lambda s, t, m: (1 - F.cosine_similarity(s, t, dim=-1)).mean())
+    assert not l04.check_masked_cosine(lambda s, t, m: (1 - F.cosine_similarity(s, t, dim=-1)).mean())
     assert "padding positions" in capsys.readouterr().out
     assert not l04.check_masked_cosine(lambda s, t, m: None)
 

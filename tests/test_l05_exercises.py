@@ -1,5 +1,6 @@
 """Lesson 05's auto-checked exercises: each solution runs with the lesson's names and passes its checker;
 the classic wrong answers are refused with a reason; placeholders say "Not yet"."""
+
 import pytest
 import torch
 
@@ -7,9 +8,11 @@ from kdcourse import lessons, quantize
 from kdcourse.lessons import l05
 
 # torch.ao.quantization's deprecation notices (kdcourse.setup() silences them; lesson 05 explains them).
-pytestmark = [pytest.mark.filterwarnings("ignore:torch.ao.quantization is deprecated:DeprecationWarning"),
-              pytest.mark.filterwarnings("ignore:torch.quantize_per_tensor, torch.quantize_per_channel:UserWarning"),
-              pytest.mark.filterwarnings("ignore:TypedStorage is deprecated:UserWarning")]
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:torch.ao.quantization is deprecated:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:torch.quantize_per_tensor, torch.quantize_per_channel:UserWarning"),
+    pytest.mark.filterwarnings("ignore:TypedStorage is deprecated:UserWarning"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -18,12 +21,20 @@ def lesson():
     in the shape quantize.sensitivity returns (the numbers of a stored cpu run: block 0 flips the most
     predictions, block 2 loses the most accuracy)."""
     torch.manual_seed(0)
-    sens = {"block 0": {"accuracy": 0.794, "delta": -0.16, "flips": 56, "logit_change": 0.0652},
-            "block 1": {"accuracy": 0.795, "delta": -0.12, "flips": 27, "logit_change": 0.0410},
-            "block 2": {"accuracy": 0.794, "delta": -0.24, "flips": 16, "logit_change": 0.0199},
-            "pooler.dense + classifier": {"accuracy": 0.795, "delta": -0.12, "flips": 7, "logit_change": 0.0049}}
-    return {"torch": torch, "quantize": quantize, "l05": l05,
-            "x": torch.tensor([-0.62, -0.10, 0.00, 0.35, 1.08]), "layer": torch.nn.Linear(96, 160), "sens": sens}
+    sens = {
+        "block 0": {"accuracy": 0.794, "delta": -0.16, "flips": 56, "logit_change": 0.0652},
+        "block 1": {"accuracy": 0.795, "delta": -0.12, "flips": 27, "logit_change": 0.0410},
+        "block 2": {"accuracy": 0.794, "delta": -0.24, "flips": 16, "logit_change": 0.0199},
+        "pooler.dense + classifier": {"accuracy": 0.795, "delta": -0.12, "flips": 7, "logit_change": 0.0049},
+    }
+    return {
+        "torch": torch,
+        "quantize": quantize,
+        "l05": l05,
+        "x": torch.tensor([-0.62, -0.10, 0.00, 0.35, 1.08]),
+        "layer": torch.nn.Linear(96, 160),
+        "sens": sens,
+    }
 
 
 def solved(name, lesson):

@@ -1,5 +1,6 @@
 """Lesson 06's auto-checked exercises: each solution runs with the lesson's names and passes its checker;
 the classic wrong answers are refused with a reason; placeholders say "Not yet"."""
+
 import math
 
 import pytest
@@ -16,11 +17,20 @@ def lesson():
     """The names lesson 06 defines before its exercises, on a tiny model: sample_batches, sample_topk, vocab."""
     tok = tiny_tokenizer()
     teacher = tiny_llama()
-    sample_batches = llm.make_batches(tok, ["the film was good", "a dull long movie is bad", "great story",
-                                            "the actor was funny"], batch_size=2, max_length=12)
-    return {"torch": torch, "F": F, "math": math, "sample_batches": sample_batches,
-            "sample_topk": llm.teacher_topk(teacher, sample_batches, k=4),
-            "vocab": teacher.config.vocab_size}
+    sample_batches = llm.make_batches(
+        tok,
+        ["the film was good", "a dull long movie is bad", "great story", "the actor was funny"],
+        batch_size=2,
+        max_length=12,
+    )
+    return {
+        "torch": torch,
+        "F": F,
+        "math": math,
+        "sample_batches": sample_batches,
+        "sample_topk": llm.teacher_topk(teacher, sample_batches, k=4),
+        "vocab": teacher.config.vocab_size,
+    }
 
 
 def solved(name, lesson):
@@ -67,7 +77,7 @@ def test_full_logits_mb(lesson, capsys):
 
 def test_perplexity(lesson, capsys):
     assert l06.check_perplexity(solved("perplexity", lesson)["answer"], 5.0)
-    assert not l06.check_perplexity(2 ** 5.0, 5.0)
+    assert not l06.check_perplexity(2**5.0, 5.0)
     assert "natural exponential" in capsys.readouterr().out
     assert not l06.check_perplexity(math.exp(-5.0), 5.0)
     assert not l06.check_perplexity(None, 5.0)

@@ -1,4 +1,5 @@
 """Structure every lesson must have, and hygiene of the stored outputs students read on GitHub."""
+
 import json
 import re
 import subprocess
@@ -33,15 +34,17 @@ def test_lesson_structure(path):
         assert needed in intro, needed
     first_code = next(c for c in cells if c["cell_type"] == "code")
     assert '"google.colab" in sys.modules' in _source(first_code)
-    assert f'kdcourse.setup(seed=0, lesson="{path.name[:2]}")' in _source(first_code), \
+    assert f'kdcourse.setup(seed=0, lesson="{path.name[:2]}")' in _source(first_code), (
         "setup names its lesson, so instructor mode warms that lesson's caches"
+    )
     text = "\n".join(_source(c) for c in cells)
     assert "## Key points" in text
     assert len(re.findall(r"exercises\.check_|\.check_\w+\(", text)) >= 2, "two auto-checked exercises"
     assert "solution(" in text
     assert any("# NBVAL_CHECK_OUTPUT" in _source(c) for c in cells if c["cell_type"] == "code")
-    assert "Instructor note" not in "".join(_source(c) for c in cells if c["cell_type"] == "markdown"), \
+    assert "Instructor note" not in "".join(_source(c) for c in cells if c["cell_type"] == "markdown"), (
         "instructor notes go in kdcourse.instructor_note cells (folded for students)"
+    )
     assert any(_source(c).startswith("kdcourse.instructor_note(") for c in cells if c["cell_type"] == "code")
     meta = nb["metadata"].get("kdcourse", {})
     assert meta.get("teaches")
@@ -66,8 +69,9 @@ def test_stored_outputs_are_clean(path):
 
 
 def test_readme_lesson_table_is_current():
-    done = subprocess.run([sys.executable, str(ROOT / "tools" / "lesson_table.py"), "--check"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "lesson_table.py"), "--check"], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -1,5 +1,6 @@
 """kdcourse.llm on a tiny random Llama (fast): pruning, top-k logits, losses with padding, metrics, loop;
 lesson 06's vocabulary check (kdcourse.vocab) and KL-direction toy (kdcourse.kl_direction)."""
+
 import copy
 import json
 
@@ -19,17 +20,29 @@ def tiny_tokenizer(words=WORDS, extra=()):
     vocab = {t: i for i, t in enumerate(["[PAD]", "[EOS]", "[UNK]", *words, *extra])}
     backend = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
     backend.pre_tokenizer = pre_tokenizers.Whitespace()
-    return PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="[PAD]", eos_token="[EOS]",
-                                   unk_token="[UNK]")
+    return PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="[PAD]", eos_token="[EOS]", unk_token="[UNK]")
 
 
-def tiny_llama(layers=4, vocab=len(WORDS) + 3, seed=0):
+VOCAB = len(WORDS) + 3  # the words and [PAD], [EOS], [UNK]
+
+
+def tiny_llama(layers=4, vocab=VOCAB, seed=0):
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(seed)
-    config = LlamaConfig(vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=layers,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
-                         tie_word_embeddings=True, pad_token_id=0, eos_token_id=1, bos_token_id=None)
+    config = LlamaConfig(
+        vocab_size=vocab,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=64,
+        tie_word_embeddings=True,
+        pad_token_id=0,
+        eos_token_id=1,
+        bos_token_id=None,
+    )
     return LlamaForCausalLM(config).eval()
 
 
@@ -40,8 +53,14 @@ def tok():
 
 @pytest.fixture(scope="module")
 def batches(tok):
-    texts = ["the film was good", "a dull long movie is bad", "great story", "the actor was funny and sad",
-             "short plot", "the scene was long"]
+    texts = [
+        "the film was good",
+        "a dull long movie is bad",
+        "great story",
+        "the actor was funny and sad",
+        "short plot",
+        "the scene was long",
+    ]
     return llm.make_batches(tok, texts, batch_size=3, max_length=16)
 
 
@@ -67,8 +86,7 @@ def test_prune_layers_shapes_and_copied_weights():
     with torch.no_grad():
         student.model.norm.weight.add_(1.0)
     assert not torch.equal(student.model.norm.weight, teacher.model.norm.weight)  # an own copy
-    idx = [m.layer_idx for layer in llm.decoder_layers(student) for m in layer.modules()
-           if hasattr(m, "layer_idx")]
+    idx = [m.layer_idx for layer in llm.decoder_layers(student) for m in layer.modules() if hasattr(m, "layer_idx")]
     assert sorted(set(idx)) == [0, 1]
 
 
@@ -81,8 +99,7 @@ def test_pruned_student_computes_what_the_kept_layers_compute():
     student = llm.prune_layers(teacher, [1, 2])
     with torch.no_grad():
         # use_cache=False: the sliced copy still has layer_idx 1 and 2, which a KV cache would trip on
-        torch.testing.assert_close(student(ids, use_cache=False).logits,
-                                   by_hand(ids, use_cache=False).logits)
+        torch.testing.assert_close(student(ids, use_cache=False).logits, by_hand(ids, use_cache=False).logits)
         with pytest.raises(IndexError):
             by_hand(ids, use_cache=True)  # why prune_layers renumbers layer_idx (next test)
         same = llm.prune_layers(teacher, 4)
@@ -169,14 +186,16 @@ def test_lm_loss_ignores_padding(batches, loss):
     noisy_b["input_ids"] = batch["input_ids"].masked_fill(pad, 7)
     torch.testing.assert_close(llm.lm_loss(noisy_s, noisy_b, loss, noisy_t), value)
     # ... and equals the mean over each real position predicting the next real token
-    rows = [(i, j) for i in range(pad.shape[0]) for j in range(pad.shape[1] - 1)
-            if batch["attention_mask"][i, j + 1]]
+    rows = [(i, j) for i in range(pad.shape[0]) for j in range(pad.shape[1] - 1) if batch["attention_mask"][i, j + 1]]
     s = torch.stack([student[i, j] for i, j in rows])
     t = torch.stack([teacher[i, j] for i, j in rows])
     y = torch.stack([batch["input_ids"][i, j + 1] for i, j in rows])
-    per = {"ce": lambda: torch.nn.functional.cross_entropy(s, y, reduction="none"),
-           "forward": lambda: losses.forward_kl(s, t), "reverse": lambda: losses.reverse_kl(s, t),
-           "jsd": lambda: losses.generalized_jsd(s, t, 0.5)}[loss]()
+    per = {
+        "ce": lambda: torch.nn.functional.cross_entropy(s, y, reduction="none"),
+        "forward": lambda: losses.forward_kl(s, t),
+        "reverse": lambda: losses.reverse_kl(s, t),
+        "jsd": lambda: losses.generalized_jsd(s, t, 0.5),
+    }[loss]()
     torch.testing.assert_close(value, per.mean())
 
 
@@ -196,8 +215,7 @@ def test_evaluate_lm_perplexity_and_agreement(batches):
         for b in batches:
             logits = model(**b).logits[:, :-1]
             mask = b["attention_mask"][:, 1:].bool()
-            nll += float(torch.nn.functional.cross_entropy(logits[mask], b["input_ids"][:, 1:][mask],
-                                                           reduction="sum"))
+            nll += float(torch.nn.functional.cross_entropy(logits[mask], b["input_ids"][:, 1:][mask], reduction="sum"))
             n += int(mask.sum())
     assert result["tokens"] == n
     assert result["perplexity"] == pytest.approx(torch.tensor(nll / n).exp().item(), rel=1e-5)
@@ -216,13 +234,13 @@ def test_training_reduces_the_loss_and_is_deterministic(batches):
         assert len(history) == 12 and not student.training
         assert sum(history[-3:]) < sum(history[:3]), loss
         runs[loss] = history
-    again = llm.train_lm_student(llm.prune_layers(teacher, 2), batches, "forward", cache, steps=12,
-                                 lr=3e-3, seed=0)
+    again = llm.train_lm_student(llm.prune_layers(teacher, 2), batches, "forward", cache, steps=12, lr=3e-3, seed=0)
     assert again == runs["forward"]
     with pytest.raises(ValueError, match="needs teacher_cache"):
         llm.train_lm_student(llm.prune_layers(teacher, 2), batches, "reverse", None, steps=1)
-    even = llm.train_lm_student(llm.prune_layers(teacher, 2), batches, "forward", cache, steps=12, lr=3e-3,
-                                seed=0, tail="even")
+    even = llm.train_lm_student(
+        llm.prune_layers(teacher, 2), batches, "forward", cache, steps=12, lr=3e-3, seed=0, tail="even"
+    )
     assert sum(even[-3:]) < sum(even[:3]) and even != runs["forward"]  # another loss: the full-vocabulary KL
     with pytest.raises(ValueError, match="tail must be one of"):
         llm.train_lm_student(llm.prune_layers(teacher, 2), batches, "forward", cache, steps=1, tail="flat")
@@ -265,7 +283,7 @@ def test_gaussian_fits_cover_then_seek():
     fits = kl_direction.gaussian_fits(separations=(6.0,), mixes=[0.0, 1.0])
     forward, reverse = fits["fits"][(6.0, 0.0)], fits["fits"][(6.0, 1.0)]
     mean = 0.6 * -3 + 0.4 * 3
-    sd = (1 + 9 - mean ** 2) ** 0.5  # forward KL to a Gaussian matches the mixture's moments
+    sd = (1 + 9 - mean**2) ** 0.5  # forward KL to a Gaussian matches the mixture's moments
     assert forward["mu"] == pytest.approx(mean, abs=0.1) and forward["sigma"] == pytest.approx(sd, rel=0.05)
     assert reverse["mu"] == pytest.approx(-3, abs=0.1) and reverse["sigma"] == pytest.approx(1, rel=0.05)
     assert reverse["reverse_kl"] < forward["reverse_kl"] and forward["forward_kl"] < reverse["forward_kl"]
@@ -296,6 +314,7 @@ def test_kl_direction_explorer_headless():
 
 
 # --- Lesson 06: measured layer choice, packing, caches, text metrics, on-policy --------------------
+
 
 def test_block_importance_matches_a_hand_computed_angle(batches):
     import math
@@ -356,7 +375,7 @@ def test_pack_texts_fills_rows_without_padding(tok):
     packed = llm.pack_texts(tok, texts, batch_size=2, seq_len=5)
     ids = [i for t in texts for i in tok(t, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]]
     flat = torch.cat([b["input_ids"] for b in packed]).flatten().tolist()
-    assert flat == ids[:len(flat)] and len(ids) - len(flat) < 2 * 5
+    assert flat == ids[: len(flat)] and len(ids) - len(flat) < 2 * 5
     assert all(b["input_ids"].shape == (2, 5) and bool(b["attention_mask"].all()) for b in packed)
     with pytest.raises(ValueError, match="need at least 8"):
         llm.pack_texts(tok, ["great story"], batch_size=8, seq_len=5)
@@ -387,15 +406,18 @@ def test_topk_and_trained_students_are_cached(batches, tmp_path, monkeypatch):
     assert loaded["cached"] and loaded["history"] == run["history"]
     assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values()))
     # another setting or another starting point is another artefact
-    assert not llm.train_cached(llm.prune_layers(teacher, 2), batches, "forward", cache, steps=4, lr=1e-3,
-                                seed=0)["cached"]
-    assert not llm.train_cached(llm.prune_layers(teacher, [0, 1]), batches, "forward", cache, steps=4,
-                                lr=3e-3, seed=0)["cached"]
+    assert not llm.train_cached(llm.prune_layers(teacher, 2), batches, "forward", cache, steps=4, lr=1e-3, seed=0)[
+        "cached"
+    ]
+    assert not llm.train_cached(llm.prune_layers(teacher, [0, 1]), batches, "forward", cache, steps=4, lr=3e-3, seed=0)[
+        "cached"
+    ]
     assert not list(tmp_path.rglob("*.tmp*"))  # atomic writes leave nothing behind
     for saved in (tmp_path / "llm_students").glob("*.pt"):  # a damaged cache file is rebuilt, not served
         saved.write_bytes(saved.read_bytes()[:100])
-    assert not llm.train_cached(llm.prune_layers(teacher, 2), batches, "forward", cache, steps=4, lr=3e-3,
-                                seed=0)["cached"]
+    assert not llm.train_cached(llm.prune_layers(teacher, 2), batches, "forward", cache, steps=4, lr=3e-3, seed=0)[
+        "cached"
+    ]
 
 
 def test_on_policy_batch_targets_only_generated_tokens(tok):
@@ -416,13 +438,13 @@ def test_on_policy_training_moves_the_student_and_is_cached(tok, tmp_path, monke
     prompts = ["the film", "a movie was", "great story", "the actor"]
     student = llm.prune_layers(teacher, 2)
     start = copy.deepcopy(student.state_dict())
-    run = llm.on_policy_cached(student, teacher, tok, prompts, steps=2, batch_size=2, max_new_tokens=4,
-                               lr=1e-3, seed=0)
+    run = llm.on_policy_cached(student, teacher, tok, prompts, steps=2, batch_size=2, max_new_tokens=4, lr=1e-3, seed=0)
     assert not run["cached"] and len(run["history"]) == 2 and all(h >= 0 for h in run["history"])
     assert any(not torch.equal(start[n], t) for n, t in student.state_dict().items())
     again = llm.prune_layers(teacher, 2)
-    assert llm.on_policy_cached(again, teacher, tok, prompts, steps=2, batch_size=2, max_new_tokens=4,
-                                lr=1e-3, seed=0)["cached"]
+    assert llm.on_policy_cached(again, teacher, tok, prompts, steps=2, batch_size=2, max_new_tokens=4, lr=1e-3, seed=0)[
+        "cached"
+    ]
     with pytest.raises(ValueError, match="at least batch_size"):
         llm.train_on_policy(student, teacher, tok, prompts[:1], steps=1, batch_size=2)
 
@@ -431,7 +453,8 @@ def test_teacher_samples_greedy_is_its_own_cache_entry(tok, tmp_path, monkeypatc
     monkeypatch.setenv("KDCOURSE_CACHE", str(tmp_path))
     model = tiny_llama()
     greedy = llm.teacher_samples(model, tok, ["the film", "a movie"], max_new_tokens=4, do_sample=False)
-    assert greedy == llm.teacher_samples(model, tok, ["the film", "a movie"], max_new_tokens=4,
-                                         do_sample=False, cache=False)
+    assert greedy == llm.teacher_samples(
+        model, tok, ["the film", "a movie"], max_new_tokens=4, do_sample=False, cache=False
+    )
     llm.teacher_samples(model, tok, ["the film", "a movie"], max_new_tokens=4, seed=0)
     assert len(list((tmp_path / "llm_samples").iterdir())) == 2

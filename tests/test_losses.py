@@ -1,4 +1,5 @@
 """kdcourse.losses against independent computations (plain math), properties, errors, self-check."""
+
 import math
 
 import pytest
@@ -16,9 +17,11 @@ fast = settings(max_examples=40, deadline=None)  # no deadline: the test machine
 
 def logit_pairs(max_rows=5, max_classes=6):
     """Two (rows, classes) logit tables of the same shape, as nested lists."""
-    return st.integers(1, max_rows).flatmap(lambda n: st.integers(2, max_classes).flatmap(
-        lambda c: st.tuples(*[st.lists(st.lists(finite, min_size=c, max_size=c), min_size=n,
-                                       max_size=n)] * 2)))
+    return st.integers(1, max_rows).flatmap(
+        lambda n: st.integers(2, max_classes).flatmap(
+            lambda c: st.tuples(*[st.lists(st.lists(finite, min_size=c, max_size=c), min_size=n, max_size=n)] * 2)
+        )
+    )
 
 
 def _softmax(row, T):
@@ -42,6 +45,7 @@ def _ref_ce(s_rows, labels):
 
 # --- soft targets -----------------------------------------------------------------------------
 
+
 def test_soft_targets_temperature_limits():
     logits = torch.tensor([[3.0, 1.0, 0.2]])
     assert torch.allclose(L.soft_targets(logits, 1.0), torch.softmax(logits, -1))
@@ -59,6 +63,7 @@ def test_soft_targets_match_math(pair, T):
 
 
 # --- kd_loss and distillation_loss -------------------------------------------------------------
+
 
 @fast
 @given(logit_pairs(), temps)
@@ -98,7 +103,7 @@ def test_kd_loss_scales_with_T_squared():
     s, t = torch.tensor([[2.0, -1.0, 0.5]]), torch.tensor([[0.0, 1.0, 3.0]])
     for T in (1.0, 2.0, 5.0):
         kl = F.kl_div(F.log_softmax(s / T, -1), F.softmax(t / T, -1), reduction="batchmean")
-        assert torch.allclose(L.kd_loss(s, t, T), kl * T ** 2)
+        assert torch.allclose(L.kd_loss(s, t, T), kl * T**2)
 
 
 @fast
@@ -108,15 +113,15 @@ def test_distillation_loss_mixes_by_alpha(pair, T, alpha, data):
     labels = [data.draw(st.integers(0, len(s[0]) - 1)) for _ in s]
     S, Tt, y = torch.tensor(s, dtype=torch.float64), torch.tensor(t, dtype=torch.float64), torch.tensor(labels)
     got = L.distillation_loss(S, Tt, y, T, alpha).item()
-    assert math.isclose(got, alpha * _ref_kd(s, t, T) + (1 - alpha) * _ref_ce(s, labels),
-                        rel_tol=1e-6, abs_tol=1e-9)
-    assert math.isclose(L.distillation_loss(S, Tt, y, T, 0.0).item(), _ref_ce(s, labels),
-                        rel_tol=1e-6, abs_tol=1e-12)
-    assert math.isclose(L.distillation_loss(S, Tt, y, T, 1.0).item(), L.kd_loss(S, Tt, T).item(),
-                        rel_tol=1e-9, abs_tol=1e-12)
+    assert math.isclose(got, alpha * _ref_kd(s, t, T) + (1 - alpha) * _ref_ce(s, labels), rel_tol=1e-6, abs_tol=1e-9)
+    assert math.isclose(L.distillation_loss(S, Tt, y, T, 0.0).item(), _ref_ce(s, labels), rel_tol=1e-6, abs_tol=1e-12)
+    assert math.isclose(
+        L.distillation_loss(S, Tt, y, T, 1.0).item(), L.kd_loss(S, Tt, T).item(), rel_tol=1e-9, abs_tol=1e-12
+    )
 
 
 # --- hidden states ---------------------------------------------------------------------------
+
 
 def test_hidden_cosine_loss_values_and_padding():
     torch.manual_seed(0)
@@ -137,9 +142,13 @@ def test_hidden_cosine_loss_values_and_padding():
 
 # --- token level -----------------------------------------------------------------------------
 
+
 def _token_setup():
     g = torch.Generator().manual_seed(0)
-    s, t = torch.randn(2, 5, 7, generator=g, dtype=torch.float64), torch.randn(2, 5, 7, generator=g, dtype=torch.float64)
+    s, t = (
+        torch.randn(2, 5, 7, generator=g, dtype=torch.float64),
+        torch.randn(2, 5, 7, generator=g, dtype=torch.float64),
+    )
     labels = torch.randint(0, 7, (2, 5), generator=g)
     labels[0, :2] = L.IGNORE_INDEX
     mask = torch.ones(2, 5, dtype=torch.long)
@@ -173,8 +182,11 @@ def test_token_kd_loss_matches_math_and_masks(kind, T):
     s2[1, 3:] -= 50.0  # padding
     assert torch.isclose(L.token_kd_loss(s2, t, labels, mask, T, kind, 0.3), got)
     every = [(b, i) for b in range(2) for i in range(5)]
-    assert math.isclose(L.token_kd_loss(s, t, temperature=T, divergence=kind, beta=0.3).item(),
-                        _ref_token(s, t, every, T, kind, 0.3), rel_tol=1e-9)
+    assert math.isclose(
+        L.token_kd_loss(s, t, temperature=T, divergence=kind, beta=0.3).item(),
+        _ref_token(s, t, every, T, kind, 0.3),
+        rel_tol=1e-9,
+    )
 
 
 def test_divergence_relations():
@@ -193,38 +205,61 @@ def test_all_masked_is_refused():
 
 # --- errors ------------------------------------------------------------------------------------
 
+
 def _x(*shape):
     return torch.zeros(*shape)
 
 
-@pytest.mark.parametrize("call, exc, message", [
-    (lambda: L.kd_loss(_x(2, 3), _x(2, 3), -1), ValueError, r"temperature must be > 0, got -1"),
-    (lambda: L.soft_targets(_x(2, 3), 0), ValueError, r"temperature must be > 0, got 0"),
-    (lambda: L.kd_loss(_x(2, 3), _x(2, 3), float("nan")), ValueError, r"temperature must be > 0, got nan"),
-    (lambda: L.kd_loss(_x(2, 3), _x(2, 3), "2"), TypeError, r"temperature must be a number"),
-    (lambda: L.distillation_loss(_x(2, 3), _x(2, 3), torch.tensor([0, 1]), alpha=1.5), ValueError,
-     r"alpha must be in \[0, 1\], got 1.5"),
-    (lambda: L.distillation_loss(_x(2, 3), _x(2, 3), torch.tensor([0, 1]), alpha=-0.1), ValueError,
-     r"alpha must be in \[0, 1\], got -0.1"),
-    (lambda: L.kd_loss(_x(2, 3), _x(2, 4)), ValueError, r"class count differs: student_logits has 3"),
-    (lambda: L.kd_loss(_x(2, 3), _x(4, 3)), ValueError, r"shape mismatch: student_logits \(2, 3\)"),
-    (lambda: L.kd_loss(_x(2, 3), torch.tensor([[0.0, float("nan"), 0.0], [0.0, 0.0, 0.0]])), ValueError,
-     r"teacher_logits contains 1 NaN or inf"),
-    (lambda: L.kd_loss(torch.tensor([[float("inf"), 0.0]]), _x(1, 2)), ValueError, r"student_logits contains 1 NaN"),
-    (lambda: L.kd_loss([[0.0, 1.0]], _x(1, 2)), TypeError, r"must be a torch.Tensor, got list"),
-    (lambda: L.kd_loss(torch.zeros(2, 3, dtype=torch.long), _x(2, 3)), TypeError, r"float tensor"),
-    (lambda: L.kd_loss(_x(2, 3, 4), _x(2, 3, 4)), ValueError, r"use token_kd_loss"),
-    (lambda: L.distillation_loss(_x(2, 3), _x(2, 3), torch.tensor([0, 3])), ValueError, r"in \[0, 3\)"),
-    (lambda: L.distillation_loss(_x(2, 3), _x(2, 3), torch.tensor([0.0, 1.0])), TypeError, r"integer"),
-    (lambda: L.distillation_loss(_x(2, 3), _x(2, 3), torch.tensor([0, 1, 1])), ValueError, r"one label"),
-    (lambda: L.hidden_cosine_loss(_x(1, 2, 4), _x(1, 2, 8)), ValueError, r"nn.Linear projection"),
-    (lambda: L.hidden_cosine_loss(_x(1, 2, 4), _x(1, 2, 4), torch.ones(1, 3)), ValueError,
-     r"attention_mask has shape \(1, 3\)"),
-    (lambda: L.token_kd_loss(_x(1, 2, 4), _x(1, 2, 4), divergence="kl"), ValueError,
-     r"divergence must be one of forward, reverse, jsd, got 'kl'"),
-    (lambda: L.generalized_jsd(_x(1, 4), _x(1, 4), beta=1), ValueError, r"use forward_kl / reverse_kl"),
-    (lambda: L.generalized_jsd(_x(1, 4), _x(1, 4), beta=1.5), ValueError, r"beta must be in \(0, 1\)"),
-])
+@pytest.mark.parametrize(
+    "call, exc, message",
+    [
+        (lambda: L.kd_loss(_x(2, 3), _x(2, 3), -1), ValueError, r"temperature must be > 0, got -1"),
+        (lambda: L.soft_targets(_x(2, 3), 0), ValueError, r"temperature must be > 0, got 0"),
+        (lambda: L.kd_loss(_x(2, 3), _x(2, 3), float("nan")), ValueError, r"temperature must be > 0, got nan"),
+        (lambda: L.kd_loss(_x(2, 3), _x(2, 3), "2"), TypeError, r"temperature must be a number"),
+        (
+            lambda: L.distillation_loss(_x(2, 3), _x(2, 3), torch.tensor([0, 1]), alpha=1.5),
+            ValueError,
+            r"alpha must be in \[0, 1\], got 1.5",
+        ),
+        (
+            lambda: L.distillation_loss(_x(2, 3), _x(2, 3), torch.tensor([0, 1]), alpha=-0.1),
+            ValueError,
+            r"alpha must be in \[0, 1\], got -0.1",
+        ),
+        (lambda: L.kd_loss(_x(2, 3), _x(2, 4)), ValueError, r"class count differs: student_logits has 3"),
+        (lambda: L.kd_loss(_x(2, 3), _x(4, 3)), ValueError, r"shape mismatch: student_logits \(2, 3\)"),
+        (
+            lambda: L.kd_loss(_x(2, 3), torch.tensor([[0.0, float("nan"), 0.0], [0.0, 0.0, 0.0]])),
+            ValueError,
+            r"teacher_logits contains 1 NaN or inf",
+        ),
+        (
+            lambda: L.kd_loss(torch.tensor([[float("inf"), 0.0]]), _x(1, 2)),
+            ValueError,
+            r"student_logits contains 1 NaN",
+        ),
+        (lambda: L.kd_loss([[0.0, 1.0]], _x(1, 2)), TypeError, r"must be a torch.Tensor, got list"),
+        (lambda: L.kd_loss(torch.zeros(2, 3, dtype=torch.long), _x(2, 3)), TypeError, r"float tensor"),
+        (lambda: L.kd_loss(_x(2, 3, 4), _x(2, 3, 4)), ValueError, r"use token_kd_loss"),
+        (lambda: L.distillation_loss(_x(2, 3), _x(2, 3), torch.tensor([0, 3])), ValueError, r"in \[0, 3\)"),
+        (lambda: L.distillation_loss(_x(2, 3), _x(2, 3), torch.tensor([0.0, 1.0])), TypeError, r"integer"),
+        (lambda: L.distillation_loss(_x(2, 3), _x(2, 3), torch.tensor([0, 1, 1])), ValueError, r"one label"),
+        (lambda: L.hidden_cosine_loss(_x(1, 2, 4), _x(1, 2, 8)), ValueError, r"nn.Linear projection"),
+        (
+            lambda: L.hidden_cosine_loss(_x(1, 2, 4), _x(1, 2, 4), torch.ones(1, 3)),
+            ValueError,
+            r"attention_mask has shape \(1, 3\)",
+        ),
+        (
+            lambda: L.token_kd_loss(_x(1, 2, 4), _x(1, 2, 4), divergence="kl"),
+            ValueError,
+            r"divergence must be one of forward, reverse, jsd, got 'kl'",
+        ),
+        (lambda: L.generalized_jsd(_x(1, 4), _x(1, 4), beta=1), ValueError, r"use forward_kl / reverse_kl"),
+        (lambda: L.generalized_jsd(_x(1, 4), _x(1, 4), beta=1.5), ValueError, r"beta must be in \(0, 1\)"),
+    ],
+)
 def test_clear_errors(call, exc, message):
     with pytest.raises(exc, match=message):
         call()

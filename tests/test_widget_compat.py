@@ -1,7 +1,8 @@
-"""The widget modules (kdcourse.viz.widget, .explorers, .playground, .kl_direction) use only standard ipywidgets, so they
-render in JupyterLab, Notebook 7, VS Code and Colab without a custom widget manager; run in both envs
-(`make test`, `make test-colab`: ipywidgets 8.x and 7.7.1), this checks every class they name exists in
-the installed ipywidgets with a standard view."""
+"""The widget modules (kdcourse.viz.widget, .explorers, .playground, .kl_direction) use only standard
+ipywidgets, so they render in JupyterLab, Notebook 7, VS Code and Colab without a custom widget
+manager; run in both envs (`make test`, `make test-colab`: ipywidgets 8.x and 7.7.1), this checks
+every class they name exists in the installed ipywidgets with a standard view."""
+
 import ast
 import sys
 from pathlib import Path
@@ -13,14 +14,22 @@ SOURCES = [PACKAGE / "viz" / f"{name}.py" for name in ("widget", "explorers", "p
 # Front-end packages every widget manager ships (JupyterLab, Notebook 7, VS Code, Colab).
 STANDARD_MODULES = {"@jupyter-widgets/controls", "@jupyter-widgets/base", "@jupyter-widgets/output"}
 # Besides the standard library: no third-party widget or plotting front-end (ipympl, anywidget, plotly ...).
-ALLOWED_PACKAGES = {"ipywidgets", "IPython", "matplotlib", "torch", "numpy", "PIL", "transformers",
-                    "datasets", "kdcourse"}
+ALLOWED_PACKAGES = {
+    "ipywidgets",
+    "IPython",
+    "matplotlib",
+    "torch",
+    "numpy",
+    "PIL",
+    "transformers",
+    "datasets",
+    "kdcourse",
+}
 
 
 def _tree():
     """All widget modules as one tree."""
-    return ast.Module(body=[node for source in SOURCES for node in ast.parse(source.read_text()).body],
-                      type_ignores=[])
+    return ast.Module(body=[node for source in SOURCES for node in ast.parse(source.read_text()).body], type_ignores=[])
 
 
 def _ipywidgets_names(tree) -> set[str]:
@@ -44,8 +53,9 @@ def test_widgets_import_no_third_party_widget_library():
             modules |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0:
             modules.add(node.module)
-    strange = {m for m in modules
-               if m.split(".")[0] not in ALLOWED_PACKAGES and m.split(".")[0] not in sys.stdlib_module_names}
+    strange = {
+        m for m in modules if m.split(".")[0] not in ALLOWED_PACKAGES and m.split(".")[0] not in sys.stdlib_module_names
+    }
     assert not strange, f"the widget modules import {sorted(strange)}: only standard ipywidgets are allowed"
 
 

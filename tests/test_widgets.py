@@ -2,6 +2,7 @@
 
 Uses only APIs that ipywidgets 7.7.1 (Colab) and 8.x share: .value, .observe, .children, .options.
 """
+
 import builtins
 import math
 

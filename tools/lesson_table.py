@@ -3,6 +3,7 @@
 `python tools/lesson_table.py` prints it; `--write` replaces the block between the markers in README.md;
 `--check` exits 1 when README.md is out of date (the tests run this).
 """
+
 import argparse
 import json
 import math
@@ -54,10 +55,16 @@ def run_seconds(nb: dict) -> float:
 def minutes(nb: dict) -> dict:
     """Time estimate: reading (words / 200 wpm) + the stored run's cell time + 3 min per exercise."""
     words = sum(len("".join(c["source"]).split()) for c in nb["cells"] if c["cell_type"] == "markdown")
-    exercises = sum(len(re.findall(r"^\*\*\d\d\.\d\*\*", "".join(c["source"]), re.M))
-                    for c in nb["cells"] if c["cell_type"] == "markdown")
-    parts = {"read": words / WORDS_PER_MINUTE, "run": run_seconds(nb) / 60,
-             "exercises": exercises * MINUTES_PER_EXERCISE}
+    exercises = sum(
+        len(re.findall(r"^\*\*\d\d\.\d\*\*", "".join(c["source"]), re.M))
+        for c in nb["cells"]
+        if c["cell_type"] == "markdown"
+    )
+    parts = {
+        "read": words / WORDS_PER_MINUTE,
+        "run": run_seconds(nb) / 60,
+        "exercises": exercises * MINUTES_PER_EXERCISE,
+    }
     return {**{k: round(v) for k, v in parts.items()}, "total": math.ceil(sum(parts.values()))}
 
 
@@ -70,9 +77,11 @@ def table() -> str:
         rel = nb_path.relative_to(ROOT).as_posix()
         badge = f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(rel)})"
         t = minutes(nb)
-        rows.append(f"| [{title}]({rel}) | {badge} | {t['total']} min (read {t['read']}, run {t['run']}, "
-                    f"exercises {t['exercises']}) | "
-                    f"{meta.get('teaches', '')} | {stored_profile(nb)} |")
+        rows.append(
+            f"| [{title}]({rel}) | {badge} | {t['total']} min (read {t['read']}, run {t['run']}, "
+            f"exercises {t['exercises']}) | "
+            f"{meta.get('teaches', '')} | {stored_profile(nb)} |"
+        )
     return "\n".join(rows)
 
 

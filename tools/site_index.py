@@ -3,6 +3,7 @@
 `python tools/site_index.py _site` writes _site/index.html linking to the NN_name.html pages that
 `jupyter nbconvert --to html --output-dir _site lessons/*.ipynb` rendered beside it.
 """
+
 import html
 import json
 import re
@@ -51,8 +52,15 @@ def lessons(folder: Path = ROOT / "lessons") -> list[dict]:
         nb = json.loads(path.read_text())
         meta = nb["metadata"].get("kdcourse", {})
         title = re.sub(r"^#\s*", "", "".join(nb["cells"][0]["source"]).splitlines()[0]).strip()
-        found.append({"title": title, "page": f"{path.stem}.html", "notebook": path.name,
-                      "minutes": minutes(nb)["total"], "teaches": meta.get("teaches", "")})
+        found.append(
+            {
+                "title": title,
+                "page": f"{path.stem}.html",
+                "notebook": path.name,
+                "minutes": minutes(nb)["total"],
+                "teaches": meta.get("teaches", ""),
+            }
+        )
     return found
 
 
@@ -61,9 +69,11 @@ def index_html(entries: list[dict]) -> str:
     rows = []
     for e in entries:
         colab = f"https://colab.research.google.com/github/{REPO}/blob/main/lessons/{e['notebook']}"
-        rows.append(f'<tr><td><a href="{html.escape(e["page"])}">{html.escape(e["title"])}</a></td>'
-                    f"<td>{html.escape(str(e['minutes']))} min</td><td>{html.escape(e['teaches'])}</td>"
-                    f'<td><a href="{html.escape(colab)}">Colab</a></td></tr>')
+        rows.append(
+            f'<tr><td><a href="{html.escape(e["page"])}">{html.escape(e["title"])}</a></td>'
+            f"<td>{html.escape(str(e['minutes']))} min</td><td>{html.escape(e['teaches'])}</td>"
+            f'<td><a href="{html.escape(colab)}">Colab</a></td></tr>'
+        )
     return PAGE.format(repo=REPO, rows="\n".join(rows))
 
 

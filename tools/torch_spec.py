@@ -5,6 +5,7 @@ Linux build with CUDA (several GB). If pip's find-links folders hold a CPU wheel
 install exactly that one; otherwise print the plain requirement from pyproject.toml.
 Override with `make TORCH_SPEC='torch==2.5.1' ...`.
 """
+
 import glob
 import os
 import subprocess
@@ -13,8 +14,9 @@ import sys
 tag = f"cp{sys.version_info.major}{sys.version_info.minor}"
 folders = os.environ.get("PIP_FIND_LINKS", "").split()
 try:
-    config = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True,
-                            text=True, timeout=30).stdout
+    config = subprocess.run(
+        [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, timeout=30
+    ).stdout
     for line in config.splitlines():
         if "find-links" in line:
             folders += line.split("=", 1)[1].strip().strip("'\"").split()

@@ -4,13 +4,19 @@ gaussian_fits finds, by grid search, the single Gaussian q that minimises a mix 
 (or the generalized JSD) for a two-mode teacher p; KLDirectionExplorer moves that mix with a slider and
 draws kdcourse.viz.panels.kl_direction_panels: forward KL covers both modes, reverse KL seeks one.
 """
+
 from __future__ import annotations
 
 from .widget import Explorer
 
 
-def gaussian_fits(separations=(2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0), mixes=None, weight: float = 0.6,
-                  bins: int = 301, objective: str = "mixture") -> dict:
+def gaussian_fits(
+    separations=(2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0),
+    mixes=None,
+    weight: float = 0.6,
+    bins: int = 301,
+    objective: str = "mixture",
+) -> dict:
     """Best single Gaussian q for a two-mode teacher p at each mix λ, by grid search.
 
     objective "mixture": (1-λ)·KL(p‖q) + λ·KL(q‖p); "jsd": the generalized JSD with β=λ (GKD),
@@ -35,26 +41,37 @@ def gaussian_fits(separations=(2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0), mixes=None, w
 
     log_q = normalise(-0.5 * ((x[None] - mu[:, None]) / sigma[:, None]) ** 2 - np.log(sigma)[:, None])
     q = np.exp(log_q)
-    out = {"x": x, "mixes": mixes, "separations": tuple(float(s) for s in separations), "teacher": {},
-           "fits": {}, "weight": weight, "objective": objective}
+    out = {
+        "x": x,
+        "mixes": mixes,
+        "separations": tuple(float(s) for s in separations),
+        "teacher": {},
+        "fits": {},
+        "weight": weight,
+        "objective": objective,
+    }
     for sep in out["separations"]:
-        log_p = normalise(np.logaddexp(np.log(weight) - 0.5 * (x + sep / 2) ** 2,
-                                       np.log(1 - weight) - 0.5 * (x - sep / 2) ** 2))
+        log_p = normalise(
+            np.logaddexp(np.log(weight) - 0.5 * (x + sep / 2) ** 2, np.log(1 - weight) - 0.5 * (x - sep / 2) ** 2)
+        )
         p = np.exp(log_p)
         forward = (p[None] * (log_p[None] - log_q)).sum(-1)  # KL(p‖q) of every candidate
-        reverse = (q * (log_q - log_p[None])).sum(-1)        # KL(q‖p)
+        reverse = (q * (log_q - log_p[None])).sum(-1)  # KL(q‖p)
         out["teacher"][sep] = p
         for mix in mixes:
             if objective == "mixture" or mix in (0, 1):  # the JSD's ends are (scaled) KL(p‖q), KL(q‖p)
                 loss = (1 - mix) * forward + mix * reverse
             else:
                 log_m = np.logaddexp(np.log(mix) + log_p[None], np.log(1 - mix) + log_q)
-                loss = mix * (p[None] * (log_p[None] - log_m)).sum(-1) \
-                    + (1 - mix) * (q * (log_q - log_m)).sum(-1)
+                loss = mix * (p[None] * (log_p[None] - log_m)).sum(-1) + (1 - mix) * (q * (log_q - log_m)).sum(-1)
             best = int(np.argmin(loss))
-            out["fits"][(sep, float(mix))] = {"mu": float(mu[best]), "sigma": float(sigma[best]),
-                                              "forward_kl": float(forward[best]),
-                                              "reverse_kl": float(reverse[best]), "q": q[best]}
+            out["fits"][(sep, float(mix))] = {
+                "mu": float(mu[best]),
+                "sigma": float(sigma[best]),
+                "forward_kl": float(forward[best]),
+                "reverse_kl": float(reverse[best]),
+                "q": q[best],
+            }
     return out
 
 
@@ -65,8 +82,10 @@ class KLDirectionExplorer(Explorer):
     `.figure(**values)` is a new static figure. Every fit is precomputed, so a redraw only looks it up.
     """
 
-    controls = {"mix": ("slider", 0.0, 1.0, 0.05, "mix λ (0 forward KL, 1 reverse KL)"),
-                "separation": ("slider", 2.0, 8.0, 1.0, "distance between the teacher's modes")}
+    controls = {
+        "mix": ("slider", 0.0, 1.0, 0.05, "mix λ (0 forward KL, 1 reverse KL)"),
+        "separation": ("slider", 2.0, 8.0, 1.0, "distance between the teacher's modes"),
+    }
     blit = False  # the whole figure changes with the fit: redraw it in place and save it
 
     def __init__(self, mix: float = 0.0, separation: float = 6.0, fits: dict | None = None):
@@ -86,15 +105,23 @@ class KLDirectionExplorer(Explorer):
         mix = float(self._nearest(mix, [float(m) for m in self.fits["mixes"]], "mix"))
         sep = self._nearest(separation, self.fits["separations"], "separation")
         fit = self.fits["fits"][(sep, mix)]
-        return {"mix": mix, "separation": sep, "mu": fit["mu"], "sigma": fit["sigma"],
-                "forward_kl": fit["forward_kl"], "reverse_kl": fit["reverse_kl"]}
+        return {
+            "mix": mix,
+            "separation": sep,
+            "mu": fit["mu"],
+            "sigma": fit["sigma"],
+            "forward_kl": fit["forward_kl"],
+            "reverse_kl": fit["reverse_kl"],
+        }
 
     def readout(self) -> str:
         """The current fit in one line."""
         s = self.state
-        return (f"λ={s['mix']:.2f}: student μ={s['mu']:+.2f}, σ={s['sigma']:.2f} | KL(p‖q)="
-                f"{s['forward_kl']:.3f}, KL(q‖p)={s['reverse_kl']:.3f} | teacher modes at "
-                f"±{s['separation'] / 2:g} (σ=1)")
+        return (
+            f"λ={s['mix']:.2f}: student μ={s['mu']:+.2f}, σ={s['sigma']:.2f} | KL(p‖q)="
+            f"{s['forward_kl']:.3f}, KL(q‖p)={s['reverse_kl']:.3f} | teacher modes at "
+            f"±{s['separation'] / 2:g} (σ=1)"
+        )
 
     def curve(self, separation: float) -> tuple[list, list]:
         """Fitted means and widths along the mix axis, at one separation."""
@@ -107,6 +134,14 @@ class KLDirectionExplorer(Explorer):
         sep = state["separation"]
         mus, sigmas = self.curve(sep)
         title = f"λ={state['mix']:.2f}: μ={state['mu']:+.2f}, σ={state['sigma']:.2f}"
-        return panels.kl_direction_panels(self.fits["x"], self.fits["teacher"][sep],
-                                          self.fits["fits"][(sep, state["mix"])]["q"],
-                                          self.fits["mixes"], mus, sigmas, state["mix"], title, fig=fig)
+        return panels.kl_direction_panels(
+            self.fits["x"],
+            self.fits["teacher"][sep],
+            self.fits["fits"][(sep, state["mix"])]["q"],
+            self.fits["mixes"],
+            mus,
+            sigmas,
+            state["mix"],
+            title,
+            fig=fig,
+        )

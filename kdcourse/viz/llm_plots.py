@@ -2,6 +2,7 @@
 
 Pure functions that take numbers and return a matplotlib Figure, in the palette of kdcourse.viz.plots.
 """
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -9,15 +10,20 @@ import matplotlib.pyplot as plt
 from .plots import PALETTE
 
 
-def lm_student_bars(rows: list[dict], teacher: dict | None = None,
-                    title: str = "Pruned students after the same steps on the same data"):
+def lm_student_bars(
+    rows: list[dict], teacher: dict | None = None, title: str = "Pruned students after the same steps on the same data"
+):
     """Held-out perplexity (log scale, lower is better) and agreement with the teacher, one bar per student."""
     names = [r["student"] for r in rows]
     fig, (ppl, agree) = plt.subplots(1, 2, figsize=(10, 0.45 * len(rows) + 1.6), sharey=True)
-    colours = [PALETTE["baseline"] if "before" in n else PALETTE["student"] if n.startswith("cross")
-               else PALETTE["distilled"] for n in names]
-    for ax, key, label in ((ppl, "perplexity", "held-out perplexity (log scale, lower is better)"),
-                           (agree, "agreement", "agreement with the teacher's top-1 (higher is better)")):
+    colours = [
+        PALETTE["baseline"] if "before" in n else PALETTE["student"] if n.startswith("cross") else PALETTE["distilled"]
+        for n in names
+    ]
+    for ax, key, label in (
+        (ppl, "perplexity", "held-out perplexity (log scale, lower is better)"),
+        (agree, "agreement", "agreement with the teacher's top-1 (higher is better)"),
+    ):
         values = [r[key] for r in rows]
         ax.barh(names, values, color=colours)
         for i, v in enumerate(values):
@@ -35,15 +41,17 @@ def lm_student_bars(rows: list[dict], teacher: dict | None = None,
     return fig
 
 
-def loss_curves(histories: dict[str, list[float]], smooth: int = 5,
-                title: str = "Training loss per step (each in its own units)"):
+def loss_curves(
+    histories: dict[str, list[float]], smooth: int = 5, title: str = "Training loss per step (each in its own units)"
+):
     """One panel per run: the training loss per step and its running mean over `smooth` steps."""
     fig, axes = plt.subplots(1, len(histories), figsize=(2.6 * len(histories), 2.6), squeeze=False)
     for ax, (name, values) in zip(axes[0], histories.items()):
         ax.plot(range(1, len(values) + 1), values, color=PALETTE["baseline"], linewidth=0.8)
         k = max(1, min(smooth, len(values)))
-        mean = [sum(values[max(0, i - k + 1):i + 1]) / len(values[max(0, i - k + 1):i + 1])
-                for i in range(len(values))]
+        mean = [
+            sum(values[max(0, i - k + 1) : i + 1]) / len(values[max(0, i - k + 1) : i + 1]) for i in range(len(values))
+        ]
         ax.plot(range(1, len(values) + 1), mean, color=PALETTE["distilled"])
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("step")
@@ -75,14 +83,24 @@ def cut_search(scores, span_angles, drop: int, title: str = "Which blocks change
     start = min(range(len(span_angles)), key=lambda i: (span_angles[i], i))
     dropped = set(range(start, start + drop))
     fig, (one, span) = plt.subplots(1, 2, figsize=(11, 3.2), gridspec_kw={"width_ratios": [3, 2]})
-    one.bar(range(len(scores)), scores,
-            color=[PALETTE["baseline"] if i in dropped else PALETTE["teacher"] for i in range(len(scores))])
+    one.bar(
+        range(len(scores)),
+        scores,
+        color=[PALETTE["baseline"] if i in dropped else PALETTE["teacher"] for i in range(len(scores))],
+    )
     one.set_xlabel("decoder block (grey: the span removed)")
     one.set_ylabel("angle(input, output) / π")
     one.set_title("each block on its own", fontsize=9)
     span.plot(range(len(span_angles)), span_angles, marker="o", markersize=3, color=PALETTE["teacher"])
-    span.plot([start], [span_angles[start]], marker="*", markersize=14, color=PALETTE["baseline"],
-              linestyle="none", label=f"smallest: blocks {start}-{start + drop - 1}")
+    span.plot(
+        [start],
+        [span_angles[start]],
+        marker="*",
+        markersize=14,
+        color=PALETTE["baseline"],
+        linestyle="none",
+        label=f"smallest: blocks {start}-{start + drop - 1}",
+    )
     span.set_xlabel(f"first block of a span of {drop}")
     span.set_ylabel("angle across the span / π")
     span.set_title(f"{drop} consecutive blocks", fontsize=9)
@@ -92,23 +110,41 @@ def cut_search(scores, span_angles, drop: int, title: str = "Which blocks change
     return fig
 
 
-def pruning_curve(rows: list[dict], teacher_perplexity: float, healed: dict | None = None,
-                  title: str = "Layers removed vs held-out perplexity (log scale)"):
+def pruning_curve(
+    rows: list[dict],
+    teacher_perplexity: float,
+    healed: dict | None = None,
+    title: str = "Layers removed vs held-out perplexity (log scale)",
+):
     """Perplexity against blocks removed: each rule before healing, the measured rule after healing."""
     fig, ax = plt.subplots(figsize=(7, 3.6))
     drops = [r["drop"] for r in rows]
-    styles = {"every other block, before healing": ("even", PALETTE["baseline"], "s", ":"),
-              "smallest single blocks (ShortGPT), before healing": ("single", PALETTE["student"], "^", ":"),
-              "most similar span (Gromov et al.), before healing": ("span", PALETTE["student"], "o", "--"),
-              "most similar span, after healing": ("healed", PALETTE["distilled"], "o", "-")}
+    styles = {
+        "every other block, before healing": ("even", PALETTE["baseline"], "s", ":"),
+        "smallest single blocks (ShortGPT), before healing": ("single", PALETTE["student"], "^", ":"),
+        "most similar span (Gromov et al.), before healing": ("span", PALETTE["student"], "o", "--"),
+        "most similar span, after healing": ("healed", PALETTE["distilled"], "o", "-"),
+    }
     for label, (key, colour, marker, line) in styles.items():
         if all(key in r for r in rows):
             ax.plot(drops, [r[key] for r in rows], marker=marker, linestyle=line, color=colour, label=label)
     if healed is not None:
-        ax.plot([healed["drop"]], [healed["perplexity"]], marker="*", markersize=14, linestyle="none",
-                color=PALETTE["distilled"], label=healed["label"])
-    ax.axhline(teacher_perplexity, color=PALETTE["teacher"], linestyle="--", linewidth=1,
-               label=f"teacher ({teacher_perplexity:,.0f})")
+        ax.plot(
+            [healed["drop"]],
+            [healed["perplexity"]],
+            marker="*",
+            markersize=14,
+            linestyle="none",
+            color=PALETTE["distilled"],
+            label=healed["label"],
+        )
+    ax.axhline(
+        teacher_perplexity,
+        color=PALETTE["teacher"],
+        linestyle="--",
+        linewidth=1,
+        label=f"teacher ({teacher_perplexity:,.0f})",
+    )
     ax.set_yscale("log")
     ax.set_xticks(drops)
     ax.set_xlabel("decoder blocks removed")
@@ -119,16 +155,21 @@ def pruning_curve(rows: list[dict], teacher_perplexity: float, healed: dict | No
     return fig
 
 
-def quality_bars(quality: dict[str, dict], reference: str | None = "teacher",
-                 title: str = "Greedy text: distinct-2 (higher: more varied) and repetition (lower: fewer loops)"):
+def quality_bars(
+    quality: dict[str, dict],
+    reference: str | None = "teacher",
+    title: str = "Greedy text: distinct-2 (higher: more varied) and repetition (lower: fewer loops)",
+):
     """Distinct-2 and 3-gram repetition per model (rows of llm.text_quality), the `reference` row dashed."""
     if not quality:
         raise ValueError("quality is empty; pass {name: llm.text_quality(texts), ...}")
     names = list(quality)
     fig, (dist, rep) = plt.subplots(1, 2, figsize=(10, 0.45 * len(names) + 1.6), sharey=True)
     colours = [PALETTE["teacher"] if n == reference else PALETTE["distilled"] for n in names]
-    for ax, key, label in ((dist, "distinct_2", "distinct-2 (share of unique word pairs)"),
-                           (rep, "repetition", "repetition (share of 3-grams seen before)")):
+    for ax, key, label in (
+        (dist, "distinct_2", "distinct-2 (share of unique word pairs)"),
+        (rep, "repetition", "repetition (share of 3-grams seen before)"),
+    ):
         values = [quality[n][key] for n in names]
         ax.barh(names, values, color=colours)
         for i, v in enumerate(values):

@@ -6,6 +6,7 @@ returned earlier, they only update its artists (bar heights, labels, marker line
 the changing artists so a widget can blit them over a cached background (fig._kd_artists["animated"]):
 cheap redraws. Each one is also a static figure a lesson can show on its own.
 """
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -15,6 +16,7 @@ from .plots import PALETTE
 
 def _animate(art: dict, animated: bool) -> None:
     """Collect the artists an update changes; with animated=True, mark them for blitting."""
+
     def flat(value):  # dicts, lists and BarContainers (tuples of bars) down to single artists
         items = value.values() if isinstance(value, dict) else value
         if isinstance(items, (list, tuple)) or isinstance(value, dict):
@@ -34,8 +36,18 @@ def _two_panels():
 
 # --- Lesson 02: soft labels and the distillation loss ---------------------------------------------
 
-def temperature_panels(probs: dict, probs_at_1: dict, class_names, grid, entropies: dict,
-                       temperature: float, title: str = "", fig=None, animated: bool = False):
+
+def temperature_panels(
+    probs: dict,
+    probs_at_1: dict,
+    class_names,
+    grid,
+    entropies: dict,
+    temperature: float,
+    title: str = "",
+    fig=None,
+    animated: bool = False,
+):
     """Left: softened class probabilities per model at T (T=1 dashed); right: entropy vs T, T marked."""
     import math
 
@@ -47,9 +59,16 @@ def temperature_panels(probs: dict, probs_at_1: dict, class_names, grid, entropi
             xs = [c + (k - (len(names) - 1) / 2) * width for c in range(len(class_names))]
             colour = PALETTE.get(name, "#8172B3")
             art["bars"][name] = bars.bar(xs, probs[name], width * 0.95, color=colour, label=name)
-            art["bars"][name + "@1"] = bars.bar(xs, probs_at_1[name], width * 0.95, fill=False,
-                                                edgecolor="black", linewidth=0.8, linestyle="--",
-                                                label="at T=1" if k == 0 else None)
+            art["bars"][name + "@1"] = bars.bar(
+                xs,
+                probs_at_1[name],
+                width * 0.95,
+                fill=False,
+                edgecolor="black",
+                linewidth=0.8,
+                linestyle="--",
+                label="at T=1" if k == 0 else None,
+            )
             art["texts"][name] = [bars.text(x, 0, "", ha="center", fontsize=8) for x in xs]
             art["lines"][name] = curve.plot(grid, entropies[name], color=colour, label=name)[0]
         bars.set_xticks(range(len(class_names)), class_names)
@@ -84,20 +103,35 @@ def temperature_panels(probs: dict, probs_at_1: dict, class_names, grid, entropi
     return fig
 
 
-def loss_panels(terms: dict, temperature: float, alpha: float, grid, grad_norms: dict, fig=None,
-                ymax: float | None = None, animated: bool = False):
+def loss_panels(
+    terms: dict,
+    temperature: float,
+    alpha: float,
+    grid,
+    grad_norms: dict,
+    fig=None,
+    ymax: float | None = None,
+    animated: bool = False,
+):
     """Left: soft, hard and total loss at (T, alpha); right: gradient norms vs T (log-log), T marked."""
     names = list(terms)
     if fig is None or not hasattr(fig, "_kd_artists"):
         fig, (bars, curve) = _two_panels()
         colours = [PALETTE["teacher"], PALETTE["baseline"], PALETTE["distilled"]]
-        art = {"bars": bars.bar(names, [0.0] * len(names), color=colours[:len(names)]),
-               "texts": [bars.text(i, 0, "", ha="center", fontsize=8) for i in range(len(names))]}
+        art = {
+            "bars": bars.bar(names, [0.0] * len(names), color=colours[: len(names)]),
+            "texts": [bars.text(i, 0, "", ha="center", fontsize=8) for i in range(len(names))],
+        }
         bars.set_ylabel("loss")
         styles = {"with T²": "-", "without T²": "--", "hard term": ":"}
         for name, values in grad_norms.items():
-            curve.plot(grid, values, styles.get(name, "-"), label=name,
-                       color={"hard term": PALETTE["baseline"]}.get(name, PALETTE["teacher"]))
+            curve.plot(
+                grid,
+                values,
+                styles.get(name, "-"),
+                label=name,
+                color={"hard term": PALETTE["baseline"]}.get(name, PALETTE["teacher"]),
+            )
         art["marker"] = curve.axvline(temperature, color="black", linewidth=0.8)
         curve.set_xscale("log")
         curve.set_yscale("log")
@@ -120,16 +154,17 @@ def loss_panels(terms: dict, temperature: float, alpha: float, grid, grad_norms:
         text.set_text(f"{terms[name]:.3f}")
     if ymax is None:
         fig.axes[0].set_ylim(0, top * 1.18)
-    art["title"].set_text(f"T={temperature:.2g}, alpha={alpha:.2f}: total = {alpha:.2f}·soft + "
-                          f"{1 - alpha:.2f}·hard")
+    art["title"].set_text(f"T={temperature:.2g}, alpha={alpha:.2f}: total = {alpha:.2f}·soft + {1 - alpha:.2f}·hard")
     art["marker"].set_xdata([temperature, temperature])
     return fig
 
 
 # --- Lesson 03: the distillation playground ------------------------------------------------------
 
-def playground_curves(baseline: dict | None, history: dict | None,
-                      title: str = "Distillation playground: validation curves"):
+
+def playground_curves(
+    baseline: dict | None, history: dict | None, title: str = "Distillation playground: validation curves"
+):
     """Validation accuracy and loss per step of a distilled run next to the hard-label baseline."""
     if baseline is None and history is None:
         raise ValueError("nothing to plot yet: train a run first (press Train or call .train())")
@@ -156,15 +191,20 @@ def playground_curves(baseline: dict | None, history: dict | None,
 
 # --- Lesson 06: forward vs reverse KL on a two-mode teacher --------------------------------------
 
-def kl_direction_panels(x, teacher, student, mixes, mus, sigmas, mix: float, title: str = "",
-                        fig=None):
+
+def kl_direction_panels(x, teacher, student, mixes, mus, sigmas, mix: float, title: str = "", fig=None):
     """Left: two-mode teacher and the one-Gaussian student fitted at `mix`; right: the fit vs the mix."""
     if fig is None or not hasattr(fig, "_kd_artists"):
         fig, (dist, curve) = _two_panels()
-        art = {"teacher": dist.fill_between(x, teacher, color=PALETTE["teacher"], alpha=0.35,
-                                            label="teacher p (two modes)"),
-               "student": dist.plot(x, student, color=PALETTE["student"], linewidth=2,
-                                    label="student q (one Gaussian)")[0], "teacher_y": teacher}
+        art = {
+            "teacher": dist.fill_between(
+                x, teacher, color=PALETTE["teacher"], alpha=0.35, label="teacher p (two modes)"
+            ),
+            "student": dist.plot(x, student, color=PALETTE["student"], linewidth=2, label="student q (one Gaussian)")[
+                0
+            ],
+            "teacher_y": teacher,
+        }
         dist.set_xlabel("x (think: the next token, on a line)")
         dist.set_ylabel("probability per bin")
         dist.legend(frameon=False, fontsize=7, loc="upper right")

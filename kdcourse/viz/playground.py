@@ -4,6 +4,7 @@ Each press distils a fresh student from cached teacher logits for the profile's 
 plots its validation curves next to a hard-label baseline (kdcourse.viz.panels.playground_curves). It runs
 headless too (tests, static figures), and falls back to one static run without ipywidgets.
 """
+
 from __future__ import annotations
 
 from ..losses import TEMPERATURE
@@ -17,28 +18,56 @@ class DistillationPlayground(Widget):
     the current values, the hard-label baseline's history and the last run's history.
     """
 
-    def __init__(self, make_student, train_dataset, teacher_logits, eval_dataset, tokenizer, profile,
-                 temperature: float = TEMPERATURE, alpha: float = 0.5, seed: int = 0, eval_examples: int = 256,
-                 eval_points: int = 4):
+    def __init__(
+        self,
+        make_student,
+        train_dataset,
+        teacher_logits,
+        eval_dataset,
+        tokenizer,
+        profile,
+        temperature: float = TEMPERATURE,
+        alpha: float = 0.5,
+        seed: int = 0,
+        eval_examples: int = 256,
+        eval_points: int = 4,
+    ):
         if not callable(make_student):
-            raise TypeError("make_student must be a function returning a fresh student model, "
-                            f"got {type(make_student).__name__}")
+            raise TypeError(
+                f"make_student must be a function returning a fresh student model, got {type(make_student).__name__}"
+            )
         self.make_student, self.tokenizer, self.profile, self.seed = make_student, tokenizer, profile, seed
         self.train_dataset, self.teacher_logits = train_dataset, teacher_logits
         self.eval_dataset = eval_dataset.select(range(min(eval_examples, len(eval_dataset))))
         self.steps = profile.playground_steps
         self.eval_every = max(1, self.steps // eval_points)
-        self.state = {"temperature": temperature, "alpha": alpha, "baseline": None, "history": None,
-                      "runs": 0, "seconds": None}
+        self.state = {
+            "temperature": temperature,
+            "alpha": alpha,
+            "baseline": None,
+            "history": None,
+            "runs": 0,
+            "seconds": None,
+        }
         self.inputs: dict = {}  # name -> slider, filled by widget()
 
     def _run(self, temperature: float, alpha: float) -> dict:
         from .. import training
 
-        return training.distill(self.make_student(), self.train_dataset, self.tokenizer, self.profile,
-                                teacher_logits=self.teacher_logits, temperature=temperature, alpha=alpha,
-                                max_steps=self.steps, seed=self.seed, eval_dataset=self.eval_dataset,
-                                eval_every=self.eval_every, progress=False)
+        return training.distill(
+            self.make_student(),
+            self.train_dataset,
+            self.tokenizer,
+            self.profile,
+            teacher_logits=self.teacher_logits,
+            temperature=temperature,
+            alpha=alpha,
+            max_steps=self.steps,
+            seed=self.seed,
+            eval_dataset=self.eval_dataset,
+            eval_every=self.eval_every,
+            progress=False,
+        )
 
     def train(self, temperature: float | None = None, alpha: float | None = None) -> dict:
         """One run at (T, alpha) (default: the current values); the hard-label baseline runs once first."""
@@ -71,10 +100,17 @@ class DistillationPlayground(Widget):
 
         style = {"description_width": "initial"}
         self.inputs = {
-            "temperature": w.FloatSlider(value=self.state["temperature"], min=0.5, max=10.0, step=0.5,
-                                         description="temperature T", style=style),
-            "alpha": w.FloatSlider(value=self.state["alpha"], min=0.0, max=1.0, step=0.05,
-                                   description="alpha (teacher weight)", style=style),
+            "temperature": w.FloatSlider(
+                value=self.state["temperature"], min=0.5, max=10.0, step=0.5, description="temperature T", style=style
+            ),
+            "alpha": w.FloatSlider(
+                value=self.state["alpha"],
+                min=0.0,
+                max=1.0,
+                step=0.05,
+                description="alpha (teacher weight)",
+                style=style,
+            ),
         }
         button = w.Button(description="Train", button_style="primary", icon="play")
         status = w.Label(value=f"{self.steps} steps per run; the first press also trains the baseline")
@@ -89,10 +125,12 @@ class DistillationPlayground(Widget):
             status.value = "training ..."
             try:
                 self.train()
-                status.value = (f"run {self.state['runs']}: final validation accuracy "
-                                f"{self.state['history']['eval_accuracy'][-1]:.3f} vs baseline "
-                                f"{self.state['baseline']['eval_accuracy'][-1]:.3f} "
-                                f"({self.state['seconds']:.0f} s)")
+                status.value = (
+                    f"run {self.state['runs']}: final validation accuracy "
+                    f"{self.state['history']['eval_accuracy'][-1]:.3f} vs baseline "
+                    f"{self.state['baseline']['eval_accuracy'][-1]:.3f} "
+                    f"({self.state['seconds']:.0f} s)"
+                )
                 with out:
                     out.clear_output(wait=True)
                     fig = self.figure()

@@ -1,4 +1,5 @@
 """Static figures of lessons 00-05: pure functions that take numbers and return a matplotlib Figure."""
+
 from __future__ import annotations
 
 import math
@@ -35,8 +36,7 @@ def length_histogram(lengths: list[int], max_length: int | None = None):
     ax.hist(lengths, bins=40, color=PALETTE["teacher"])
     if max_length is not None:
         cut = sum(n > max_length for n in lengths) / len(lengths)
-        ax.axvline(max_length, color="black", linestyle="--",
-                   label=f"max_length {max_length} ({cut:.1%} truncated)")
+        ax.axvline(max_length, color="black", linestyle="--", label=f"max_length {max_length} ({cut:.1%} truncated)")
         ax.legend(frameon=False)
     ax.set_xlabel("tokens per snippet (WordPiece, with [CLS] and [SEP])")
     ax.set_ylabel("snippets")
@@ -45,6 +45,7 @@ def length_histogram(lengths: list[int], max_length: int | None = None):
 
 
 # --- Benchmarks (lesson 01 on; rows from kdcourse.benchmark.benchmark_table) -----------------
+
 
 def _row_colour(name: str) -> str:
     """A palette colour for a model named like a palette key (teacher, student, ...), else grey."""
@@ -74,8 +75,13 @@ def latency_bars(rows: list[dict], title: str = "Median latency per batch (lower
 def _method_colour(name: str) -> str:
     """Colour by method: distilled/transfer green, before grey, teacher blue, student orange."""
     lowered = name.lower()
-    for key, part in (("distilled", "distil"), ("distilled", "transfer"), ("baseline", "before"),
-                      ("teacher", "teacher"), ("student", "student")):
+    for key, part in (
+        ("distilled", "distil"),
+        ("distilled", "transfer"),
+        ("baseline", "before"),
+        ("teacher", "teacher"),
+        ("student", "student"),
+    ):
         if part in lowered:
             return PALETTE[key]
     return PALETTE["baseline"]
@@ -107,8 +113,9 @@ def _label_points(ax, points, texts, radii, gap: float = 6.0) -> None:
 
     def free(b, own):
         inside = frame.x0 <= b[0] and b[2] <= frame.x1 and frame.y0 <= b[1] and b[3] <= frame.y1
-        return inside and not any(j != own and b[0] < t[2] and t[0] < b[2] and b[1] < t[3] and t[1] < b[3]
-                                  for j, t in enumerate(taken))
+        return inside and not any(
+            j != own and b[0] < t[2] and t[0] < b[2] and b[1] < t[3] and t[1] < b[3] for j, t in enumerate(taken)
+        )
 
     for i in sorted(range(len(points)), key=lambda i: -centres[i][1]):  # top down: lines rarely cross
         probe = fig.text(0, 0, texts[i], fontsize=8)
@@ -116,26 +123,43 @@ def _label_points(ax, points, texts, radii, gap: float = 6.0) -> None:
         probe.remove()
         sides = (1, -1) if centres[i][0] < (frame.x0 + frame.x1) / 2 else (-1, 1)
         shifts = [0] + [s * k * 2 * px for k in range(1, int(frame.height / px)) for s in (1, -1)]
-        side, dy = next(((side, dy) for side in sides for dy in shifts if free(box(i, side, dy, w, h), i)),
-                        (sides[0], 0))
+        side, dy = next(
+            ((side, dy) for side in sides for dy in shifts if free(box(i, side, dy, w, h), i)), (sides[0], 0)
+        )
         taken.append(box(i, side, dy, w, h))
-        ax.annotate(texts[i], points[i], xytext=(side * (radii[i] + gap), dy / px),
-                    textcoords="offset points", ha="left" if side > 0 else "right", va="center",
-                    fontsize=8, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "0.8", "alpha": 0.9},
-                    arrowprops={"arrowstyle": "-", "color": "0.35", "lw": 0.7, "shrinkA": 0, "shrinkB": 2,
-                                "relpos": (0 if side > 0 else 1, 0.5)})
+        ax.annotate(
+            texts[i],
+            points[i],
+            xytext=(side * (radii[i] + gap), dy / px),
+            textcoords="offset points",
+            ha="left" if side > 0 else "right",
+            va="center",
+            fontsize=8,
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "0.8", "alpha": 0.9},
+            arrowprops={
+                "arrowstyle": "-",
+                "color": "0.35",
+                "lw": 0.7,
+                "shrinkA": 0,
+                "shrinkB": 2,
+                "relpos": (0 if side > 0 else 1, 0.5),
+            },
+        )
 
 
-def bubble_plot(rows: list[dict], x: str = "latency_ms", y: str = "accuracy", size: str = "size_mb",
-                title: str | None = None):
+def bubble_plot(
+    rows: list[dict], x: str = "latency_ms", y: str = "accuracy", size: str = "size_mb", title: str | None = None
+):
     """Scatter of rows (x vs y), bubble area proportional to `size`, each named beside it (leader line)."""
     if not rows:
         raise ValueError("rows is empty; pass the list from benchmark.benchmark_table(...)")
     for key in (x, y, size):
         missing = [r.get("name", "?") for r in rows if r.get(key) is None]
         if missing:
-            raise ValueError(f"rows {missing} have no value for {key!r}; pass accuracy=... to "
-                             "benchmark_table, or choose another column")
+            raise ValueError(
+                f"rows {missing} have no value for {key!r}; pass accuracy=... to "
+                "benchmark_table, or choose another column"
+            )
     biggest = max(r[size] for r in rows)
     areas = [1200 * r[size] / biggest if biggest else 100 for r in rows]
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
@@ -160,8 +184,10 @@ def bubble_plot(rows: list[dict], x: str = "latency_ms", y: str = "accuracy", si
 
 # --- Lesson 01: where the parameters are, and a teacher's soft outputs -----------------------
 
-def param_breakdown_bars(breakdowns: dict[str, dict[str, int]],
-                         parts: tuple[str, ...] = ("embeddings", "transformer_layers", "head")):
+
+def param_breakdown_bars(
+    breakdowns: dict[str, dict[str, int]], parts: tuple[str, ...] = ("embeddings", "transformer_layers", "head")
+):
     """Stacked bars of parameters (millions) per model, split into parts (e.g. describe_student rows)."""
     if not breakdowns:
         raise ValueError("breakdowns is empty; pass {name: students.describe_student(model)}")
@@ -182,8 +208,13 @@ def param_breakdown_bars(breakdowns: dict[str, dict[str, int]],
     return fig
 
 
-def soft_label_bars(probs, row_labels: list[str], class_names=("rotten", "fresh"),
-                    title: str = "Teacher's probabilities", wrap: int = 60):
+def soft_label_bars(
+    probs,
+    row_labels: list[str],
+    class_names=("rotten", "fresh"),
+    title: str = "Teacher's probabilities",
+    wrap: int = 60,
+):
     """Stacked horizontal bars, one per row of `probs` (rows sum to 1), each class share written in."""
     import textwrap
 
@@ -206,14 +237,14 @@ def soft_label_bars(probs, row_labels: list[str], class_names=("rotten", "fresh"
     ax.set_xlim(0, 1)
     ax.set_xlabel("probability")
     ax.set_title(title)
-    ax.legend(frameon=False, ncol=len(class_names), loc="lower center", bbox_to_anchor=(0.5, 1.08),
-              fontsize=8)
+    ax.legend(frameon=False, ncol=len(class_names), loc="lower center", bbox_to_anchor=(0.5, 1.08), fontsize=8)
     fig.tight_layout()
     return fig
 
 
-def uncertainty_histogram(groups: dict[str, list[float]], bins: int = 20,
-                          xlabel: str = "probability mass off the teacher's top answer"):
+def uncertainty_histogram(
+    groups: dict[str, list[float]], bins: int = 20, xlabel: str = "probability mass off the teacher's top answer"
+):
     """Overlaid, normalised histograms of one quantity for several groups (e.g. right vs wrong)."""
     if not groups:
         raise ValueError("groups is empty; pass e.g. {'right': [...], 'wrong': [...]}")
@@ -224,8 +255,15 @@ def uncertainty_histogram(groups: dict[str, list[float]], bins: int = 20,
         if not values:
             continue
         mean = sum(values) / len(values)
-        ax.hist(values, bins=bins, range=(0, 0.5), density=True, alpha=0.55, color=colour,
-                label=f"{name} (n={len(values)}, mean {mean:.2f})")
+        ax.hist(
+            values,
+            bins=bins,
+            range=(0, 0.5),
+            density=True,
+            alpha=0.55,
+            color=colour,
+            label=f"{name} (n={len(values)}, mean {mean:.2f})",
+        )
         ax.axvline(mean, color=colour, linestyle="--")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("density")
@@ -236,8 +274,13 @@ def uncertainty_histogram(groups: dict[str, list[float]], bins: int = 20,
 
 # --- Lesson 03: the distillation loop -------------------------------------------------------
 
-def accuracy_bars(accuracy: dict[str, float], n: int, majority: float | None = None,
-                  title: str = "Test accuracy (error bars: ±1 standard error)"):
+
+def accuracy_bars(
+    accuracy: dict[str, float],
+    n: int,
+    majority: float | None = None,
+    title: str = "Test accuracy (error bars: ±1 standard error)",
+):
     """Bars of accuracies with ±1 standard error sqrt(p(1-p)/n) and the majority baseline as a line."""
     if not accuracy or n <= 0:
         raise ValueError(f"need at least one accuracy and n > 0, got {len(accuracy)} bars and n={n}")
@@ -265,7 +308,7 @@ def seconds_bars(seconds: dict[str, float], title: str = "Training time per epoc
         raise ValueError("seconds is empty; pass e.g. {'live teacher': 12.3, 'cached logits': 7.1}")
     names, values = list(seconds), list(seconds.values())
     fig, ax = plt.subplots(figsize=(6, 0.55 * len(names) + 1.2))
-    ax.barh(names, values, color=[PALETTE["teacher"], PALETTE["distilled"], PALETTE["baseline"]][:len(names)])
+    ax.barh(names, values, color=[PALETTE["teacher"], PALETTE["distilled"], PALETTE["baseline"]][: len(names)])
     for i, v in enumerate(values):
         ax.text(v, i, f" {v:.1f} s ({values[0] / v:.2f}x)", va="center", fontsize=9)
     ax.set_xlim(0, max(values) * 1.35)
@@ -278,17 +321,21 @@ def seconds_bars(seconds: dict[str, float], title: str = "Training time per epoc
 
 # --- Lesson 04: paired seeds and ablations ----------------------------------------------------
 
-def paired_seed_plot(pairs: dict[str, tuple[list[float], list[float]]],
-                     labels: tuple[str, str] = ("without teacher", "with teacher"),
-                     title: str = "Paired seeds: each line is one seed"):
+
+def paired_seed_plot(
+    pairs: dict[str, tuple[list[float], list[float]]],
+    labels: tuple[str, str] = ("without teacher", "with teacher"),
+    title: str = "Paired seeds: each line is one seed",
+):
     """One panel per regime: accuracy without vs with the teacher, a line per seed, mean difference."""
     if not pairs:
         raise ValueError("pairs is empty; pass {regime: (accuracies_without, accuracies_with)}")
     fig, axes = plt.subplots(1, len(pairs), figsize=(3.6 * len(pairs), 3.4), squeeze=False)
     for ax, (regime, (before, after)) in zip(axes[0], pairs.items()):
         if len(before) != len(after) or not before:
-            raise ValueError(f"{regime}: need as many accuracies with as without the teacher, got "
-                             f"{len(before)} and {len(after)}")
+            raise ValueError(
+                f"{regime}: need as many accuracies with as without the teacher, got {len(before)} and {len(after)}"
+            )
         for a, b in zip(before, after):
             ax.plot([0, 1], [a, b], marker="o", color=PALETTE["distilled"] if b > a else "#C44E52")
         diff = sum(b - a for a, b in zip(before, after)) / len(before)
@@ -301,8 +348,9 @@ def paired_seed_plot(pairs: dict[str, tuple[list[float], list[float]]],
     return fig
 
 
-def ablation_bars(deltas: dict[str, float], reference: str = "recipe",
-                  title: str = "Ablations: change in test accuracy vs the recipe"):
+def ablation_bars(
+    deltas: dict[str, float], reference: str = "recipe", title: str = "Ablations: change in test accuracy vs the recipe"
+):
     """Horizontal bars of each variant's accuracy change (points) relative to `reference`."""
     if not deltas:
         raise ValueError("deltas is empty; pass {variant: accuracy change in points}")
@@ -323,8 +371,10 @@ def ablation_bars(deltas: dict[str, float], reference: str = "recipe",
 
 # --- Lesson 05: quantization -------------------------------------------------------------------
 
-def quantization_histogram(x, x_hat, scale: float, bins: int = 120,
-                           title: str = "One weight matrix, float32 vs int8 (dequantized)"):
+
+def quantization_histogram(
+    x, x_hat, scale: float, bins: int = 120, title: str = "One weight matrix, float32 vs int8 (dequantized)"
+):
     """Left: histogram of the weights before and after int8 round trip; right: the error, within ±scale/2."""
     import numpy as np
 
@@ -335,8 +385,15 @@ def quantization_histogram(x, x_hat, scale: float, bins: int = 120,
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4))
     edges = np.linspace(x.min(), x.max(), bins + 1)
     left.hist(x, bins=edges, color=PALETTE["teacher"], alpha=0.6, label="float32")
-    left.hist(x_hat, bins=edges, color=PALETTE["student"], alpha=0.6, histtype="step", linewidth=1.2,
-              label="int8, dequantized")
+    left.hist(
+        x_hat,
+        bins=edges,
+        color=PALETTE["student"],
+        alpha=0.6,
+        histtype="step",
+        linewidth=1.2,
+        label="int8, dequantized",
+    )
     left.set_yscale("log")
     left.set_xlabel("weight value")
     left.set_ylabel("count (log)")

@@ -4,6 +4,7 @@ Widgets keep their state in plain attributes (so tests drive them headless) and 
 lesson is followed by a static figure. Only FloatSlider, Dropdown, Button, Label, Image, Output,
 HBox/VBox and .observe(names="value") are used: ipywidgets 7.7 (Colab) and 8.x alike.
 """
+
 from __future__ import annotations
 
 
@@ -116,8 +117,9 @@ class Explorer(Widget):
         for artist in fig._kd_artists["animated"]:
             fig.draw_artist(artist)
         buffer = io.BytesIO()
-        Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0,
-                         1).save(buffer, format="png", compress_level=1)
+        Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(
+            buffer, format="png", compress_level=1
+        )
         return buffer.getvalue()
 
     def _on_change(self, change):
@@ -136,13 +138,23 @@ class Explorer(Widget):
         for name, spec in self.controls.items():
             if spec[0] == "slider":
                 _, lo, hi, step, label = spec
-                self.inputs[name] = w.FloatSlider(value=self.state[name], min=lo, max=hi, step=step,
-                                                  description=label, style=style,
-                                                  continuous_update=False)
+                self.inputs[name] = w.FloatSlider(
+                    value=self.state[name],
+                    min=lo,
+                    max=hi,
+                    step=step,
+                    description=label,
+                    style=style,
+                    continuous_update=False,
+                )
             else:
-                self.inputs[name] = w.Dropdown(options=self._options(), value=self.state[name],
-                                               description=spec[1], style=style,
-                                               layout=w.Layout(width="95%"))
+                self.inputs[name] = w.Dropdown(
+                    options=self._options(),
+                    value=self.state[name],
+                    description=spec[1],
+                    style=style,
+                    layout=w.Layout(width="95%"),
+                )
             self.inputs[name].observe(self._on_change, names="value")
         self._readout = w.Label(value=self.readout())
         self._image = w.Image(value=self.render_png(), format="png")
