@@ -6,7 +6,8 @@ import tempfile
 import matplotlib.figure
 import pytest
 import torch
-from transformers import BertConfig, BertModel
+from conftest import tiny_bert as bert
+from transformers import BertModel
 
 from kdcourse import benchmark
 from kdcourse.viz import plots
@@ -15,16 +16,7 @@ VOCAB = 100
 
 
 def tiny_bert(layers: int = 2, hidden: int = 32) -> BertModel:
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=VOCAB,
-        hidden_size=hidden,
-        num_hidden_layers=layers,
-        num_attention_heads=2,
-        intermediate_size=2 * hidden,
-        max_position_embeddings=32,
-    )
-    return BertModel(config)
+    return bert(layers, hidden, VOCAB, positions=32, head=False)
 
 
 @pytest.fixture(scope="module")

@@ -6,29 +6,14 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from transformers import BertConfig, BertForSequenceClassification
+from conftest import tiny_bert as bert
 
 from kdcourse import assets, corpus, get_profile, lessons, training
 from kdcourse.lessons import l03
 
 
 def tiny_bert(vocab, seed, layers, sure=1.0):
-    """A tiny random BERT classifier; `sure` scales its head, so a teacher can be confident (KL well above 0)."""
-    torch.manual_seed(seed)
-    model = BertForSequenceClassification(
-        BertConfig(
-            vocab_size=vocab,
-            hidden_size=16,
-            num_hidden_layers=layers,
-            num_attention_heads=2,
-            intermediate_size=32,
-            max_position_embeddings=40,
-            num_labels=2,
-        )
-    )
-    with torch.no_grad():
-        model.classifier.weight.mul_(sure)
-    return model
+    return bert(layers, 16, vocab, positions=40, seed=seed, sure=sure)
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py: tiny models, one thread

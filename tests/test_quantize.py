@@ -4,7 +4,7 @@ import types
 
 import pytest
 import torch
-from transformers import BertConfig, BertForSequenceClassification
+from conftest import tiny_bert as bert
 
 from kdcourse import assets, benchmark, corpus, get_profile, quantize, training
 from kdcourse.lessons import l04, l05
@@ -18,17 +18,7 @@ pytestmark = [
 
 
 def tiny_bert(seed=0, vocab=30522):
-    torch.manual_seed(seed)
-    config = BertConfig(
-        vocab_size=vocab,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-        num_labels=2,
-    )
-    return BertForSequenceClassification(config).eval()
+    return bert(2, 32, vocab, positions=64, seed=seed).eval()
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import tiny_bert as bert
 from datasets import Dataset, DatasetDict
-from transformers import BertConfig, BertForSequenceClassification
 
 from kdcourse import __main__ as cli
 from kdcourse import assets, cache, probe, profiles, quantize, students, training
@@ -36,18 +36,7 @@ def profile():
 
 
 def tiny_bert(seed=0, vocab=30522):
-    torch.manual_seed(seed)
-    return BertForSequenceClassification(
-        BertConfig(
-            vocab_size=vocab,
-            hidden_size=16,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-            intermediate_size=32,
-            max_position_embeddings=32,
-            num_labels=2,
-        )
-    )
+    return bert(2, 16, vocab, positions=32, seed=seed)
 
 
 def tokenized(n=6, label=True):

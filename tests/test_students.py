@@ -2,10 +2,9 @@
 
 import pytest
 import torch
+from conftest import tiny_bert as bert
 from transformers import (
     BertConfig,
-    BertForSequenceClassification,
-    BertModel,
     DistilBertConfig,
     DistilBertForSequenceClassification,
     RobertaConfig,
@@ -16,17 +15,7 @@ from kdcourse import students
 
 
 def tiny_bert(n_layers, head=True, seed=0):
-    torch.manual_seed(seed)
-    config = BertConfig(
-        vocab_size=99,
-        hidden_size=16,
-        num_hidden_layers=n_layers,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=40,
-        num_labels=2,
-    )
-    return (BertForSequenceClassification if head else BertModel)(config).eval()
+    return bert(n_layers, 16, 99, positions=40, head=head, seed=seed).eval()
 
 
 def batch(vocab=99, n=3, length=7):

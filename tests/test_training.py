@@ -6,9 +6,8 @@ import os
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import tiny_bert as bert
 from transformers import (
-    BertConfig,
-    BertForSequenceClassification,
     get_linear_schedule_with_warmup,
 )
 
@@ -33,17 +32,7 @@ def data(tok, profile):
 
 
 def tiny_bert(tok, seed):
-    torch.manual_seed(seed)
-    config = BertConfig(
-        vocab_size=tok.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-        num_labels=2,
-    )
-    return BertForSequenceClassification(config)
+    return bert(2, 32, tok.vocab_size, positions=64, seed=seed)
 
 
 def test_tokenize_splits_keeps_only_model_columns_unpadded(data, profile):
