@@ -4,27 +4,31 @@ from __future__ import annotations
 
 from importlib import metadata
 
-# (import name, distribution name, minimum version, what the course uses it for)
-REQUIREMENTS = [
-    ("torch", "torch", "2.4", "models and training"),
-    ("transformers", "transformers", "4.56", "pretrained models, Trainer, GGUF loading"),
-    ("datasets", "datasets", "3.0", "Dataset / DatasetDict"),
-    ("accelerate", "accelerate", "1.1", "needed by transformers.Trainer"),
-    ("matplotlib", "matplotlib", "3.8", "figures"),
-    ("ipywidgets", "ipywidgets", "7.7", "interactive widgets"),
-    ("tqdm", "tqdm", "4.66", "progress bars"),
-    ("gguf", "gguf", "0.10", "reading the causal LM's GGUF file (lesson 06)"),
-]
+# What the course uses each dependency for (shown beside it); the versions come from the package metadata.
+PURPOSES = {
+    "torch": "models and training",
+    "transformers": "pretrained models, Trainer, GGUF loading",
+    "datasets": "Dataset / DatasetDict",
+    "accelerate": "needed by transformers.Trainer",
+    "matplotlib": "figures",
+    "ipywidgets": "interactive widgets",
+    "tqdm": "progress bars",
+    "pandas": "result tables",
+    "numpy": "arrays behind the tables and figures",
+    "gguf": "reading the causal LM's GGUF file (lesson 06)",
+    "packaging": "version checks (this table)",
+}
 
 
-def _version_tuple(text: str) -> tuple[int, ...]:
-    parts = []
-    for piece in text.split("+")[0].split("."):
-        digits = "".join(ch for ch in piece if ch.isdigit())
-        if not digits:
-            break
-        parts.append(int(digits))
-    return tuple(parts)
+def requirements() -> list:
+    """The course's own dependencies (no extras), read from the installed kdcourse's metadata."""
+    from packaging.requirements import Requirement
+
+    try:
+        declared = metadata.requires("kdcourse") or []
+    except metadata.PackageNotFoundError:
+        raise RuntimeError("kdcourse is not installed; run `make install` (or `pip install -e .`)") from None
+    return [r for r in map(Requirement, declared) if r.marker is None or "extra" not in str(r.marker)]
 
 
 def check_environment(fetch_assets: bool = False) -> list[dict]:
@@ -32,15 +36,24 @@ def check_environment(fetch_assets: bool = False) -> list[dict]:
     from . import assets
 
     rows, problems = [], []
-    for module, dist, minimum, why in REQUIREMENTS:
+    for req in requirements():
         try:
-            found = metadata.version(dist)
+            found = metadata.version(req.name)
         except metadata.PackageNotFoundError:
             found = None
-        ok = found is not None and _version_tuple(found) >= _version_tuple(minimum)
-        rows.append({"package": module, "needed": f">={minimum}", "found": found or "missing", "ok": ok, "for": why})
+        ok = found is not None and req.specifier.contains(found, prereleases=True)
+        needed = str(req.specifier)
+        rows.append(
+            {
+                "package": req.name,
+                "needed": needed,
+                "found": found or "missing",
+                "ok": ok,
+                "for": PURPOSES.get(req.name, ""),
+            }
+        )
         if not ok:
-            problems.append(f"{dist}>={minimum} (found {found or 'nothing'})")
+            problems.append(f"{req.name}{needed} (found {found or 'nothing'})")
     for key in assets.ASSETS:
         cached = assets.asset_dir(key).is_dir()
         if not cached and fetch_assets:

@@ -1,0 +1,56 @@
+"""One list of dependencies: pyproject.toml. environment.yml (conda-forge names) and the environment
+check of lesson 00 (kdcourse.environment, which reads the installed metadata) must agree with it."""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+
+from kdcourse import environment
+
+tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+ROOT = Path(__file__).resolve().parents[1]
+CONDA_NAMES = {"pytorch": "torch"}  # conda-forge name -> PyPI name, where they differ
+CONDA_ONLY = {"python", "pip"}
+PIP_ONLY = {"playwright", "torchao"}  # dev-only; the conda env runs the lessons without them
+
+
+def pyproject():
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def conda_requirements() -> dict[str, str]:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    out = {}
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):  # the pip: section
+            continue
+        name, spec = re.match(r"([A-Za-z0-9_.-]+)\s*(.*)", dep).groups()
+        if name not in CONDA_ONLY:
+            out[CONDA_NAMES.get(name, name)] = spec.replace(" ", "")
+    return out
+
+
+def test_environment_yml_has_every_dependency_with_the_same_lower_bound():
+    project = pyproject()
+    wanted = {}
+    for text in project["dependencies"] + project["optional-dependencies"]["dev"]:
+        req = Requirement(text)
+        if req.name not in PIP_ONLY:
+            wanted[req.name] = str(req.specifier)
+    assert conda_requirements() == wanted
+
+
+def test_environment_yml_uses_conda_forge_only():
+    channels = yaml.safe_load((ROOT / "environment.yml").read_text())["channels"]
+    assert channels == ["conda-forge", "nodefaults"]
+
+
+def test_the_environment_check_reads_pyproject_s_list():
+    declared = {Requirement(t).name: str(Requirement(t).specifier) for t in pyproject()["dependencies"]}
+    installed = {r.name: str(r.specifier) for r in environment.requirements()}
+    assert installed == declared, "reinstall the package (`make install`) after editing pyproject.toml"
+    assert set(environment.PURPOSES) == set(declared), "say in PURPOSES what each dependency is for"
