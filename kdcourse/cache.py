@@ -18,12 +18,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 CACHE_ENV = "KDCOURSE_CACHE"
+# Where Colab mounts Google Drive (`from google.colab import drive; drive.mount("/content/drive")`).
+# A Colab session loses its disk on every restart; a cache on Drive keeps the assets and the trained
+# teachers and students from one session to the next.
+DRIVE = Path("/content/drive/MyDrive")
 
 
 def cache_dir() -> Path:
-    """The asset cache: $KDCOURSE_CACHE, else ~/.cache/kdcourse."""
-    root = os.environ.get(CACHE_ENV) or os.path.join(os.path.expanduser("~"), ".cache", "kdcourse")
-    return Path(root)
+    """The asset cache: $KDCOURSE_CACHE, else a folder on a mounted Google Drive, else ~/.cache/kdcourse."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    if DRIVE.is_dir():
+        return DRIVE / "kdcourse-cache"
+    return Path(os.path.expanduser("~")) / ".cache" / "kdcourse"
 
 
 def cache_path(*parts) -> Path:
