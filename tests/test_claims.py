@@ -646,13 +646,15 @@ def test_05_torch_stores_exactly_our_symmetric_per_channel_integers(lesson05):
         assert line in lesson05, line
 
 
-def test_05_an_int8_layer_is_faster_but_well_under_4x(lesson05):
-    """Cell 14: 'So expect well under 4× for a whole layer' (read as at least 20% under); int8 is faster."""
+def test_05_an_int8_layer_is_faster(lesson05):
+    """Cell 14: int8 is faster on this machine, 'from barely faster to several times faster than float32'
+    depending on the CPU; the printed speed-up is the ratio of the printed times."""
+    assert "well under 4×" not in prose(L05), "cell 15 measured 6.5x on one layer: the old claim did not hold"
     fp32 = number(r"float32:\s+([\d.]+) ms", lesson05)
     int8 = number(r"int8 \(dynamic\):\s+([\d.]+) ms", lesson05)
     speedup = number(r"int8 speed-up on this layer: ([\d.]+)x", lesson05)
     assert abs(speedup - fp32 / int8) <= 0.01
-    assert 1 < speedup <= 3.2, f"int8 speed-up on one layer: {speedup}x"
+    assert speedup > 1, f"int8 speed-up on one layer: {speedup}x"
 
 
 def test_05_the_embeddings_hold_most_bytes_so_int8_linear_shrinks_little(lesson05):
