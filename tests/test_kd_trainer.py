@@ -5,10 +5,9 @@ import tempfile
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import tiny_bert
 from datasets import Dataset
 from transformers import (
-    BertConfig,
-    BertForSequenceClassification,
     DataCollatorWithPadding,
 )
 
@@ -25,17 +24,7 @@ PROFILE_SIZES = dict(batch_size=4, learning_rate=1e-3, student_epochs=1.0)
 
 
 def tiny_teacher(seed=0):
-    torch.manual_seed(seed)
-    config = BertConfig(
-        vocab_size=30522,
-        hidden_size=16,
-        num_hidden_layers=4,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=32,
-        num_labels=2,
-    )
-    return BertForSequenceClassification(config).eval()
+    return tiny_bert(4, 16, 30522, positions=32, seed=seed).eval()
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ the classic wrong answers are refused with a reason; placeholders say "Not yet".
 import pytest
 import torch
 import torch.nn.functional as F
-from transformers import BertConfig, BertForSequenceClassification
+from conftest import tiny_bert
 
 from kdcourse import lessons, losses, students
 from kdcourse.lessons import l04
@@ -15,18 +15,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py: tiny models, 
 @pytest.fixture(scope="module")
 def lesson():
     """The names lesson 04 defines before its exercises, with a tiny 6-layer teacher (the lesson's depth)."""
-    torch.manual_seed(0)
-    teacher = BertForSequenceClassification(
-        BertConfig(
-            vocab_size=80,
-            hidden_size=16,
-            num_hidden_layers=6,
-            num_attention_heads=2,
-            intermediate_size=32,
-            max_position_embeddings=24,
-            num_labels=2,
-        )
-    ).eval()
+    teacher = tiny_bert(6, 16, 80, positions=24).eval()
     layers = l04.layer_choices(students.num_layers(teacher))["spread"]
     return {
         "torch": torch,

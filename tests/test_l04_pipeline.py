@@ -6,8 +6,8 @@ import textwrap
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import tiny_bert
 from datasets import Dataset, DatasetDict
-from transformers import BertConfig, BertForSequenceClassification
 
 from kdcourse import losses, students
 from kdcourse.kd_trainer import teacher_cache
@@ -33,18 +33,7 @@ def setup():
     from kdcourse import assets, training
 
     tokenizer = assets.load_tokenizer("minilm")
-    torch.manual_seed(0)
-    teacher = BertForSequenceClassification(
-        BertConfig(
-            vocab_size=tokenizer.vocab_size,
-            hidden_size=16,
-            num_hidden_layers=4,
-            num_attention_heads=2,
-            intermediate_size=32,
-            max_position_embeddings=32,
-            num_labels=2,
-        )
-    ).eval()
+    teacher = tiny_bert(4, 16, tokenizer.vocab_size, positions=32).eval()
     raw = DatasetDict(
         {split: Dataset.from_dict({"text": TEXTS, "label": [i % 2 for i in range(10)]}) for split in ("train", "test")}
     )
