@@ -16,6 +16,7 @@ from .session import (
     instructor_note,
     quiet,
     seed_everything,
+    show_source,
 )
 
 __version__ = "0.1.0"
@@ -29,6 +30,7 @@ __all__ = [
     "get_profile",
     "instructor_mode",
     "instructor_note",
+    "show_source",
     "__version__",
 ]
 

@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     demo.add_argument("--out", default="demo", help="folder for the saved plot (default: demo/)")
     prep = sub.add_parser("prepare", help="warm the caches of some lessons before class")
-    prep.add_argument("--lessons", nargs="+", type=_lesson, default=["01", "02", "03", "04", "05", "06"])
+    prep.add_argument("--lessons", nargs="+", type=_lesson, default=["01", "02", "03", "04", "05", "06", "07"])
     prep.add_argument(
         "--profile",
         default=None,

@@ -7,6 +7,7 @@ round, so a slow patch of the machine hits every model alike. Compare ratios fro
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 import tempfile
@@ -194,3 +195,38 @@ def benchmark_table(
             }
         )
     return rows
+
+
+def time_calls(calls: dict, rounds: int, warmup: int = 2, threads: int | None = None) -> dict[str, list[float]]:
+    """Milliseconds of each `call(i)`, round-robin for i in range(rounds), after `warmup` calls of each.
+
+    Any callables (a PyTorch model on a batch, an ONNX Runtime session, ...): round i calls every one in
+    turn with the same i (e.g. the i-th request), so a slow moment of the machine hits them all alike.
+    """
+    if not isinstance(calls, dict) or not calls or not all(callable(f) for f in calls.values()):
+        raise TypeError("calls must be a non-empty dict of name -> callable(i), e.g. {'teacher': lambda i: ...}")
+    _check_counts(rounds, warmup)
+    times = {name: [] for name in calls}
+    with _fixed_threads(threads), torch.inference_mode():
+        for call in calls.values():
+            for i in range(warmup):
+                call(i % rounds)
+        for i in range(rounds):
+            for name, call in calls.items():
+                start = time.perf_counter()
+                call(i)
+                times[name].append((time.perf_counter() - start) * 1e3)
+    return times
+
+
+def percentile(times: list[float], q: float) -> float:
+    """The q-th percentile (0-100) of a list of times, linearly interpolated (numpy's default)."""
+    if not times:
+        raise ValueError("percentile of an empty list of times is undefined; time at least one call")
+    if not 0 <= q <= 100:
+        raise ValueError(f"q must be in [0, 100], got {q!r}; e.g. q=95 for the p95 latency")
+    ordered = sorted(times)
+    position = (len(ordered) - 1) * q / 100
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)

@@ -68,31 +68,12 @@ def triple_loss(
             f"{tuple(student_logits.shape)}: a mean over 0 examples is undefined; give "
             "at least one example"
         )
-    known = (
-        torch.ones(n, dtype=torch.bool, device=student_logits.device)
-        if labels is None
-        else labels != losses.IGNORE_INDEX
-    )
-    if alpha == 0 and not known.all():
-        raise ValueError(
-            "alpha=0 (hard labels only) cannot use unlabelled examples (label -100); "
-            "drop them, or use alpha > 0 so they get the teacher's soft targets"
-        )
-    zero = student_logits.new_zeros(())
-    soft = hard = cosine = zero
-    if alpha > 0:
-        if teacher_logits is None:
-            raise ValueError(f"alpha={alpha} needs teacher_logits; pass them, or use alpha=0 (plain fine-tuning)")
-        weight = torch.where(known, alpha, 1.0).to(student_logits.dtype)  # kd weight per example
-        for group in (known, ~known):
-            if group.any():
-                kd = losses.kd_loss(student_logits[group], teacher_logits[group], temperature)
-                soft = soft + kd * weight[group][0] * group.sum() / n
-    if alpha < 1 and known.any():
-        if labels is None:
+    if labels is None:
+        if alpha < 1:
             raise ValueError(f"alpha={alpha} < 1 needs labels; pass them, or use alpha=1")
-        ce = F.cross_entropy(student_logits[known], labels[known])
-        hard = (1 - alpha) * ce * known.sum() / n
+        labels = torch.zeros(n, dtype=torch.long, device=student_logits.device)  # unused: alpha=1
+    soft, hard = losses.transfer_set_loss(student_logits, teacher_logits, labels, temperature, alpha)
+    cosine = student_logits.new_zeros(())
     if cosine_weight > 0:
         if student_hidden is None or teacher_hidden is None:
             raise ValueError(

@@ -156,6 +156,42 @@ def distillation_loss(
     return alpha * soft + (1 - alpha) * hard
 
 
+def transfer_set_loss(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor | None,
+    labels: torch.Tensor,
+    temperature: float = TEMPERATURE,
+    alpha: float = 0.5,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(soft, hard), weighted batch means: labelled rows alpha·kd + (1-alpha)·CE, unlabelled (-100) kd alone.
+
+    Their sum is `distillation_loss` when every row is labelled; an unlabelled row (a transfer-set
+    snippet) has no hard label, so its soft term keeps full weight. `training.distill` (lesson 03) and
+    `kd_trainer.triple_loss` (lesson 04) both call this one function.
+    """
+    alpha = _check_unit("alpha", alpha)
+    if alpha > 0 and teacher_logits is None:
+        raise ValueError(f"alpha={alpha} needs teacher_logits; pass them, or use alpha=0 (plain fine-tuning)")
+    n = student_logits.shape[0]
+    known = labels != IGNORE_INDEX
+    if alpha == 0 and not known.all():
+        raise ValueError(
+            "alpha=0 (hard labels only) cannot use unlabelled examples (label -100); "
+            "drop them, or use alpha > 0 so they get the teacher's soft targets"
+        )
+    soft = hard = student_logits.new_zeros(())
+    if alpha > 0:
+        for group, weight in ((known, alpha), (~known, 1.0)):
+            if group.any():
+                soft = (
+                    soft + weight * kd_loss(student_logits[group], teacher_logits[group], temperature) * group.sum() / n
+                )
+    if alpha < 1 and known.any():
+        ce = F.cross_entropy(student_logits[known], _check_labels(labels[known], student_logits[known]))
+        hard = (1 - alpha) * ce * known.sum() / n
+    return soft, hard
+
+
 # --- Hidden states ---------------------------------------------------------------------------
 
 

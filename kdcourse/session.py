@@ -78,3 +78,17 @@ def quiet() -> None:
     # torch 2.13's int8 modules build their weights with torch.quantize_per_tensor/_per_channel,
     # which now warn (UserWarning) that quantized tensor creation is deprecated; same story (lesson 05).
     warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor, torch\.quantize_per_channel")
+
+
+def show_source(obj):
+    """The source code of a kdcourse function or class, syntax-highlighted in a notebook (plain text elsewhere)."""
+    import inspect
+    import textwrap
+
+    from IPython.display import Code
+
+    try:
+        source = inspect.getsource(obj)
+    except (TypeError, OSError) as err:
+        raise TypeError(f"show_source needs a function, method or class defined in Python source, got {obj!r}") from err
+    return Code(textwrap.dedent(source), language="python")

@@ -209,6 +209,42 @@ def random_student(teacher, n_layers: int, seed: int = 0):
     return student.to(device=param.device, dtype=param.dtype)
 
 
+def narrow_student(teacher, hidden_size: int, n_layers: int, seed: int = 0):
+    """A thinner BERT-family student (`hidden_size` < the teacher's): random blocks, projected embeddings.
+
+    No teacher layer fits a narrower model, so the blocks start random; the word and position tables
+    start as the teacher's, projected onto their `hidden_size` main directions (PCA of the word table).
+    """
+    _check_model(teacher)
+    width = teacher.config.hidden_size
+    hidden_size, n_layers = _as_int("hidden_size", hidden_size), _as_int("n_layers", n_layers)
+    if not 64 <= hidden_size < width or hidden_size % 64:
+        raise ValueError(
+            f"hidden_size must be a multiple of 64 (one attention head each), at least 64 and below the "
+            f"teacher's {width}, got {hidden_size}; e.g. hidden_size={width // 2}"
+        )
+    if n_layers < 1:
+        raise ValueError(f"n_layers must be a positive int, got {n_layers}")
+    config = copy.deepcopy(teacher.config)
+    config.hidden_size, config.num_hidden_layers = hidden_size, n_layers
+    config.num_attention_heads, config.intermediate_size = hidden_size // 64, 4 * hidden_size
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        student = type(teacher)(config)
+    source, target = teacher.base_model.embeddings, student.base_model.embeddings
+    with torch.no_grad():
+        words = source.word_embeddings.weight.float()
+        mean = words.mean(0)
+        directions = torch.linalg.svd(words - mean, full_matrices=False).Vh[:hidden_size].T  # (width, hidden)
+        # word + position + type embeddings are summed, so one projection serves all three (centred once)
+        target.word_embeddings.weight.copy_((words - mean) @ directions)
+        target.position_embeddings.weight.copy_(source.position_embeddings.weight.float() @ directions)
+        if hasattr(source, "token_type_embeddings"):
+            target.token_type_embeddings.weight.copy_(source.token_type_embeddings.weight.float() @ directions)
+    param = next(teacher.parameters())
+    return student.to(device=param.device, dtype=param.dtype)
+
+
 def describe_student(model) -> dict:
     """Parameter counts of a model by block: embeddings, transformer layers, the rest (pooler/head)."""
     _check_model(model, "model")
@@ -224,3 +260,74 @@ def describe_student(model) -> dict:
         "transformer_layers": in_layers,
         "head": total - embeddings - in_layers,
     }
+
+
+# --- Students of another architecture (lesson 07) ------------------------------------------------
+
+
+class WordCNN(nn.Module):
+    """A convolutional text classifier (Kim 2014): embeddings, 1-D convolutions, max over time, a linear head.
+
+    It takes the teacher's token ids and returns `.logits` like a transformers classifier, so the course's
+    loops train it unchanged; `embeddings` may start from the teacher's word-piece table (`from_teacher`).
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embed_dim: int = 384,
+        widths=(3, 4, 5),
+        filters: int = 128,
+        num_labels: int = 2,
+        dropout: float = 0.5,
+        pad_id: int = 0,
+    ):
+        super().__init__()
+        for name, value in (
+            ("vocab_size", vocab_size),
+            ("embed_dim", embed_dim),
+            ("filters", filters),
+            ("num_labels", num_labels),
+        ):
+            _as_int(name, value)
+            if value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if not widths or any(_as_int("width", w) < 1 for w in widths):
+            raise ValueError(f"widths must be a non-empty sequence of positive ints, got {widths!r}; e.g. (3, 4, 5)")
+        self.widths = tuple(int(w) for w in widths)
+        self.embeddings = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
+        self.convs = nn.ModuleList(nn.Conv1d(embed_dim, filters, w, padding=w - 1) for w in self.widths)
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(filters * len(self.widths), num_labels)
+
+    @classmethod
+    def from_teacher(cls, teacher, tokenizer, **kwargs) -> WordCNN:
+        """A WordCNN whose embedding table is a copy of the teacher's word-piece embeddings (same vocabulary)."""
+        _check_model(teacher)
+        table = teacher.get_input_embeddings().weight
+        if len(tokenizer) != table.shape[0]:
+            raise ValueError(
+                f"the tokenizer has {len(tokenizer)} tokens but the teacher's embedding table has "
+                f"{table.shape[0]} rows: reuse the teacher's embeddings only with the teacher's own tokenizer"
+            )
+        student = cls(table.shape[0], table.shape[1], pad_id=tokenizer.pad_token_id or 0, **kwargs)
+        with torch.no_grad():
+            student.embeddings.weight.copy_(table)
+        return student
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None):
+        """Logits (batch, num_labels), wrapped like a transformers classifier's output."""
+        from transformers.modeling_outputs import SequenceClassifierOutput
+
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        mask = attention_mask.to(self.embeddings.weight.dtype)
+        x = (self.embeddings(input_ids) * mask[..., None]).transpose(1, 2)  # (batch, embed, tokens); padding 0
+        pooled = []
+        for conv, width in zip(self.convs, self.widths):
+            h = torch.relu(conv(x))  # (batch, filters, tokens + width - 1): every window that touches the text
+            # a window over padding alone must not win the max: 1 where the window holds a real token
+            real = nn.functional.max_pool1d(nn.functional.pad(mask, (width - 1, width - 1))[:, None, :], width, 1)
+            pooled.append(h.masked_fill(real == 0, 0.0).amax(dim=-1))
+        logits = self.classifier(self.dropout(torch.cat(pooled, dim=-1)))
+        return SequenceClassifierOutput(logits=logits)

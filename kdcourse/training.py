@@ -7,6 +7,7 @@ Datasets passed to `evaluate`, `teacher_logits` and `distill` are *tokenized* sp
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import sys
 import time
@@ -104,7 +105,7 @@ def predict_logits(model: nn.Module, dataset, tokenizer, batch_size: int = 128) 
     """Logits [N, num_labels] in dataset order, in eval mode under inference_mode (batched by length)."""
     _check_dataset(dataset)
     order, loader = by_length(dataset, tokenizer, batch_size)
-    device = next(model.parameters()).device
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))  # none: a runtime (ONNX)
     was_training = model.training
     model.eval()
     parts = []
@@ -145,7 +146,7 @@ def teacher_logits(teacher: nn.Module, dataset, tokenizer, profile: Profile, cac
         if not isinstance(cache_key, str) or not cache_key or "/" in cache_key:
             raise ValueError(f"cache_key must be a non-empty name without '/', got {cache_key!r}")
         path = cache.cache_path("logits", f"{cache_key}-{_content_hash(dataset)}.pt")
-        if path.is_file():
+        if path.is_file() and _record(path).is_file():  # a file without its cost record is rebuilt once
             saved = cache.load_cached(path)  # weights_only: a planted pickle is refused, not run
             if (
                 isinstance(saved, torch.Tensor)
@@ -162,10 +163,23 @@ def teacher_logits(teacher: nn.Module, dataset, tokenizer, profile: Profile, cac
                     flush=True,
                 )
         cache.check_writable(path.parent)
+    start = time.perf_counter()
     logits = predict_logits(teacher, dataset, tokenizer, profile.eval_batch_size)
+    seconds = time.perf_counter() - start
     if path is not None:
+        cache.atomic_write_json({"rows": len(dataset), "teacher_pass_seconds": round(seconds, 2)}, _record(path))
         cache.atomic_save(logits, path)
     return logits
+
+
+def _record(path: Path) -> Path:
+    return path.with_name(path.stem + ".json")
+
+
+def logits_record(dataset, cache_key: str) -> dict | None:
+    """How long the teacher pass that built `teacher_logits`'s cache file took, or None if not recorded."""
+    path = _record(cache.cache_path("logits", f"{cache_key}-{_content_hash(dataset)}.pt"))
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def _optimizer(params, lr: float):
@@ -175,25 +189,6 @@ def _optimizer(params, lr: float):
         return torch.optim.AdamW(params, lr=lr, fused=True)
     except (RuntimeError, TypeError, ValueError):
         return torch.optim.AdamW(params, lr=lr, foreach=True)
-
-
-def _mixed_loss(student_logits, t_logits, labels, temperature, alpha):
-    """distillation_loss on labelled examples, kd_loss alone on unlabelled ones (label -100), averaged."""
-    from .losses import IGNORE_INDEX, distillation_loss, kd_loss
-
-    known = labels != IGNORE_INDEX
-    if known.all():
-        return distillation_loss(student_logits, t_logits, labels, temperature=temperature, alpha=alpha)
-    loss = kd_loss(student_logits[~known], t_logits[~known], temperature) * (~known).sum()
-    if known.any():
-        loss = (
-            loss
-            + distillation_loss(
-                student_logits[known], t_logits[known], labels[known], temperature=temperature, alpha=alpha
-            )
-            * known.sum()
-        )
-    return loss / len(labels)
 
 
 def _check_distill_inputs(
@@ -237,6 +232,28 @@ def _check_distill_inputs(
     return alpha, temperature
 
 
+def _batches(loader, device):
+    """The loader's batches on `device`, epoch after epoch (the sampler's generator reshuffles each epoch)."""
+    while True:
+        for batch in loader:
+            yield _to(batch, device)
+
+
+def _batch_loss(student, batch: dict, teacher, cached, temperature: float, alpha: float) -> torch.Tensor:
+    """One batch's loss: the student predicts; the teacher's logits come from the cache or a no-grad pass."""
+    index, labels = batch.pop(INDEX), batch.pop("labels")
+    student_logits = student(**batch).logits
+    if alpha == 0:
+        return F.cross_entropy(student_logits, labels)
+    if cached is not None:
+        t_logits = cached[index]
+    else:
+        with torch.no_grad():
+            t_logits = teacher(**batch).logits
+    soft, hard = losses.transfer_set_loss(student_logits, t_logits, labels, temperature, alpha)
+    return soft + hard
+
+
 def distill(
     student: nn.Module,
     train_dataset,
@@ -257,7 +274,7 @@ def distill(
     """Train `student` on hard labels (1 - alpha) + the teacher's soft targets (alpha); return its history.
 
     Per batch: the teacher predicts in eval mode under no_grad (or its cached logits are looked up
-    by example index), the student predicts, `losses.distillation_loss` combines both, and only the
+    by example index), the student predicts, `losses.transfer_set_loss` combines both, and only the
     student's parameters step. alpha=0 is plain fine-tuning (no teacher needed).
     """
     alpha, temperature = _check_distill_inputs(
@@ -298,26 +315,15 @@ def distill(
     if eval_dataset is not None and eval_every:
         run_eval(0)
     start = time.perf_counter()
-    batches = iter(loader)
-    bar = tqdm(range(1, steps + 1), desc=f"training (alpha={alpha}, T={temperature})", disable=not progress, leave=True)
-    for step in bar:
-        try:
-            batch = next(batches)
-        except StopIteration:  # next epoch: the sampler's generator gives a new (seeded) order
-            batches = iter(loader)
-            batch = next(batches)
-        batch = _to(batch, device)
-        index, labels = batch.pop(INDEX), batch.pop("labels")
-        student_logits = student(**batch).logits
-        if alpha == 0:
-            loss = F.cross_entropy(student_logits, labels)
-        else:
-            if cached is not None:
-                t_logits = cached[index]
-            else:
-                with torch.no_grad():
-                    t_logits = teacher(**batch).logits
-            loss = _mixed_loss(student_logits, t_logits, labels, temperature, alpha)
+    bar = tqdm(
+        zip(range(1, steps + 1), _batches(loader, device)),
+        total=steps,
+        desc=f"training (alpha={alpha}, T={temperature})",
+        disable=not progress,
+        leave=True,
+    )
+    for step, batch in bar:
+        loss = _batch_loss(student, batch, teacher, cached, temperature, alpha)
         loss.backward()
         optimizer.step()
         schedule.step()
@@ -353,8 +359,39 @@ def teacher_dir(profile: Profile, seed: int = 0) -> Path:
     return cache.cache_path("teachers", f"{profile.name}-{seed}-{cache.key(settings)}")
 
 
+FINE_TUNE_RECORD = "kdcourse-fine-tune.json"  # what the fine-tune cost, written next to the weights
+
+
+def fine_tune_teacher(profile: Profile, seed: int = 0, progress: bool = True) -> tuple[nn.Module, object, dict]:
+    """(model, tokenizer, record): the pretrained encoder + a fresh head, fine-tuned on the training split.
+
+    Fine-tuning is the distillation loop with alpha=0 (hard labels only, no teacher): `distill`.
+    """
+    seed_everything(seed)
+    model = assets.load_classifier(profile.teacher)
+    tokenizer = assets.load_tokenizer(profile.teacher)
+    data = tokenize_splits(corpus.load_task_data(profile), tokenizer, profile.max_length)
+    history = distill(
+        model, data["train"], tokenizer, profile, alpha=0.0, epochs=profile.teacher_epochs, seed=seed, progress=progress
+    )
+    record = {
+        "epochs": profile.teacher_epochs,
+        "steps": history["steps"],
+        "train_examples": len(data["train"]),
+        "seconds": round(history["train_seconds"], 1),
+        "device": profile.device,
+    }
+    return model, tokenizer, record
+
+
+def teacher_record(profile: Profile, seed: int = 0) -> dict | None:
+    """What the cached teacher's fine-tune cost (epochs, steps, seconds), or None if it was not recorded."""
+    path = teacher_dir(profile, seed) / FINE_TUNE_RECORD
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
 def load_teacher(profile: Profile, seed: int = 0, progress: bool = True):
-    """(model, tokenizer): the profile's encoder fine-tuned on the training split; cached after the first run.
+    """(model, tokenizer): `fine_tune_teacher`'s result, computed on the first call and cached.
 
     `seed` drives the head's init and the batch order; the data split is always the course's (seed 0).
     """
@@ -364,22 +401,10 @@ def load_teacher(profile: Profile, seed: int = 0, progress: bool = True):
     check_device(profile.device)
     if not (folder / "config.json").is_file():
         cache.check_writable(folder.parent)  # before minutes of training, not after
-        seed_everything(seed)
-        model = assets.load_classifier(profile.teacher)
-        tokenizer = assets.load_tokenizer(profile.teacher)
-        data = tokenize_splits(corpus.load_task_data(profile), tokenizer, profile.max_length)
-        distill(
-            model,
-            data["train"],
-            tokenizer,
-            profile,
-            alpha=0.0,
-            epochs=profile.teacher_epochs,
-            seed=seed,
-            progress=progress,
-        )
+        model, tokenizer, record = fine_tune_teacher(profile, seed, progress)
         with cache.atomic_folder(folder) as tmp:
             model.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)
+            (Path(tmp) / FINE_TUNE_RECORD).write_text(json.dumps(record, indent=1) + "\n")
     model = AutoModelForSequenceClassification.from_pretrained(folder).to(profile.device).eval()
     return model, AutoTokenizer.from_pretrained(folder)

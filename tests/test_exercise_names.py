@@ -28,6 +28,9 @@ EXERCISES = {
     "topk_mass": ("06_llm_distillation.ipynb", "check_topk_mass"),
     "full_logits_mb": ("06_llm_distillation.ipynb", "check_full_logits_mb"),
     "perplexity": ("06_llm_distillation.ipynb", "check_perplexity"),
+    "pareto_front": ("07_deploy_and_frontier.ipynb", "check_pareto_front"),
+    "p95": ("07_deploy_and_frontier.ipynb", "check_p95"),
+    "projection_params": ("07_deploy_and_frontier.ipynb", "check_projection_params"),
 }
 
 

@@ -145,16 +145,24 @@ def test_one_step_changes_only_the_student(profile, tokenizer):
 
 
 def test_transfer_set_matches_the_manual_loop():
-    from kdcourse.training import (
-        _mixed_loss,  # lesson 03's loop: unlabelled examples get kd alone
-    )
+    from kdcourse.losses import distillation_loss, kd_loss, transfer_set_loss
+
+    def by_rows(logits, teacher_logits, labels, T, alpha):  # each row on its own, then the mean
+        rows = [
+            kd_loss(logits[i : i + 1], teacher_logits[i : i + 1], T)
+            if labels[i] == -100
+            else distillation_loss(logits[i : i + 1], teacher_logits[i : i + 1], labels[i : i + 1], T, alpha)
+            for i in range(len(labels))
+        ]
+        return torch.stack(rows).mean()
 
     g = torch.Generator().manual_seed(0)
     logits, teacher_logits = torch.randn(5, 2, generator=g), torch.randn(5, 2, generator=g)
     for labels in (torch.tensor([1, -100, -100, 0, 1]), torch.tensor([1, 0, 0, 0, 1]), torch.full((5,), -100)):
         parts = triple_loss(logits, labels, teacher_logits, alpha=0.3, temperature=2.0)
-        want = _mixed_loss(logits, teacher_logits, labels, 2.0, 0.3)
+        want = by_rows(logits, teacher_logits, labels, 2.0, 0.3)
         assert torch.allclose(parts["loss"], want, atol=1e-6), labels
+        assert torch.allclose(sum(transfer_set_loss(logits, teacher_logits, labels, 2.0, 0.3)), want, atol=1e-6)
         assert torch.allclose(parts["soft"] + parts["hard"], parts["loss"])
     labels = torch.tensor([1, 0, 0, 1, 1])
     plain = triple_loss(logits, labels, alpha=0.0)

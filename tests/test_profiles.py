@@ -45,3 +45,10 @@ def test_replace_validates():
         PROFILES["smoke"].replace(batch_size=0)
     with pytest.raises(ValueError, match="train_size must be a positive int or None"):
         PROFILES["smoke"].replace(train_size=-5)
+
+
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_the_teacher_gets_at_least_the_students_training_budget(name):
+    # Lesson 03 reads the students against the teacher: a teacher trained for fewer epochs is no fair bar.
+    profile = PROFILES[name]
+    assert profile.teacher_epochs >= profile.student_epochs, (name, profile.teacher_epochs, profile.student_epochs)

@@ -71,7 +71,7 @@ def test_planted_pickle_in_the_logit_cache_is_refused_and_rebuilt(tok, profile, 
     monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
     teacher, data = tiny_bert(), tokenized()
     first = training.teacher_logits(teacher, data, tok, profile, cache_key="t")
-    [path] = (tmp_path / "cache" / "logits").iterdir()
+    [path] = (tmp_path / "cache" / "logits").glob("*.pt")
     marker = tmp_path / "ran-code"
     torch.save(_Planted(marker), path)
     again = training.teacher_logits(teacher, data, tok, profile, cache_key="t")

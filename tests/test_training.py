@@ -98,10 +98,15 @@ def test_cached_teacher_logits_equal_recomputed(data, tok, profile, tmp_path, mo
     monkeypatch.setenv("KDCOURSE_CACHE", str(tmp_path))
     teacher = tiny_bert(tok, 0)
     first = training.teacher_logits(teacher, data["train"], tok, profile, cache_key="tiny")
-    files = list((tmp_path / "logits").iterdir())
-    assert len(files) == 1 and not files[0].name.startswith(".tmp")  # no temp leftovers
+    files = sorted(f.name for f in (tmp_path / "logits").iterdir())
+    assert [f.rsplit(".", 1)[1] for f in files] == ["json", "pt"] and not any(f.startswith(".tmp") for f in files)
+    record = training.logits_record(data["train"], "tiny")  # the cost of the pass that built the file
+    assert record["rows"] == len(data["train"]) and record["teacher_pass_seconds"] > 0
     again = training.teacher_logits(teacher, data["train"], tok, profile, cache_key="tiny")
     assert torch.equal(first, again)
+    (tmp_path / "logits" / files[0]).unlink()  # a file without its record is rebuilt, and recorded again
+    assert torch.equal(training.teacher_logits(teacher, data["train"], tok, profile, cache_key="tiny"), first)
+    assert training.logits_record(data["train"], "tiny")["rows"] == len(data["train"])
     teacher.eval()
     batch = next(iter(training.make_loader(data["train"].select(range(5)), tok, 5, shuffle=False)))
     batch.pop("labels")

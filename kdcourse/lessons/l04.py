@@ -113,8 +113,15 @@ def labelled_rows(n: int, fraction: float, seed: int) -> list[int]:
 
 def run(setup: Setup, init: str = "copy", layers="spread", seed: int = 0, labels: str = "all",
         progress: bool = False, **loss) -> dict:
-    """Train one student and score it on the test split; labels: 'all', 'fraction' or 'transfer'."""
-    loss = {**RECIPE, **loss}
+    """Train one student and score it on the test split; labels: 'all', 'fraction' or 'transfer'.
+
+    A random-init student trains at the profile's from-scratch rate for `scratch_epochs` (at the
+    fine-tuning rate and budget it collapses to one class; lesson 04 shows both).
+    """
+    scratch = {}
+    if init == "random":
+        scratch = {"learning_rate": setup.profile.scratch_learning_rate, "epochs": setup.profile.scratch_epochs}
+    loss = {**RECIPE, **scratch, **loss}
     profile, train, cache = setup.profile, setup.train, setup.cache
     if labels in ("fraction", "transfer"):
         keep = labelled_rows(len(train), profile.label_fraction, seed)
@@ -154,6 +161,22 @@ def reference_run(setup: Setup, source: str, seed: int = 0) -> dict:
             "student": model}
 
 
+def majority_prediction(model, setup: Setup) -> tuple[int, float]:
+    """(class, share): the class `model` predicts most often on the test split, and for what share of it.
+
+    A share near 1.0 means the model collapsed to answering one class whatever the text.
+    """
+    logits = training.predict_logits(model, setup.data["test"], setup.tokenizer, setup.profile.eval_batch_size)
+    counts = torch.bincount(logits.argmax(-1), minlength=logits.shape[-1])
+    return int(counts.argmax()), counts.max().item() / len(logits)
+
+
+def majority_baseline(setup: Setup) -> float:
+    """Accuracy of always answering the test split's most frequent label."""
+    labels = torch.tensor(setup.data["test"]["label"])
+    return torch.bincount(labels).max().item() / len(labels)
+
+
 def mean_std(values) -> tuple[float, float]:
     """Mean and sample standard deviation (0.0 for a single value)."""
     values = list(values)
@@ -176,8 +199,8 @@ def standard_error(p: float, n: int) -> float:
     return math.sqrt(p * (1 - p) / n)
 
 
-def _verdict(gain: float, error: float) -> str:
-    """How a gain (points) compares with twice the standard error (points)."""
+def noise_verdict(gain: float, error: float) -> str:
+    """How a gain (points) compares with twice the standard error (points): within noise, or beyond it."""
     if abs(gain) < 2 * error:
         return f"within noise (|{gain:+.1f}| < 2 s.e. = {2 * error:.1f})"
     return f"{'beyond' if gain > 0 else 'a loss beyond'} noise ({abs(gain) / error:.1f} s.e.)"
@@ -196,12 +219,12 @@ def demo_sentences(all_labels: tuple[float, float], few_labels: tuple[float, flo
                 f"All labels ({n_train:,} labelled snippets): distillation changes accuracy by {change}. "
                 f"One accuracy on {n_test:,} test snippets has a standard error of sqrt(p(1-p)/n) = "
                 f"{error:.1f} points (p = {p:.3f}), so this one-seed difference is "
-                f"{_verdict(gain, error)}; lesson 04 pairs several seeds to measure it.")
+                f"{noise_verdict(gain, error)}; lesson 04 pairs several seeds to measure it.")
         else:
             sentences.append(
                 f"Few labels ({n_labelled:,} of {n_train:,} snippets labelled): the teacher's soft labels "
                 f"on the {n_train - n_labelled:,} unlabelled ones change accuracy by {change}, "
-                f"{_verdict(gain, error)}. This gain is optimistic: the teacher was fine-tuned on the "
+                f"{noise_verdict(gain, error)}. This gain is optimistic: the teacher was fine-tuned on the "
                 "very labels hidden from the student, so its soft labels carry them; a teacher trained "
                 "on other data would give less.")
     return sentences

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import time
 
-from .. import assets, corpus, probe, training
-from . import l06
+from .. import assets, corpus, deploy, probe, training
 from ..profiles import Profile
-from . import l04, l05
+from . import l04, l05, l06, l07
 
 
 def _probe(profile, seed):
@@ -38,6 +37,22 @@ def _distilled_student(profile, seed):
     return "distilled student (for quantization)"
 
 
+def _deploy_lesson(profile, seed):
+    setup = l07.prepare(profile, seed=seed)
+    for s in profile.seeds:
+        l07.train_cnn(setup, seed=s, taught=False)
+        l07.train_cnn(setup, seed=s, taught=True)
+    l07.train_cnn(setup, seed=seed, taught=True, embeddings="random")
+    narrow = {w: l07.train_narrow(setup, hidden_weight=w, seed=seed) for w in (0.0, l07.NARROW["hidden_weight"])}
+    if deploy.available()[0]:
+        models = {"teacher": setup.teacher, "layer-copy student": l05.distilled_student(setup.base, seed=seed),
+                  "narrow student": narrow[l07.NARROW["hidden_weight"]]["student"],
+                  "CNN student (taught)": l07.train_cnn(setup, seed=profile.seeds[0], taught=True)["student"]}
+        for name, model in models.items():
+            l07.onnx_pair(model, name.split(" (")[0].replace(" ", "-"), setup)
+    return "lesson 07: CNN and narrow students, ONNX files (fp32, int8)"
+
+
 def _llm_lesson(profile, seed):
     l06.run(profile, log=lambda line: None)
     return "causal LM: teacher top-k, healed and compared students, teacher samples, on-policy run"
@@ -52,6 +67,7 @@ LESSON_CACHES = {
     "04": [_teacher_and_logits, _recipe_setup],
     "05": [_teacher_and_logits, _recipe_setup, _distilled_student],
     "06": [_llm_lesson],
+    "07": [_teacher_and_logits, _recipe_setup, _distilled_student, _deploy_lesson],
 }
 
 

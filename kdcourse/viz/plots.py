@@ -406,3 +406,59 @@ def quantization_histogram(
     right.set_title(f"round-trip error (scale = {scale:.2e})", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+# --- Lesson 07: the accuracy-latency frontier ----------------------------------------------------
+
+
+def frontier_plot(
+    points: dict[str, tuple[float, float]],
+    front: list[str],
+    xlabel: str = "latency (ms, log scale)",
+    title: str = "Accuracy vs latency: the frontier",
+):
+    """Every model as a point (log latency, accuracy), each named beside it; the Pareto front as a line."""
+    if not points:
+        raise ValueError("points is empty; pass name -> (latency_ms, accuracy)")
+    unknown = [n for n in front if n not in points]
+    if unknown:
+        raise ValueError(f"front names models that are not in points: {unknown}")
+    fig, ax = plt.subplots(figsize=(8.5, 5.2))
+    names = list(points)
+    xs, ys = [points[n][0] for n in names], [points[n][1] for n in names]
+    for name, x, y in zip(names, xs, ys):
+        on = name in front
+        ax.scatter(
+            x,
+            y,
+            s=40 if on else 22,
+            color=_method_colour(name),
+            edgecolors="black",
+            linewidths=0.6,
+            zorder=3,
+            marker="o" if on else "s",
+            alpha=1.0 if on else 0.6,
+        )
+    ax.step(
+        [points[n][0] for n in front],
+        [points[n][1] for n in front],
+        where="post",
+        color="black",
+        linewidth=1.2,
+        linestyle="--",
+        label="Pareto front",
+        zorder=2,
+    )
+    ax.set_xscale("log")
+    span = max(xs) / min(xs)
+    ax.set_xlim(min(xs) / span**0.25, max(xs) * span**0.25)
+    pad = (max(ys) - min(ys)) * 0.25 or 0.01
+    ax.set_ylim(min(ys) - pad, max(ys) + pad)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("test accuracy")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    _label_points(ax, list(zip(xs, ys)), names, [3.0] * len(names))
+    return fig

@@ -1,0 +1,243 @@
+"""Lesson 07's claims: students of other shapes, deployed with ONNX Runtime, on one accuracy-latency frontier.
+
+Measures, in one run on the profile's data (models interleaved, fixed threads, ONNX Runtime threads not
+spinning):
+  - the CNN student (kdcourse.students.WordCNN, teacher embeddings) on hard labels alone vs taught on the
+    teacher-labelled transfer set, paired over the profile's seeds (mean ± std);
+  - the narrow transformer with and without the projected hidden-state loss (seed 0);
+  - every model (teacher, lesson 04's layer-copy student, narrow, CNN) in PyTorch fp32, torch.ao int8,
+    ONNX Runtime fp32 and int8: test accuracy, batch-1 median and p95 over real single snippets, and
+    batch (bench_batch x max_length) median;
+and checks lesson 07's targets. Students and ONNX files come from the course cache (trained once).
+Writes benchmarks/results/deploy.json and .md. Run it on a quiet machine:
+
+    KDCOURSE_CACHE=... python benchmarks/deploy.py [--profile cpu] [--requests 200] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+import kdcourse
+from kdcourse import deploy, training
+from kdcourse.lessons import l04, l05, l07
+
+OUT = Path(__file__).resolve().parent / "results"
+TARGETS = {
+    "onnx int8 layer-copy speed-up, batch 32": 6.0,  # x the fp32 PyTorch teacher's throughput
+    "onnx int8 layer-copy accuracy drop (points)": 1.0,  # vs the fp32 PyTorch layer-copy student, at most
+    "CNN speed-up, batch 32": 20.0,
+    "CNN speed-up, batch 1": 10.0,
+    "CNN share of the teacher's accuracy": 0.93,
+    "CNN taught - hard labels (points, mean)": 2.0,
+}
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else []
+
+
+def measure(profile, requests: int, threads: int, progress: bool = True) -> dict:
+    """Train (or load) every student, export, time, and check the targets."""
+    ok, why = deploy.available()
+    if not ok:
+        raise SystemExit(f"benchmarks/deploy.py needs ONNX Runtime: {why}")
+    start, load_before = time.perf_counter(), _load()
+    setup = l07.prepare(profile, seed=0, progress=progress)
+    teacher, tokenizer, test = setup.teacher, setup.tokenizer, setup.test
+    cnn_runs = {"hard": [], "taught": []}
+    for seed in profile.seeds:
+        cnn_runs["hard"].append(l07.train_cnn(setup, seed=seed, taught=False, progress=progress))
+        cnn_runs["taught"].append(l07.train_cnn(setup, seed=seed, taught=True, progress=progress))
+    narrow_runs = {
+        w: l07.train_narrow(setup, hidden_weight=w, seed=0, progress=progress)
+        for w in (0.0, l07.NARROW["hidden_weight"])
+    }
+    models = {
+        "teacher": teacher,
+        "layer-copy student": l05.distilled_student(setup.base, seed=0),
+        "narrow student": narrow_runs[l07.NARROW["hidden_weight"]]["student"],
+        "CNN student (taught)": cnn_runs["taught"][0]["student"],
+    }
+    variants = {}
+    for name, model in models.items():
+        files = l07.onnx_pair(model, name.split(" (")[0].replace(" ", "-"), setup)
+        variants[f"{name} · torch fp32"] = model
+        variants[f"{name} · torch int8"] = l07.torch_int8(model)
+        variants[f"{name} · onnx fp32"] = deploy.OnnxClassifier(deploy.session(files["fp32"], threads))
+        variants[f"{name} · onnx int8"] = deploy.OnnxClassifier(deploy.session(files["int8"], threads))
+    labels = torch.tensor(test["label"])
+    logits = {n: training.predict_logits(m, test, tokenizer, profile.eval_batch_size) for n, m in variants.items()}
+    accuracy = {n: (out.argmax(-1) == labels).float().mean().item() for n, out in logits.items()}
+    onnx_diff = {
+        name: (logits[f"{name} · onnx fp32"] - logits[f"{name} · torch fp32"]).abs().max().item() for name in models
+    }
+    timed = l07.latency(variants, setup, l07.single_requests(setup, requests), profile.bench_repeats, threads)
+    ref = timed["teacher · torch fp32"]
+    rows = [
+        {
+            "name": n,
+            "accuracy": accuracy[n],
+            **{k: round(v, 3) for k, v in t.items()},
+            "speedup_batch1": ref["batch1_median_ms"] / t["batch1_median_ms"],
+            "speedup_batch": ref["batch_median_ms"] / t["batch_median_ms"],
+        }
+        for n, t in timed.items()
+    ]
+    by = {r["name"]: r for r in rows}
+    cnn_names = [n for n in by if n.startswith("CNN student")]
+    fastest_cnn = min(cnn_names, key=lambda n: by[n]["batch_median_ms"])
+    fastest_cnn_1 = min(cnn_names, key=lambda n: by[n]["batch1_median_ms"])
+    hard = [r["accuracy"] for r in cnn_runs["hard"]]
+    taught = [r["accuracy"] for r in cnn_runs["taught"]]
+    diffs = [100 * (b - a) for a, b in zip(hard, taught)]
+    mean_diff, std_diff = l04.mean_std(diffs)
+    teacher_acc = accuracy["teacher · torch fp32"]
+    measured = {
+        "onnx int8 layer-copy speed-up, batch 32": by["layer-copy student · onnx int8"]["speedup_batch"],
+        "onnx int8 layer-copy accuracy drop (points)": 100
+        * (accuracy["layer-copy student · torch fp32"] - accuracy["layer-copy student · onnx int8"]),
+        "CNN speed-up, batch 32": by[fastest_cnn]["speedup_batch"],
+        "CNN speed-up, batch 1": by[fastest_cnn_1]["speedup_batch1"],
+        "CNN share of the teacher's accuracy": statistics.mean(taught) / teacher_acc,
+        "CNN taught - hard labels (points, mean)": mean_diff,
+    }
+    at_most = {"onnx int8 layer-copy accuracy drop (points)"}
+    targets = {
+        name: {
+            "wanted": f"{'<=' if name in at_most else '>='} {TARGETS[name]:g}",
+            "measured": round(value, 4),
+            "met": value <= TARGETS[name] if name in at_most else value >= TARGETS[name],
+            "short_by": 0.0
+            if (value <= TARGETS[name] if name in at_most else value >= TARGETS[name])
+            else round(abs(value - TARGETS[name]), 4),
+        }
+        for name, value in measured.items()
+    }
+    batch_points = {n: (by[n]["batch_median_ms"], by[n]["accuracy"]) for n in by}
+    one_points = {n: (by[n]["batch1_p95_ms"], by[n]["accuracy"]) for n in by}
+    return {
+        "profile": profile.name,
+        "threads": threads,
+        "requests": requests,
+        "batch": [profile.bench_batch, profile.max_length],
+        "repeats": profile.bench_repeats,
+        "test_examples": len(test),
+        "seeds": list(profile.seeds),
+        "cnn": {
+            "hard": hard,
+            "taught": taught,
+            "paired_points": diffs,
+            "mean": mean_diff,
+            "std": std_diff,
+            "steps": {"hard": cnn_runs["hard"][0]["steps"], "taught": cnn_runs["taught"][0]["steps"]},
+            "config": l07.CNN,
+            "training": l07.CNN_TRAINING,
+            "augment": l07.AUGMENT,
+            "fastest_batch": fastest_cnn,
+            "fastest_batch1": fastest_cnn_1,
+        },
+        "narrow": {
+            str(w): {
+                "accuracy": r["accuracy"],
+                "steps": r["steps"],
+                "seconds": r["seconds"],
+                "projection_params": r["projection_params"],
+            }
+            for w, r in narrow_runs.items()
+        },
+        "onnx_fp32_max_logit_difference": onnx_diff,
+        "rows": rows,
+        "front_batch": l07.pareto_front(batch_points),
+        "front_batch1_p95": l07.pareto_front(one_points),
+        "targets": targets,
+        "machine": {
+            "cpu": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(),
+            "torch": torch.__version__.split("+")[0],
+            "load_before": load_before,
+            "load_after": _load(),
+        },
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+def markdown(result: dict) -> str:
+    """The results as a Markdown report."""
+    m, c = result["machine"], result["cnn"]
+    lines = [
+        f"# Deployment benchmark (profile {result['profile']})",
+        "",
+        f"Test split: {result['test_examples']} snippets. Batch 1: {result['requests']} real single snippets, "
+        f"median and p95. Batch: {result['batch'][0]} x {result['batch'][1]} tokens, median of "
+        f"{result['repeats']}. {result['threads']} threads (PyTorch and each ONNX Runtime session, no spinning); "
+        "models interleaved.",
+        f"Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']}; load average before {m['load_before']}, "
+        f"after {m['load_after']}. Whole run: {result['seconds']} s.",
+        "",
+        f"CNN student, paired seeds {result['seeds']}: hard labels {', '.join(f'{a:.4f}' for a in c['hard'])}; "
+        f"taught {', '.join(f'{a:.4f}' for a in c['taught'])}; taught - hard {c['mean']:+.2f} ± {c['std']:.2f} "
+        f"points ({', '.join(f'{d:+.2f}' for d in c['paired_points'])}); steps {c['steps']}.",
+        "Narrow student (seed 0): "
+        + "; ".join(
+            f"hidden weight {w}: accuracy {r['accuracy']:.4f} ({r['steps']} steps, projection "
+            f"{r['projection_params']:,} parameters)"
+            for w, r in result["narrow"].items()
+        ),
+        "ONNX fp32 vs PyTorch, max |logit difference| on the test split: "
+        + ", ".join(f"{n} {d:.1e}" for n, d in result["onnx_fp32_max_logit_difference"].items()),
+        "",
+        "| model | accuracy | batch 1 median ms | batch 1 p95 ms | batch ms | speed-up batch 1 | speed-up batch |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in result["rows"]:
+        lines.append(
+            f"| {r['name']} | {r['accuracy']:.4f} | {r['batch1_median_ms']:.2f} | {r['batch1_p95_ms']:.2f} | "
+            f"{r['batch_median_ms']:.1f} | {r['speedup_batch1']:.2f}x | {r['speedup_batch']:.2f}x |"
+        )
+    lines += [
+        "",
+        f"Pareto front, batch: {'; '.join(result['front_batch'])}.",
+        f"Pareto front, batch 1 p95: {'; '.join(result['front_batch1_p95'])}.",
+        "",
+        f"Targets (the CNN's speed is its fastest deployment: batch {c['fastest_batch']}, batch 1 "
+        f"{c['fastest_batch1']}):",
+        "",
+        "| target | wanted | measured | met | short by |",
+        "|---|---|---:|---|---:|",
+    ]
+    for name, t in result["targets"].items():
+        lines.append(
+            f"| {name} | {t['wanted']} | {t['measured']} | {'yes' if t['met'] else 'no'} | "
+            f"{t['short_by'] if not t['met'] else ''} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="cpu")
+    parser.add_argument("--requests", type=int, default=None, help="default: the profile's deploy_requests")
+    parser.add_argument("--threads", type=int, default=None, help="default: the profile's bench_threads")
+    parser.add_argument("--out", default=str(OUT))
+    args = parser.parse_args(argv)
+    profile = kdcourse.setup(seed=0, profile=args.profile)
+    result = measure(profile, args.requests or profile.deploy_requests, args.threads or profile.bench_threads)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "deploy.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out / "deploy.md").write_text(markdown(result))
+    print(markdown(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()
