@@ -102,6 +102,7 @@ def cpu_lesson(name: str) -> str:
 
 L00, L01, L02 = "00_setup.ipynb", "01_what_is_distillation.ipynb", "02_soft_labels_and_loss.ipynb"
 L03, L04, L05 = "03_distillation_loop.ipynb", "04_distilbert_reproduction.ipynb", "05_quantization.ipynb"
+L07 = "07_deploy_and_frontier.ipynb"
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +133,11 @@ def lesson04():
 @pytest.fixture(scope="module")
 def lesson05():
     return cpu_lesson(L05)
+
+
+@pytest.fixture(scope="module")
+def lesson07():
+    return cpu_lesson(L07)
 
 
 # --- lesson 00 -------------------------------------------------------------------------------------------
@@ -726,7 +732,7 @@ def test_05_an_int8_layer_is_faster(lesson05):
     fp32 = number(r"float32:\s+([\d.]+) ms", lesson05)
     int8 = number(r"int8 \(dynamic\):\s+([\d.]+) ms", lesson05)
     speedup = number(r"int8 speed-up on this layer: ([\d.]+)x", lesson05)
-    assert abs(speedup - fp32 / int8) <= 0.01
+    assert abs(speedup - fp32 / int8) <= 0.005 * speedup + 0.01  # the times are printed rounded to 0.01 ms
     assert speedup > 1, f"int8 speed-up on one layer: {speedup}x"
 
 
@@ -798,15 +804,15 @@ def test_05_the_summary_lines_follow_the_table(lesson05):
 
 
 def test_05_torchao_is_fast_only_when_compiled(lesson05):
-    """Cells 22 and 32: torchao in eager mode 'is no faster than float32'; compiled, 'it gets faster than
-    float32' — 'The fastest int8 path we measured' — in the benchmark and in the live cell."""
+    """Cells 22 and 32: torchao eager runs int8 'unfused'; compiled, 'it gets faster than eager' — 'The fastest
+    int8 path we measured' — in the benchmark and in the live cell."""
     bench = {
         name.strip(): float(x)
         for name, x in re.findall(
             r"^  (student [\w ,().]+?)\s+[\d.]+ ms\s+\(([\d.]+)x vs student fp32\)", lesson05, re.M
         )
     }
-    assert bench["student int8 (torchao, eager)"] <= 1.1, f"torchao eager: {bench}"
+    assert bench["student int8 (torchao, compiled)"] > bench["student int8 (torchao, eager)"], f"torchao: {bench}"
     assert bench["student int8 (torchao, compiled)"] > max(bench["student int8"], 1), f"benchmark: {bench}"
     if "torchao is not installed here" in lesson05:
         return
@@ -942,3 +948,104 @@ def test_06_the_cut_is_the_shortlisted_span_that_repeats_least(lesson06):
     assert rows and cut, "section 3 prints the shortlist and the cut"
     best = min(rows, key=lambda r: r[2])
     assert (best[0], best[1]) == (int(cut.group(1)), int(cut.group(2)))
+
+
+# --- lesson 07 -------------------------------------------------------------------------------------------
+
+TRANSFORMERS = ("teacher", "layer-copy student", "narrow student")
+KINDS = ("torch fp32", "torch int8", "onnx fp32", "onnx int8")
+
+
+def timing_table(text: str) -> dict[str, list[float]]:
+    """Lesson 07's latency table: name -> [accuracy, batch-1 median, batch-1 p95, batch ms, speed-ups]."""
+    names = [f"{m} · {k}" for m in (*TRANSFORMERS, "CNN student (taught)") for k in KINDS]
+    return {n: row(block(L07, "single requests; batch"), n) for n in names}
+
+
+def test_07_the_cnn_verdict_follows_the_paired_seeds(lesson07):
+    """Section 3: the taught CNN vs hard labels, paired; the printed mean and verdict follow the seeds."""
+    per_seed = {}
+    for name in ("hard labels only", "taught (transfer set)"):
+        found = re.search(
+            rf"^{re.escape(name)}\s+([\d.]+) ± [\d.]+\s+\(seeds \[[\d, ]+\]: ([\d., ]+)\); ([\d.]+)% "
+            r"of the teacher",
+            lesson07,
+            re.M,
+        )
+        assert found, name
+        per_seed[name] = [float(v) for v in found.group(2).split(",")]
+        assert abs(float(found.group(1)) - statistics.mean(per_seed[name])) <= 0.0011
+    mean, std, seeds, verdict = re.search(
+        r"taught − hard labels: ([+-][\d.]+) ± ([\d.]+) points \(paired; per seed ([^)]+)\) -> (.+)$", lesson07, re.M
+    ).groups()
+    diffs = [100 * (b - a) for a, b in zip(per_seed["hard labels only"], per_seed["taught (transfer set)"])]
+    assert abs(float(mean) - statistics.mean(diffs)) <= 0.11
+    if len(diffs) > 1:
+        noise = 2 * statistics.stdev(diffs) / math.sqrt(len(diffs))
+        expected = (
+            "within seed-to-seed noise"
+            if abs(statistics.mean(diffs)) <= noise
+            else "the teacher helped"
+            if statistics.mean(diffs) > 0
+            else "the teacher hurt"
+        )
+        assert verdict.strip() == expected
+
+
+def test_07_exported_models_compute_what_pytorch_computes(lesson07):
+    """Section 5: float32 ONNX logits match PyTorch's within the stated tolerance, for every model."""
+    lines = re.findall(r"onnx fp32 vs torch: max \|Δ logit\| ([\d.e+-]+) \((within|OVER) ([\d.e+-]+)\)", lesson07)
+    assert len(lines) == 4 and all(kind == "within" and float(d) <= float(t) for d, kind, t in lines), lines
+
+
+def test_07_the_frontier_shows_the_three_patterns_the_prose_names(lesson07):
+    """Section 7: 'the int8 ONNX versions of the transformers sit left of their float32 versions at (almost) the
+    same height; the CNN sits furthest to the left, a few points below the teacher; and the teacher in float32
+    PyTorch is dominated'; instructor note: the CNN keeps most of the teacher's accuracy 'at a fraction of its
+    cost'."""
+    t = timing_table(lesson07)
+    for model in TRANSFORMERS:
+        fp32, int8 = t[f"{model} · onnx fp32"], t[f"{model} · onnx int8"]
+        assert int8[3] < fp32[3], f"{model}: onnx int8 {int8[3]} ms vs fp32 {fp32[3]} ms per batch"
+        assert abs(int8[0] - fp32[0]) <= 0.01, f"{model}: onnx int8 accuracy {int8[0]} vs fp32 {fp32[0]}"
+    cnn = min((v for k, v in t.items() if k.startswith("CNN")), key=lambda v: v[3])
+    fastest_transformer = min(v[3] for k, v in t.items() if not k.startswith("CNN"))
+    assert cnn[3] < fastest_transformer, (cnn, fastest_transformer)
+    teacher = t["teacher · torch fp32"]
+    gap = teacher[0] - t["CNN student (taught) · torch fp32"][0]
+    assert 0.01 <= gap <= 0.1, f"the CNN is {100 * gap:+.1f} points below the teacher, not 'a few'"
+    assert t["CNN student (taught) · torch fp32"][0] > 0.9 * teacher[0] and cnn[3] < 0.2 * teacher[3]
+    front = re.search(r"^batch \d+: on the front, fastest first: (.+)$", lesson07, re.M).group(1)
+    assert "teacher · torch fp32" not in front, front
+
+
+def test_07_each_recommendation_is_the_most_accurate_model_within_its_budget(lesson07):
+    """Section 7: `l07.recommend` answers 'the most accurate model within a latency budget'; check each line."""
+    t = timing_table(lesson07)
+    sections = re.split(r"^(batch \d+|batch 1, p95): on the front", lesson07, flags=re.M)
+    checked = 0
+    for title, body in zip(sections[1::2], sections[2::2]):
+        column = 2 if "p95" in title else 3
+        for budget, pick in re.findall(r"budget\s+([\d.]+) ms \([^)]*\): ship (.+?) \([\d.]+, [\d.]+ ms\)", body):
+            fits = {n: v for n, v in t.items() if v[column] <= float(budget) + 0.01}
+            best = max(v[0] for v in fits.values())
+            assert t[pick][0] == best, (title, budget, pick, best)
+            checked += 1
+    assert checked >= 4
+
+
+def test_07_the_printed_targets_follow_the_benchmark_file(lesson07):
+    """Section 7 prints benchmarks/results/deploy.json's targets; each verdict follows measured vs wanted."""
+    results = json.loads((LESSONS.parent / "benchmarks" / "results" / "deploy.json").read_text())
+    printed = {
+        name.strip(): (float(measured), verdict)
+        for name, measured, verdict in re.findall(
+            r"^  (.+?)\s+wanted [<>]= ?[\d.]+\s+measured ([-\d.]+)\s+(met|NOT met)$", lesson07, re.M
+        )
+    }
+    assert set(printed) == set(results["targets"]), printed
+    for name, target in results["targets"].items():
+        op, value = target["wanted"].split()
+        ok = target["measured"] <= float(value) if op == "<=" else target["measured"] >= float(value)
+        assert ok == target["met"], (name, target)
+        assert printed[name] == (target["measured"], "met" if ok else "NOT met"), (name, printed[name])
