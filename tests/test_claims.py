@@ -406,7 +406,6 @@ def test_03_with_all_labels_the_verdict_follows_the_table(lesson03):
     """Cells 27-28: the printed verdict (distilled − hard labels against two standard errors) follows the table;
     the prose says to call a gap within two standard errors 'did not help'."""
     hard, distilled = row(lesson03, "student, hard labels only"), row(lesson03, "student, distilled")
-    teacher = row(lesson03, "teacher (6 layers)")
     gap, noise, verdict = re.search(
         r"distilled − hard labels only: ([+-][\d.]+) accuracy; two standard errors: ([\d.]+) -> (.+)", lesson03
     ).groups()
@@ -418,8 +417,7 @@ def test_03_with_all_labels_the_verdict_follows_the_table(lesson03):
         if abs(gap) < noise
         else ("distillation helped" if gap > 0 else "distillation hurt")
     )
-    assert verdict.strip() == expected
-    assert abs(number(r"teacher − distilled student: ([+-][\d.]+)", lesson03) - (teacher[0] - distilled[0])) <= 0.0011
+    assert verdict.strip() == expected  # the teacher's line: test_03_the_teacher_line_follows_the_table
 
 
 def test_03_the_teacher_line_follows_the_table(lesson03):
@@ -958,8 +956,10 @@ KINDS = ("torch fp32", "torch int8", "onnx fp32", "onnx int8")
 
 def timing_table(text: str) -> dict[str, list[float]]:
     """Lesson 07's latency table: name -> [accuracy, batch-1 median, batch-1 p95, batch ms, speed-ups]."""
+    table = block(L07, "single requests; batch")
     names = [f"{m} · {k}" for m in (*TRANSFORMERS, "CNN student (taught)") for k in KINDS]
-    return {n: row(block(L07, "single requests; batch"), n) for n in names}
+    names += [n for n in ("layer-copy student · torchao int8 (compiled)",) if n in table]  # batch only
+    return {n: row(table, n) for n in names}
 
 
 def test_07_the_cnn_verdict_follows_the_paired_seeds(lesson07):
@@ -1027,9 +1027,10 @@ def test_07_each_recommendation_is_the_most_accurate_model_within_its_budget(les
     for title, body in zip(sections[1::2], sections[2::2]):
         column = 2 if "p95" in title else 3
         for budget, pick in re.findall(r"budget\s+([\d.]+) ms \([^)]*\): ship (.+?) \([\d.]+, [\d.]+ ms\)", body):
-            fits = {n: v for n, v in t.items() if v[column] <= float(budget) + 0.01}
-            best = max(v[0] for v in fits.values())
-            assert t[pick][0] == best, (title, budget, pick, best)
+            budget = float(budget)  # the table's times are rounded to 0.01 ms (or 0.1): allow that much
+            assert t[pick][column] <= budget + 0.05, (title, budget, pick, t[pick])
+            surely_fit = [v[0] for v in t.values() if v[column] < budget - 0.05]
+            assert all(t[pick][0] >= a for a in surely_fit), (title, budget, pick, max(surely_fit))
             checked += 1
     assert checked >= 4
 

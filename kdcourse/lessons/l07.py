@@ -9,6 +9,7 @@ float32 and int8, timed at batch 1 and batch 32, and read off one accuracy-laten
 
 from __future__ import annotations
 
+import copy
 import random
 import time
 from dataclasses import dataclass
@@ -304,6 +305,33 @@ def torch_int8(model):
     return quantize.quantize_dynamic_int8(model.cpu())
 
 
+def bench_batch(setup: Setup) -> dict:
+    """The throughput batch: bench_batch x max_length random token ids, all real (no padding)."""
+    profile = setup.profile
+    batch = benchmark.dummy_batch(setup.teacher.config.vocab_size, profile.bench_batch, profile.max_length)
+    return {k: batch[k] for k in deploy.INPUTS}
+
+
+def torchao_int8(model, setup: Setup):
+    """(eager, compiled, compile seconds): torchao's int8 of `model` (int8 weights and activations), compiled
+    with inductor freezing for the throughput batch's shape (lesson 05); None when torchao is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("torchao") is None:
+        return None
+    from torchao.quantization import Int8DynamicActivationInt8WeightConfig, quantize_
+
+    eager = copy.deepcopy(model).cpu().eval()
+    quantize_(eager, Int8DynamicActivationInt8WeightConfig())
+    torch.set_num_threads(setup.profile.bench_threads)  # compiled kernels keep the thread count they were built with
+    torch._inductor.config.freezing = True  # for the whole session: a later call must not recompile without it
+    start = time.perf_counter()
+    compiled = torch.compile(eager, dynamic=False)
+    with torch.inference_mode():
+        compiled(**bench_batch(setup))  # the first call compiles, for this one shape
+    return eager, compiled, time.perf_counter() - start
+
+
 def single_requests(setup: Setup, n: int, seed: int = 0) -> list[dict]:
     """n test snippets, each tokenized alone (no padding): one real request each, for batch-1 latency."""
     rows = torch.randperm(len(setup.test), generator=torch.Generator().manual_seed(seed))[:n].tolist()
@@ -316,33 +344,24 @@ def single_requests(setup: Setup, n: int, seed: int = 0) -> list[dict]:
     ]
 
 
-def latency(models: dict, setup: Setup, requests: list[dict], batch_repeats: int, threads: int) -> dict:
-    """Per model: batch-1 median and p95 over the requests, and the batch (bench_batch x max_length) median."""
-    profile = setup.profile
-    batch = benchmark.dummy_batch(setup.teacher.config.vocab_size, profile.bench_batch, profile.max_length)
-    batch = {k: batch[k] for k in deploy.INPUTS}
-    one = benchmark.time_calls(
-        {name: (lambda i, m=m: m(**requests[i])) for name, m in models.items()},
-        rounds=len(requests),
-        warmup=3,
-        threads=threads,
-    )
-    many = benchmark.time_calls(
-        {name: (lambda i, m=m: m(**batch)) for name, m in models.items()},
-        rounds=batch_repeats,
-        warmup=2,
-        threads=threads,
-    )
+def latency(models: dict, setup: Setup, requests: list[dict], batch_repeats: int, threads: int,
+            batch_only: dict | None = None) -> dict:
+    """Per model: batch-1 median and p95 over the requests, and the batch (bench_batch x max_length) median.
+
+    `batch_only` models (compiled for the batch's one shape) are timed at the batch only, in the same rounds.
+    """
     import statistics
 
-    return {
-        name: {
-            "batch1_median_ms": statistics.median(one[name]),
-            "batch1_p95_ms": benchmark.percentile(one[name], 95),
-            "batch_median_ms": statistics.median(many[name]),
-        }
-        for name in models
-    }
+    batch = bench_batch(setup)
+    one = benchmark.time_calls({name: (lambda i, m=m: m(**requests[i])) for name, m in models.items()},
+                               rounds=len(requests), warmup=3, threads=threads)
+    everyone = {**models, **(batch_only or {})}
+    many = benchmark.time_calls({name: (lambda i, m=m: m(**batch)) for name, m in everyone.items()},
+                                rounds=batch_repeats, warmup=2, threads=threads)
+    nan = float("nan")
+    return {name: {"batch1_median_ms": statistics.median(one[name]) if name in one else nan,
+                   "batch1_p95_ms": benchmark.percentile(one[name], 95) if name in one else nan,
+                   "batch_median_ms": statistics.median(many[name])} for name in everyone}
 
 
 def max_logit_difference(a, b, dataset, tokenizer, batch_size: int = 128) -> float:
