@@ -59,8 +59,9 @@ class Setup:
     def hidden_cache(self) -> dict:
         """The teacher's logits and last hidden states on every training snippet (computed on first use)."""
         if self._hidden is None:
-            self._hidden = kd_trainer.teacher_cache(self.teacher, self.train, self.tokenizer,
-                                                    self.profile.eval_batch_size)
+            self._hidden = kd_trainer.teacher_cache(
+                self.teacher, self.train, self.tokenizer, self.profile.eval_batch_size
+            )
         return self._hidden
 
 
@@ -123,6 +124,19 @@ def transfer_set(setup: Setup, seed: int = 0):
     return both, logits
 
 
+def _cached(student, path, train) -> dict:
+    """Load `student`'s weights and training record from `path`; or run `train()` (it returns the record)
+    and save both, atomically, for the next run."""
+    saved = cache.load_cached(path) if path.is_file() else None
+    if isinstance(saved, dict) and "state" in saved:
+        student.load_state_dict(saved["state"])
+        return saved["record"]
+    cache.check_writable(path.parent)  # before minutes of training, not after
+    record = train()
+    cache.atomic_save({"state": student.state_dict(), "record": record}, path)
+    return record
+
+
 # --- The convolutional student ------------------------------------------------------------------------
 
 
@@ -158,18 +172,9 @@ def train_cnn(
         student = students.WordCNN(
             len(tokenizer), setup.teacher.config.hidden_size, pad_id=tokenizer.pad_token_id, **CNN
         )
-    path = _cnn_dir(setup, seed, taught, embeddings)
-    record = {"seconds": None, "steps": None}
-    saved = cache.load_cached(path) if path.is_file() else None
-    if isinstance(saved, dict) and "state" in saved:
-        student.load_state_dict(saved["state"])
-        record = saved["record"]
-    else:
-        cache.check_writable(path.parent)
-        if taught:
-            data, logits = transfer_set(setup, seed=seed)
-        else:
-            data, logits = setup.train, None
+
+    def train() -> dict:
+        data, logits = transfer_set(setup, seed=seed) if taught else (setup.train, None)
         history = training.distill(
             student,
             data,
@@ -181,8 +186,9 @@ def train_cnn(
             seed=seed,
             progress=progress,
         )
-        record = {"seconds": round(history["train_seconds"], 1), "steps": history["steps"]}
-        cache.atomic_save({"state": student.state_dict(), "record": record}, path)
+        return {"seconds": round(history["train_seconds"], 1), "steps": history["steps"]}
+
+    record = _cached(student, _cnn_dir(setup, seed, taught, embeddings), train)
     student.to(profile.device).eval()
     accuracy = training.evaluate(student, setup.test, tokenizer, profile)["accuracy"]
     return {"student": student, "accuracy": accuracy, **record}
@@ -228,13 +234,8 @@ def train_narrow(setup: Setup, hidden_weight: float = 1.0, seed: int = 0, progre
     profile, tokenizer = setup.profile, setup.tokenizer
     student = students.narrow_student(setup.teacher, NARROW["hidden_size"], NARROW["n_layers"], seed=seed)
     projection = torch.nn.Linear(NARROW["hidden_size"], setup.teacher.config.hidden_size)
-    path = _narrow_dir(setup, seed, hidden_weight)
-    saved = cache.load_cached(path) if path.is_file() else None
-    if isinstance(saved, dict) and "state" in saved:
-        student.load_state_dict(saved["state"])
-        record = saved["record"]
-    else:
-        cache.check_writable(path.parent)
+
+    def train() -> dict:
         teacher_out = setup.hidden_cache()  # the teacher's logits and last hidden states, once
         seed_everything(seed)
         indexed = setup.train.add_column(training.INDEX, list(range(len(setup.train))))
@@ -250,13 +251,15 @@ def train_narrow(setup: Setup, hidden_weight: float = 1.0, seed: int = 0, progre
             for batch in loader:
                 index, labels = batch.pop(training.INDEX), batch.pop("labels")
                 out = student(**batch, output_hidden_states=bool(hidden_weight))
-                soft, hard = losses.transfer_set_loss(out.logits, teacher_out["logits"][index], labels,
-                                                      l04.RECIPE["temperature"], l04.RECIPE["alpha"])
+                soft, hard = losses.transfer_set_loss(
+                    out.logits, teacher_out["logits"][index], labels, l04.RECIPE["temperature"], l04.RECIPE["alpha"]
+                )
                 loss = soft + hard
                 if hidden_weight:
                     hidden = pad_sequence([teacher_out["hidden"][i] for i in index.tolist()], batch_first=True)
-                    loss = loss + hidden_weight * hidden_mse(out.hidden_states[-1], hidden, projection,
-                                                             batch["attention_mask"])
+                    loss = loss + hidden_weight * hidden_mse(
+                        out.hidden_states[-1], hidden, projection, batch["attention_mask"]
+                    )
                 loss.backward()
                 optimizer.step()
                 schedule.step()
@@ -266,9 +269,13 @@ def train_narrow(setup: Setup, hidden_weight: float = 1.0, seed: int = 0, progre
                 if done == steps:
                     break
         bar.close()
-        record = {"seconds": round(time.perf_counter() - start, 1), "steps": steps,
-                  "projection_params": sum(p.numel() for p in projection.parameters()) if hidden_weight else 0}
-        cache.atomic_save({"state": student.state_dict(), "record": record}, path)
+        return {
+            "seconds": round(time.perf_counter() - start, 1),
+            "steps": steps,
+            "projection_params": sum(p.numel() for p in projection.parameters()) if hidden_weight else 0,
+        }
+
+    record = _cached(student, _narrow_dir(setup, seed, hidden_weight), train)
     student.to(profile.device).eval()
     accuracy = training.evaluate(student, setup.test, tokenizer, profile)["accuracy"]
     return {"student": student, "accuracy": accuracy, **record}
@@ -344,8 +351,9 @@ def single_requests(setup: Setup, n: int, seed: int = 0) -> list[dict]:
     ]
 
 
-def latency(models: dict, setup: Setup, requests: list[dict], batch_repeats: int, threads: int,
-            batch_only: dict | None = None) -> dict:
+def latency(
+    models: dict, setup: Setup, requests: list[dict], batch_repeats: int, threads: int, batch_only: dict | None = None
+) -> dict:
     """Per model: batch-1 median and p95 over the requests, and the batch (bench_batch x max_length) median.
 
     `batch_only` models (compiled for the batch's one shape) are timed at the batch only, in the same rounds.
@@ -353,15 +361,28 @@ def latency(models: dict, setup: Setup, requests: list[dict], batch_repeats: int
     import statistics
 
     batch = bench_batch(setup)
-    one = benchmark.time_calls({name: (lambda i, m=m: m(**requests[i])) for name, m in models.items()},
-                               rounds=len(requests), warmup=3, threads=threads)
+    one = benchmark.time_calls(
+        {name: (lambda i, m=m: m(**requests[i])) for name, m in models.items()},
+        rounds=len(requests),
+        warmup=3,
+        threads=threads,
+    )
     everyone = {**models, **(batch_only or {})}
-    many = benchmark.time_calls({name: (lambda i, m=m: m(**batch)) for name, m in everyone.items()},
-                                rounds=batch_repeats, warmup=2, threads=threads)
+    many = benchmark.time_calls(
+        {name: (lambda i, m=m: m(**batch)) for name, m in everyone.items()},
+        rounds=batch_repeats,
+        warmup=2,
+        threads=threads,
+    )
     nan = float("nan")
-    return {name: {"batch1_median_ms": statistics.median(one[name]) if name in one else nan,
-                   "batch1_p95_ms": benchmark.percentile(one[name], 95) if name in one else nan,
-                   "batch_median_ms": statistics.median(many[name])} for name in everyone}
+    return {
+        name: {
+            "batch1_median_ms": statistics.median(one[name]) if name in one else nan,
+            "batch1_p95_ms": benchmark.percentile(one[name], 95) if name in one else nan,
+            "batch_median_ms": statistics.median(many[name]),
+        }
+        for name in everyone
+    }
 
 
 def max_logit_difference(a, b, dataset, tokenizer, batch_size: int = 128) -> float:
