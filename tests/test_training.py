@@ -263,3 +263,22 @@ def _step(student, teacher, batch, optimizer, T, alpha, eval_teacher=True):
     optimizer.step()
     optimizer.zero_grad()
     return loss
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_training_is_bitwise_repeatable_at_a_fixed_thread_count(data, tok, profile, threads):
+    # README's determinism condition: same profile, seed AND thread count -> the same weights, bit for bit
+    # (torch's CPU kernels split sums by thread, so another thread count may round differently).
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        weights = []
+        for _ in range(2):
+            student = tiny_bert(tok, 1)
+            training.distill(
+                student, data["train"], tok, profile, teacher=tiny_bert(tok, 0), max_steps=4, progress=False
+            )
+            weights.append(student.state_dict())
+    finally:
+        torch.set_num_threads(before)
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
