@@ -80,6 +80,7 @@ test-lessons: assets
 bench: assets
 	@for script in benchmarks/*.py; do \
 		case "$$script" in \
+		*/common.py) ;; \
 		*/gpu_check.py) \
 			if $(PY) -c "import sys, torch; sys.exit(not torch.cuda.is_available())"; then \
 				echo "== $$script"; KDCOURSE_PROFILE=gpu $(PY) "$$script" || exit 1; \

@@ -21,6 +21,7 @@ import platform
 from pathlib import Path
 
 import torch
+from common import load_average  # benchmarks/common.py (the script's folder is on sys.path)
 from transformers import BertConfig, BertModel, DistilBertConfig, DistilBertModel
 
 import kdcourse
@@ -29,16 +30,12 @@ from kdcourse import assets, benchmark, corpus, students
 OUT = Path(__file__).resolve().parent / "results"
 
 
-def _load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else []
-
-
 def measure(profile, repeats: int, threads: int) -> dict:
     """Both comparisons' rows (params, MB, median ms, speed-up), with the settings and machine load."""
     torch.manual_seed(0)
     bert, distilbert = BertModel(BertConfig()), DistilBertModel(DistilBertConfig())
     batch = benchmark.dummy_batch(bert.config.vocab_size, profile.bench_batch, profile.max_length)
-    load_before = _load()
+    load_before = load_average()
     bert_rows = benchmark.benchmark_table(
         {"BERT-base (random weights)": bert, "DistilBERT (random weights)": distilbert},
         batch,
@@ -64,7 +61,7 @@ def measure(profile, repeats: int, threads: int) -> dict:
         "repeats": repeats,
         "threads": threads,
         "load_avg_before": load_before,
-        "load_avg_after": _load(),
+        "load_avg_after": load_average(),
         "machine": platform.processor() or platform.machine(),
         "cpus": os.cpu_count(),
         "torch": torch.__version__,

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import torch
+from common import load_average  # benchmarks/common.py (the script's folder is on sys.path)
 
 import kdcourse
 from kdcourse import deploy, training
@@ -41,16 +42,12 @@ TARGETS = {
 }
 
 
-def _load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else []
-
-
 def measure(profile, requests: int, threads: int, progress: bool = True) -> dict:
     """Train (or load) every student, export, time, and check the targets."""
     ok, why = deploy.available()
     if not ok:
         raise SystemExit(f"benchmarks/deploy.py needs ONNX Runtime: {why}")
-    start, load_before = time.perf_counter(), _load()
+    start, load_before = time.perf_counter(), load_average()
     setup = l07.prepare(profile, seed=0, progress=progress)
     teacher, tokenizer, test = setup.teacher, setup.tokenizer, setup.test
     cnn_runs = {"hard": [], "taught": []}
@@ -164,7 +161,7 @@ def measure(profile, requests: int, threads: int, progress: bool = True) -> dict
             "cores": os.cpu_count(),
             "torch": torch.__version__.split("+")[0],
             "load_before": load_before,
-            "load_after": _load(),
+            "load_after": load_average(),
         },
         "seconds": round(time.perf_counter() - start, 1),
     }

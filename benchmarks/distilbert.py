@@ -22,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+from common import load_average  # benchmarks/common.py (the script's folder is on sys.path)
+
 import kdcourse
 from kdcourse.lessons import l04
 
@@ -29,15 +31,11 @@ OUT = Path(__file__).resolve().parent / "results"
 TARGETS = {"retention": 0.99, "transfer_gain_points": 1.5, "speedup": 1.9}
 
 
-def _load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else []
-
-
 def measure(profile, seeds, progress: bool = True) -> dict:
     """Run every (seed, method) pair and the latency table; return the numbers and the verdicts."""
     from tqdm.auto import tqdm
 
-    start, load_before = time.perf_counter(), _load()
+    start, load_before = time.perf_counter(), load_average()
     setup = l04.prepare(profile, seed=0, progress=progress)
     methods = {
         "all labels, hard only": dict(labels="all", alpha=0.0, cosine_weight=0.0),
@@ -118,7 +116,7 @@ def measure(profile, seeds, progress: bool = True) -> dict:
             "python": sys.version.split()[0],
             "cpus": os.cpu_count(),
             "load_before": load_before,
-            "load_after": _load(),
+            "load_after": load_average(),
         },
         "seconds": round(time.perf_counter() - start, 1),
     }

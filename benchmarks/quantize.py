@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import torch
+from common import load_average  # benchmarks/common.py (the script's folder is on sys.path)
 
 import kdcourse
 from kdcourse import benchmark, quantize, training
@@ -33,10 +34,6 @@ from kdcourse.lessons import l04, l05
 
 OUT = Path(__file__).resolve().parent / "results"
 TARGETS = {"speedup_vs_teacher": 4.0, "accuracy_drop_points": 1.0}
-
-
-def _load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else []
 
 
 def _torchao_models(student, batch, compiled: bool) -> tuple[dict, dict]:
@@ -67,7 +64,7 @@ def _torchao_models(student, batch, compiled: bool) -> tuple[dict, dict]:
 
 def measure(profile, repeats: int, threads: int, torchao: bool, compiled: bool) -> dict:
     """Every model's accuracy and size, one interleaved latency table, the targets' verdicts."""
-    start, load_before = time.perf_counter(), _load()
+    start, load_before = time.perf_counter(), load_average()
     setup = l04.prepare(profile, seed=0)
     cpu = {"teacher fp32": setup.teacher.to("cpu"), "student fp32": l05.distilled_student(setup).to("cpu")}
     models = {
@@ -137,7 +134,7 @@ def measure(profile, repeats: int, threads: int, torchao: bool, compiled: bool) 
             "torch": torch.__version__,
             "python": platform.python_version(),
             "load_before": load_before,
-            "load_after": _load(),
+            "load_after": load_average(),
         },
         "seconds": round(time.perf_counter() - start, 1),
     }
