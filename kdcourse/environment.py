@@ -33,7 +33,7 @@ def requirements() -> list:
 
 def check_environment(fetch_assets: bool = False) -> list[dict]:
     """Rows of (package, needed, found, ok); raise RuntimeError naming every missing piece and the fix."""
-    from . import assets
+    from . import assets, cache
 
     rows, problems = [], []
     for req in requirements():
@@ -55,21 +55,24 @@ def check_environment(fetch_assets: bool = False) -> list[dict]:
         if not ok:
             problems.append(f"{req.name}{needed} (found {found or 'nothing'})")
     for key in assets.ASSETS:
-        cached = assets.asset_dir(key).is_dir()
-        if not cached and fetch_assets:
-            assets.fetch(key)
-            cached = True
+        folder = assets.asset_dir(key)
+        damage = cache.folder_problem(folder) if folder.is_dir() else None
+        if (damage or not folder.is_dir()) and fetch_assets:
+            assets.fetch(key)  # a damaged copy is removed and fetched again
+            damage = None
+        cached = folder.is_dir() and damage is None
+        found = "cached" if cached else f"damaged: {damage}" if damage else "not fetched yet"
         rows.append(
             {
                 "package": f"asset:{key}",
                 "needed": "cached",
                 "ok": cached,
-                "found": "cached" if cached else "not fetched yet",
+                "found": found,
                 "for": assets.ASSETS[key].title,
             }
         )
         if not cached:
-            problems.append(f"asset {key!r} (run `python -m kdcourse fetch` or `make assets`)")
+            problems.append(f"asset {key!r} {found} (run `python -m kdcourse fetch` or `make assets`)")
     if problems:
         raise RuntimeError(
             "the course environment is incomplete: "

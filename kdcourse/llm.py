@@ -26,6 +26,7 @@ from .cache import (
     atomic_write_json,
     cache_dir,
     check_writable,
+    file_ready,
     key,
     load_cached,
 )
@@ -246,7 +247,7 @@ def teacher_samples(
     elif top_p != 1.0:
         settings.append({"top_p": top_p})
     path = cache_dir() / "llm_samples" / (key(settings, 20) + ".json")
-    if cache and path.is_file():
+    if cache and file_ready(path):  # present and as written (a damaged file is removed and redone)
         return json.loads(path.read_text())
     texts = []
     torch.manual_seed(seed)

@@ -223,7 +223,7 @@ def save_quantized(model: nn.Module, path) -> Path:
         "layout": scheme,
         "state_dict": model.state_dict(),
     }
-    return cache.atomic_save(payload, path)
+    return cache.atomic_save(payload, path, record=True)  # size + sha256 beside it, checked by load_quantized
 
 
 def load_quantized(path) -> nn.Module:
@@ -233,6 +233,9 @@ def load_quantized(path) -> nn.Module:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no quantized model at {path}; write one with save_quantized(model, path)")
+    problem = cache.file_problem(path)  # size and sha256, where they were recorded when it was saved
+    if problem:
+        raise ValueError(f"{path} is damaged ({problem}); delete it and save the model again with save_quantized")
     try:
         with warnings.catch_warnings():  # torch's own unpickler of int8 tensors uses TypedStorage
             warnings.filterwarnings("ignore", message="TypedStorage is deprecated")

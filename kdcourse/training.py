@@ -399,7 +399,7 @@ def load_teacher(profile: Profile, seed: int = 0, progress: bool = True):
 
     folder = teacher_dir(profile, seed)
     check_device(profile.device)
-    if not (folder / "config.json").is_file():
+    if not cache.folder_ready(folder):  # absent, or damaged (then removed, with a notice): train it
         cache.check_writable(folder.parent)  # before minutes of training, not after
         model, tokenizer, record = fine_tune_teacher(profile, seed, progress)
         with cache.atomic_folder(folder) as tmp:

@@ -252,10 +252,13 @@ def test_teacher_samples_are_cached_atomically(tok, tmp_path, monkeypatch):
     prompts = ["the film", "a movie was"]
     texts = llm.teacher_samples(model, tok, prompts, max_new_tokens=4, seed=0)
     assert len(texts) == 2 and all(t.startswith(p) for t, p in zip(texts, prompts))
-    files = list((tmp_path / "llm_samples").iterdir())
+    files = list((tmp_path / "llm_samples").glob("*.json"))  # each beside its .json.sha256 record
     assert len(files) == 1 and files[0].suffix == ".json" and json.loads(files[0].read_text()) == texts
-    files[0].write_text(json.dumps(["from the cache", "too"]))
-    assert llm.teacher_samples(model, tok, prompts, max_new_tokens=4, seed=0) == ["from the cache", "too"]
+    model.generate = lambda *a, **k: pytest.fail("generated again although the samples are cached")
+    assert llm.teacher_samples(model, tok, prompts, max_new_tokens=4, seed=0) == texts  # from the cache
+    del model.generate
+    files[0].write_text(json.dumps(["edited", "by hand"]))  # not what was written: regenerated, not served
+    assert llm.teacher_samples(model, tok, prompts, max_new_tokens=4, seed=0) == texts
     assert llm.teacher_samples(model, tok, prompts, max_new_tokens=4, seed=0, cache=False) == texts
 
 
@@ -457,4 +460,4 @@ def test_teacher_samples_greedy_is_its_own_cache_entry(tok, tmp_path, monkeypatc
         model, tok, ["the film", "a movie"], max_new_tokens=4, do_sample=False, cache=False
     )
     llm.teacher_samples(model, tok, ["the film", "a movie"], max_new_tokens=4, seed=0)
-    assert len(list((tmp_path / "llm_samples").iterdir())) == 2
+    assert len(list((tmp_path / "llm_samples").glob("*.json"))) == 2

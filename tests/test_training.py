@@ -99,7 +99,9 @@ def test_cached_teacher_logits_equal_recomputed(data, tok, profile, tmp_path, mo
     teacher = tiny_bert(tok, 0)
     first = training.teacher_logits(teacher, data["train"], tok, profile, cache_key="tiny")
     files = sorted(f.name for f in (tmp_path / "logits").iterdir())
-    assert [f.rsplit(".", 1)[1] for f in files] == ["json", "pt"] and not any(f.startswith(".tmp") for f in files)
+    assert [f.rsplit(".", 1)[1] for f in files] == ["json", "sha256", "pt", "sha256"] and not any(
+        f.startswith(".tmp") for f in files
+    )
     record = training.logits_record(data["train"], "tiny")  # the cost of the pass that built the file
     assert record["rows"] == len(data["train"]) and record["teacher_pass_seconds"] > 0
     again = training.teacher_logits(teacher, data["train"], tok, profile, cache_key="tiny")

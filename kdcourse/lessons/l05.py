@@ -28,7 +28,7 @@ def distilled_student(setup: l04.Setup, seed: int = 0, progress: bool = False) -
     from transformers import AutoModelForSequenceClassification
 
     folder = student_dir(setup, seed)
-    if not (folder / "config.json").is_file():
+    if not cache.folder_ready(folder):  # absent, or damaged (then removed, with a notice)
         cache.check_writable(folder.parent)  # before the training run, not after it
         student = l04.run(setup, seed=seed, progress=progress)["student"]
         with cache.atomic_folder(folder) as tmp:

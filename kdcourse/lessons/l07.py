@@ -300,9 +300,9 @@ def onnx_pair(model, name: str, setup: Setup) -> dict:
     stem = f"{setup.profile.name}-{name}-{weights_hash(model)}"
     fp32 = cache.cache_path("onnx", f"{stem}-fp32.onnx")
     int8 = cache.cache_path("onnx", f"{stem}-int8.onnx")
-    if not fp32.is_file():
+    if not cache.file_ready(fp32):  # absent, or damaged (then removed, with a notice)
         deploy.export_onnx(model, fp32)
-    if not int8.is_file():
+    if not cache.file_ready(int8):
         deploy.quantize_onnx(fp32, int8)
     return {"fp32": fp32, "int8": int8}
 
