@@ -103,8 +103,9 @@ notebooks: assets
 	done
 	$(PY) tools/lesson_table.py --write
 
+# Static pages that need no network (MathJax copied beside them, no widget manager, alt text on every figure).
 html: install
-	$(VENV)/bin/jupyter nbconvert --to html --output-dir _site lessons/*.ipynb
+	$(PY) tools/site_build.py _site
 	$(PY) tools/site_index.py _site
 	@echo "static course pages in _site/ (start at _site/index.html)"
 

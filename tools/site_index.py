@@ -1,7 +1,7 @@
 """Write index.html for the exported course (`make html`): every lesson, its time and what it teaches.
 
 `python tools/site_index.py _site` writes _site/index.html linking to the NN_name.html pages that
-`jupyter nbconvert --to html --output-dir _site lessons/*.ipynb` rendered beside it.
+`python tools/site_build.py _site` rendered beside it.
 """
 
 import html
