@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 NBVAL_ARGS := --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
 	--nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install assets demo lint test test-unit test-lessons test-colab bench lab notebooks html readme clean
+.PHONY: install assets demo lint test test-unit test-lessons test-colab test-lowest bench lab notebooks html readme clean
 
 install: $(STAMP)
 
@@ -38,11 +38,13 @@ lint: install
 	$(VENV)/bin/lint-imports
 
 # The main suite (lint and the package's import layers, unit, widget and browser tests, every lesson under
-# nbval), then the unit and widget tests again on Colab's versions (test-colab).
+# nbval), then the unit and widget tests again on Colab's versions (test-colab) and on the lowest
+# versions pyproject.toml allows (test-lowest).
 test: assets lint
 	KDCOURSE_PROFILE=$(TEST_PROFILE) MPLBACKEND=Agg $(PY) -m pytest tests lessons \
 		$(NBVAL_ARGS) -p no:cacheprovider --durations=15 $(PYTEST_ARGS)
 	$(MAKE) test-colab
+	$(MAKE) test-lowest
 
 # A second env pinned to what Colab ships (tools/colab-constraints.txt: ipywidgets 7.7.1,
 # transformers, datasets, matplotlib); no JupyterLab there, so no browser test and no nbval.
@@ -65,6 +67,31 @@ test-colab: $(COLAB_STAMP) assets
 		datasets.__version__, '| matplotlib', matplotlib.__version__, '| torch', torch.__version__)"
 	KDCOURSE_PROFILE=$(TEST_PROFILE) MPLBACKEND=Agg $(COLAB_PY) -m pytest tests -m "not browser" \
 		-p no:cacheprovider $(COLAB_PYTEST_ARGS)
+
+# A third env with every direct dependency at exactly its lower bound in pyproject.toml
+# (tools/lowest_constraints.py; setuptools too), so each ">=" is a version the tests ran on. torch
+# stays the CPU build TORCH_SPEC names: PyPI's Linux torch wheels of the floor bundle CUDA (gigabytes).
+LOWEST_VENV ?= .venv-lowest
+LOWEST_PYTEST_ARGS ?=
+LOWEST_PY := $(LOWEST_VENV)/bin/python
+LOWEST_STAMP := $(LOWEST_VENV)/.kdcourse-installed
+
+$(LOWEST_STAMP): pyproject.toml tools/torch_spec.py tools/lowest_constraints.py
+	@test -x $(LOWEST_PY) || $(PYTHON) -m venv $(LOWEST_VENV)
+	$(LOWEST_PY) -m pip install -q --upgrade pip
+	$(LOWEST_PY) -m pip install -q "$(TORCH_SPEC)"
+	$(LOWEST_PY) tools/lowest_constraints.py > $(LOWEST_VENV)/constraints.txt
+	echo "$(TORCH_SPEC)" >> $(LOWEST_VENV)/constraints.txt  # else pip may swap in a CUDA torch while resolving
+	$(LOWEST_PY) tools/lowest_constraints.py --build > $(LOWEST_VENV)/build-constraints.txt
+	$(LOWEST_PY) -m pip install -q --no-cache-dir -c $(LOWEST_VENV)/constraints.txt \
+		--build-constraint $(LOWEST_VENV)/build-constraints.txt -e . \
+		"pytest>=8" "hypothesis>=6.100" "nbformat>=5.9" ipykernel
+	@touch $(LOWEST_STAMP)
+
+test-lowest: $(LOWEST_STAMP) assets
+	@$(LOWEST_PY) tools/lowest_constraints.py --installed
+	KDCOURSE_PROFILE=$(TEST_PROFILE) MPLBACKEND=Agg $(LOWEST_PY) -m pytest tests -m "not browser" \
+		-p no:cacheprovider $(LOWEST_PYTEST_ARGS)
 
 # The import layers, the unit, widget and browser tests only (no lessons, no Colab env).
 test-unit: assets lint
@@ -113,4 +140,4 @@ readme: install
 	$(PY) tools/lesson_table.py --write
 
 clean:
-	rm -rf $(VENV) $(COLAB_VENV) _site .pytest_cache
+	rm -rf $(VENV) $(COLAB_VENV) $(LOWEST_VENV) _site .pytest_cache

@@ -132,8 +132,6 @@ class DistillationTrainer(Trainer):
     dataset's `_index` column) or both; alpha=0 and cosine_weight=0 need neither (plain fine-tuning).
     """
 
-    loss_is_scaled_for_ga = False  # our loss is a per-batch mean: the Trainer divides for accumulation
-
     def __init__(
         self,
         *args,
@@ -151,6 +149,13 @@ class DistillationTrainer(Trainer):
                 "teacher=... (or cache=teacher_cache(...)), or set cosine_weight=0"
             )
         super().__init__(*args, **kwargs)
+        # Our loss is a per-batch mean: with k accumulation steps it must be divided by k exactly once.
+        # Some transformers versions (5.2) leave that to accelerate (its gradient_accumulation_steps is k),
+        # later ones do it in the Trainer (accelerate's is 1) unless told the loss is already scaled.
+        # The Trainer reads loss_is_scaled_for_ga from 5.19 on, model_accepts_loss_kwargs before;
+        # tests/test_kd_trainer.py checks 2 x 4 accumulated = one batch of 8 on each tested version.
+        scaled = self.accelerator.gradient_accumulation_steps > 1
+        self.loss_is_scaled_for_ga = self.model_accepts_loss_kwargs = scaled
         # Both print the final metrics dict even with logging off; keep only the bar (if asked for).
         self.remove_callback(PrinterCallback)
         if self.pop_callback(ProgressCallback) is not None:

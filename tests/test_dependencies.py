@@ -54,3 +54,16 @@ def test_the_environment_check_reads_pyproject_s_list():
     installed = {r.name: str(r.specifier) for r in environment.requirements()}
     assert installed == declared, "reinstall the package (`make install`) after editing pyproject.toml"
     assert set(environment.PURPOSES) == set(declared), "say in PURPOSES what each dependency is for"
+
+
+def test_every_runtime_dependency_has_a_floor_the_lowest_env_pins():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import lowest_constraints
+
+    floors = lowest_constraints.floors()
+    assert set(floors) == {Requirement(t).name for t in pyproject()["dependencies"]}
+    assert lowest_constraints.floors(build=True) == {"setuptools": "77.0.3"}
+    makefile = (ROOT / "Makefile").read_text()
+    assert "$(MAKE) test-lowest" in makefile and "--build-constraint" in makefile

@@ -225,3 +225,57 @@ def test_cached_and_live_training_agree(profile, tokenizer, cosine_weight, atol)
             profile,
             cache=teacher_cache(teacher, data, tokenizer),
         )
+
+
+def _one_sgd_step(student, teacher, data, tokenizer, batch, accumulate, loss_kwargs):
+    """The student after one optimizer step of plain SGD over all 8 examples: batch x accumulate = 8."""
+    from transformers import TrainingArguments
+
+    student.accepts_loss_kwargs = loss_kwargs  # as a causal LM says (transformers then skips the division)
+    for module in student.modules():  # no dropout: the two ways see the same numbers
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        args = TrainingArguments(
+            output_dir=tmp,
+            per_device_train_batch_size=batch,
+            gradient_accumulation_steps=accumulate,
+            max_steps=1,
+            optim="sgd",  # SGD, not AdamW: Adam's first step hides a gradient that is k times too large
+            learning_rate=1.0,
+            lr_scheduler_type="constant",
+            max_grad_norm=0.0,  # no clipping, which would hide it too
+            report_to="none",
+            disable_tqdm=True,
+            logging_strategy="no",
+            save_strategy="no",
+            use_cpu=True,
+            remove_unused_columns=False,
+        )
+        DistillationTrainer(
+            model=student,
+            args=args,
+            train_dataset=data.select_columns(["input_ids", "attention_mask", "label"]),
+            data_collator=DataCollatorWithPadding(tokenizer),
+            teacher=teacher,
+            alpha=0.5,
+        ).train()
+    return {k: v.detach().clone() for k, v in student.state_dict().items()}
+
+
+@pytest.mark.parametrize("loss_kwargs", [False, True])
+def test_gradient_accumulation_matches_one_big_batch(tokenizer, loss_kwargs):
+    """2 x 4 accumulated = one batch of 8, on every allowed transformers (5.2-5.18 scale the loss
+    differently from 5.19 on, unless the trainer says its loss is a per-batch mean)."""
+    teacher, data = tiny_teacher(), tiny_data(tokenizer, 8)
+    start = students.student_from_teacher(teacher, [0, 3]).state_dict()
+    results = []
+    for batch, accumulate in [(8, 1), (4, 2)]:
+        student = students.student_from_teacher(teacher, [0, 3])
+        student.load_state_dict(start)
+        results.append(_one_sgd_step(student, teacher, data, tokenizer, batch, accumulate, loss_kwargs))
+    big, accumulated = ([r[k] - start[k] for k in start] for r in results)  # each way's update
+    size = torch.cat([d.flatten() for d in big]).norm()
+    gap = torch.cat([(a - b).flatten() for a, b in zip(accumulated, big)]).norm()
+    assert size > 0, "the step moved the student"
+    assert gap / size < 1e-3, f"accumulated update differs from one batch's by {gap / size:.1%} of its size"

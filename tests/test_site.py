@@ -128,6 +128,43 @@ def test_every_figure_has_alt_text_in_its_cell_metadata():
     )
 
 
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def alt_numbers_not_in_source(nb: dict) -> list[str]:
+    """Numbers in a lesson's alt texts that its code and markdown sources never write: measured ones, copied
+    from an output. Cell metadata survives `make notebooks`, so such an alt text would go stale on a re-run."""
+    source = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] in ("code", "markdown"))
+    known = set(NUMBER.findall(source))
+    return [
+        f"cell {i}: {number} in {alt!r}"
+        for i, cell in enumerate(nb["cells"])
+        if cell["cell_type"] == "code"
+        for alt in alt_texts(cell)
+        for number in NUMBER.findall(alt)
+        if number not in known
+    ]
+
+
+def test_alt_texts_quote_no_measured_numbers():
+    quoted = [f"{path.name}, {problem}" for path in LESSONS for problem in alt_numbers_not_in_source(notebook(path))]
+    assert not quoted, (
+        "an alt text describes the figure (chart type, axes, series, reference lines) and quotes only numbers "
+        "the lesson's code or markdown sets (T = 2, max_length 64); measured values belong in printed output:\n"
+        + "\n".join(quoted)
+    )
+    # The check can fail: a number that only an output holds is caught, one the source sets is not.
+    figure = {
+        "cell_type": "code",
+        "source": ["plots.latency_bars(rows, max_length=64)"],
+        "metadata": {"kdcourse": {"alt": ["Bars at max_length 64: teacher 232.6 ms (x2.00 as fast)."]}},
+        "outputs": [{"output_type": "stream", "text": ["teacher 232.6 ms, x2.00\n"]}],
+    }
+    assert alt_numbers_not_in_source({"cells": [figure]}) == [
+        f"cell 0: {n} in {alt_texts(figure)[0]!r}" for n in ("232.6", "2.00")
+    ]
+
+
 def test_progress_bars_show_the_text_they_ended_at():
     pytest.importorskip("nbconvert")
     import site_build
