@@ -2,7 +2,7 @@
 
 Every lesson starts with `profile = kdcourse.setup(seed=0)`. The package holds the distillation core
 (flat modules: losses, students, training, kd_trainer, quantize, llm, ...), the figures and widgets
-(`kdcourse.viz`) and each lesson's own code (`kdcourse.lessons`: l00 ... l06).
+(`kdcourse.viz`) and each lesson's own code (`kdcourse.lessons`: l00 ... l07).
 """
 
 from __future__ import annotations
@@ -19,8 +19,13 @@ from .session import (
     show_source,
 )
 
-__version__ = "0.1.0"
-REPO = "kdcourse/kdcourse"  # GitHub owner/name: Colab badges and the Colab install cell use it
+# The one place for the version (pyproject.toml reads it) and the repository. A lesson's Colab badge
+# opens, and its install cell installs, REF: the release tag of this version, so a lesson always runs
+# the package it was written for; a development version (".dev") has no tag yet and uses main.
+# tools/release.py writes them into the lessons, README, CITATION.cff; tests/test_release.py checks.
+__version__ = "0.2.0"
+REPO = "kdcourse/kdcourse"  # GitHub owner/name
+REF = "main" if ".dev" in __version__ else f"v{__version__}"
 
 __all__ = [
     "setup",
@@ -32,6 +37,8 @@ __all__ = [
     "instructor_note",
     "show_source",
     "__version__",
+    "REPO",
+    "REF",
 ]
 
 

@@ -28,8 +28,8 @@ def test_lesson_structure(path):
     cells = nb["cells"]
     intro = _source(cells[0])
     assert intro.startswith("# "), "first cell is the title"
-    badge = f"https://colab.research.google.com/github/{kdcourse.REPO}/blob/main/lessons/{path.name}"
-    assert badge in intro, "Colab badge pointing at this lesson on main"
+    badge = f"https://colab.research.google.com/github/{kdcourse.REPO}/blob/{kdcourse.REF}/lessons/{path.name}"
+    assert badge in intro, f"Colab badge pointing at this lesson at {kdcourse.REF} (tools/release.py --write)"
     for needed in ("**Time:**", "**Prerequisites:**", "**You will:**"):
         assert needed in intro, needed
     first_code = next(c for c in cells if c["cell_type"] == "code")

@@ -12,7 +12,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from kdcourse import REPO
+from kdcourse import REF, REPO
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,7 +20,7 @@ START, END = "<!-- lessons:start -->", "<!-- lessons:end -->"
 
 
 def colab_url(path: str) -> str:
-    return f"https://colab.research.google.com/github/{REPO}/blob/main/{path}"
+    return f"https://colab.research.google.com/github/{REPO}/blob/{REF}/{path}"
 
 
 def stored_profile(nb: dict) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 # The README table's measured estimate; tools/ is on sys.path when this script runs.
 from lesson_table import minutes
 
-from kdcourse import REPO
+from kdcourse import REF, REPO
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,7 +68,7 @@ def index_html(entries: list[dict]) -> str:
     """The index page as a string."""
     rows = []
     for e in entries:
-        colab = f"https://colab.research.google.com/github/{REPO}/blob/main/lessons/{e['notebook']}"
+        colab = f"https://colab.research.google.com/github/{REPO}/blob/{REF}/lessons/{e['notebook']}"
         rows.append(
             f'<tr><td><a href="{html.escape(e["page"])}">{html.escape(e["title"])}</a></td>'
             f"<td>{html.escape(str(e['minutes']))} min</td><td>{html.escape(e['teaches'])}</td>"
