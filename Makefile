@@ -76,13 +76,13 @@ LOWEST_PYTEST_ARGS ?=
 LOWEST_PY := $(LOWEST_VENV)/bin/python
 LOWEST_STAMP := $(LOWEST_VENV)/.kdcourse-installed
 
-$(LOWEST_STAMP): pyproject.toml tools/torch_spec.py tools/lowest_constraints.py
+$(LOWEST_STAMP): $(STAMP) pyproject.toml tools/torch_spec.py tools/lowest_constraints.py
 	@test -x $(LOWEST_PY) || $(PYTHON) -m venv $(LOWEST_VENV)
 	$(LOWEST_PY) -m pip install -q --upgrade pip
 	$(LOWEST_PY) -m pip install -q "$(TORCH_SPEC)"
-	$(LOWEST_PY) tools/lowest_constraints.py > $(LOWEST_VENV)/constraints.txt
+	$(PY) tools/lowest_constraints.py > $(LOWEST_VENV)/constraints.txt
 	echo "$(TORCH_SPEC)" >> $(LOWEST_VENV)/constraints.txt  # else pip may swap in a CUDA torch while resolving
-	$(LOWEST_PY) tools/lowest_constraints.py --build > $(LOWEST_VENV)/build-constraints.txt
+	$(PY) tools/lowest_constraints.py --build > $(LOWEST_VENV)/build-constraints.txt
 	$(LOWEST_PY) -m pip install -q --no-cache-dir -c $(LOWEST_VENV)/constraints.txt \
 		--build-constraint $(LOWEST_VENV)/build-constraints.txt -e . \
 		"pytest>=8" "hypothesis>=6.100" "nbformat>=5.9" ipykernel

@@ -91,15 +91,9 @@ def digest(path) -> dict:
     return {"size": size, "sha256": h.hexdigest()}
 
 
-def _write_text_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".sum", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+def _write_record(path: Path, sums: dict) -> None:
+    with atomic_file(path, suffix=".sum", record=False) as tmp:
+        tmp.write_text(json.dumps(sums, sort_keys=True))
 
 
 def _in_cache(path: Path) -> bool:
@@ -111,11 +105,18 @@ def _stamp(path: Path) -> tuple[int, int]:
     return st.st_size, st.st_mtime_ns
 
 
-def _compare(name: str, got: dict, want: dict) -> str | None:
+def _differs(path: Path, name: str, want) -> str | None:
+    """How the file differs from its record `want` ({"size", "sha256"}), or None; once per process."""
+    stamp = _stamp(path)
+    if _checked.get(str(path)) == stamp:
+        return None
+    want = want if isinstance(want, dict) else {}
+    got = digest(path)
     if got["size"] != want.get("size"):
         return f"{name} has {got['size']:,} bytes, {want.get('size', 0):,} were written"
     if got["sha256"] != want.get("sha256"):
         return f"{name} changed since it was written (sha256 differs)"
+    _checked[str(path)] = stamp
     return None
 
 
@@ -125,33 +126,24 @@ def file_problem(path) -> str | None:
     A file from before checksums were recorded (no `<name>.sha256`) is taken as it is and recorded now.
     """
     path = Path(path)
-    stamp = _stamp(path)
-    if _checked.get(str(path)) == stamp:
-        return None
     sidecar = path.with_name(path.name + SIDECAR)
-    if not sidecar.is_file() and not _in_cache(path):
-        return None  # outside the cache, only files saved with a record are checked
-    got = digest(path)
-    if sidecar.is_file():
-        try:
-            problem = _compare(path.name, got, json.loads(sidecar.read_text()))
-        except (ValueError, AttributeError):
-            problem = f"its checksum record {sidecar.name} is unreadable"
-        if problem:
-            return problem
-    else:
-        with contextlib.suppress(OSError):  # a read-only cache still loads; it just is not recorded
-            _write_text_atomic(sidecar, json.dumps(got))
-    _checked[str(path)] = stamp
-    return None
+    if not sidecar.is_file():
+        if _in_cache(path):  # outside the cache, only files saved with a record are checked
+            with contextlib.suppress(OSError):  # a read-only cache still loads; it just is not recorded
+                _write_record(sidecar, digest(path))
+        return None
+    try:
+        want = json.loads(sidecar.read_text())
+    except ValueError:
+        return f"its checksum record {sidecar.name} is unreadable"
+    return _differs(path, path.name, want)
 
 
 def record_folder(folder) -> None:
     """Write the folder's manifest: size and sha256 of every file in it (before it is published)."""
     folder = Path(folder)
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
-    sums = {str(p.relative_to(folder)): digest(p) for p in files}
-    _write_text_atomic(folder / MANIFEST, json.dumps(sums, indent=0, sort_keys=True))
+    _write_record(folder / MANIFEST, {str(p.relative_to(folder)): digest(p) for p in files})
 
 
 def folder_problem(folder) -> str | None:
@@ -167,20 +159,15 @@ def folder_problem(folder) -> str | None:
         return None
     try:
         sums = json.loads(manifest.read_text())
-        assert isinstance(sums, dict)
-    except (ValueError, AssertionError):
+    except ValueError:
+        return f"its checksum record {MANIFEST} is unreadable"
+    if not isinstance(sums, dict):
         return f"its checksum record {MANIFEST} is unreadable"
     for name, want in sums.items():
-        path = folder / name
-        if not path.is_file():
+        if not (folder / name).is_file():
             return f"{name} is missing"
-        stamp = _stamp(path)
-        if _checked.get(str(path)) == stamp:
-            continue
-        problem = _compare(name, digest(path), want if isinstance(want, dict) else {})
-        if problem:
+        if problem := _differs(folder / name, name, want):
             return problem
-        _checked[str(path)] = stamp
     return None
 
 
@@ -255,7 +242,7 @@ def atomic_file(path, suffix: str = ".tmp", record: bool | None = None) -> Itera
         yield Path(tmp)
         if record or (record is None and _in_cache(path)):
             # the checksum first: a crash between the two leaves a mismatch (rebuilt), never a pass
-            _write_text_atomic(path.with_name(path.name + SIDECAR), json.dumps(digest(tmp)))
+            _write_record(path.with_name(path.name + SIDECAR), digest(tmp))
         os.replace(tmp, path)  # atomic: readers see the whole file or none
     finally:
         if os.path.exists(tmp):

@@ -6,6 +6,7 @@ import logging
 import os
 import random
 import warnings
+from pathlib import Path
 
 INSTRUCTOR_ENV = "KDCOURSE_INSTRUCTOR"
 
@@ -78,6 +79,22 @@ def quiet() -> None:
     # torch 2.13's int8 modules build their weights with torch.quantize_per_tensor/_per_channel,
     # which now warn (UserWarning) that quantized tensor creation is deprecated; same story (lesson 05).
     warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor, torch\.quantize_per_channel")
+    _bundled_fonts()
+
+
+def _bundled_fonts() -> None:
+    """Register matplotlib's own fonts when its font cache lacks them (they are needed for math text).
+
+    The cache (~/.cache/matplotlib) is shared by every install of one matplotlib version; one written
+    by another env whose files are gone (a deleted virtualenv) can list only the system fonts, and then
+    every figure with math warns "findfont: Font family 'STIXGeneral' not found" and falls back.
+    """
+    from matplotlib import font_manager, get_data_path
+
+    known = {Path(font.fname) for font in font_manager.fontManager.ttflist}
+    for path in sorted((Path(get_data_path()) / "fonts" / "ttf").glob("*.ttf")):
+        if path not in known:
+            font_manager.fontManager.addfont(str(path))
 
 
 def show_source(obj):

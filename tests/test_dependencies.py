@@ -2,6 +2,7 @@
 check of lesson 00 (kdcourse.environment, which reads the installed metadata) must agree with it."""
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from packaging.requirements import Requirement
 
 from kdcourse import environment
 
-tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+tomllib = pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
 
 ROOT = Path(__file__).resolve().parents[1]
 CONDA_NAMES = {"pytorch": "torch"}  # conda-forge name -> PyPI name, where they differ
@@ -57,8 +58,6 @@ def test_the_environment_check_reads_pyproject_s_list():
 
 
 def test_every_runtime_dependency_has_a_floor_the_lowest_env_pins():
-    import sys
-
     sys.path.insert(0, str(ROOT / "tools"))
     import lowest_constraints
 

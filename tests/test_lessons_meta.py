@@ -65,6 +65,7 @@ def test_stored_outputs_are_clean(path):
             assert not re.search(r"(/root/|/tmp/|/work/|/home/\w+|/Users/\w+)", text), f"cell {i}: path"
             assert not re.search(r" at 0x[0-9a-f]{6,}", text), f"cell {i}: memory address"
             assert "Warning" not in json.dumps(out.get("text", "")), f"cell {i}: a warning reached the student"
+            assert "findfont:" not in json.dumps(out.get("text", "")), f"cell {i}: matplotlib lacks a font"
     assert counts == list(range(1, len(counts) + 1)), "outputs from one top-to-bottom run"
 
 

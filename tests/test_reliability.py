@@ -582,3 +582,20 @@ def test_a_recorded_quantized_file_that_changed_is_refused(tmp_path):
     _flip_bit(path)
     with pytest.raises(ValueError, match=r"q.pt is damaged \(q.pt changed since it was written.*save_quantized"):
         quantize.load_quantized(path)
+
+
+def test_a_font_cache_without_matplotlib_s_own_fonts_is_completed(monkeypatch):
+    """A stale ~/.cache/matplotlib (written by a deleted env) lists only system fonts: setup adds them."""
+    from matplotlib import font_manager
+
+    from kdcourse import session
+
+    manager = font_manager.fontManager
+    system_only = [f for f in manager.ttflist if "mpl-data" not in f.fname]
+    monkeypatch.setattr(manager, "ttflist", system_only)
+    assert not any(f.name == "STIXGeneral" for f in manager.ttflist)
+    session._bundled_fonts()
+    assert any(f.name == "STIXGeneral" and os.path.exists(f.fname) for f in manager.ttflist)
+    count = len(manager.ttflist)
+    session._bundled_fonts()
+    assert len(manager.ttflist) == count, "nothing added twice"

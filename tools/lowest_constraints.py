@@ -14,8 +14,11 @@ from pathlib import Path
 
 try:
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    sys.exit("tools/lowest_constraints.py needs Python >= 3.11 (tomllib); run it with the .venv's python")
+except ModuleNotFoundError:  # Python 3.10: pytest's own dependency tomli is the same parser
+    try:
+        import tomli as tomllib
+    except ModuleNotFoundError:
+        sys.exit("tools/lowest_constraints.py needs Python >= 3.11 or tomli; run it with the .venv's python")
 
 SKIP = {"torch"}
 ROOT = Path(__file__).resolve().parents[1]
