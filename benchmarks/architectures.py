@@ -15,13 +15,12 @@ machine; the load average is recorded with them:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 from pathlib import Path
 
 import torch
-from common import load_average  # benchmarks/common.py (the script's folder is on sys.path)
+from common import load_average, write_results  # benchmarks/common.py (the script's folder is on sys.path)
 from transformers import BertConfig, BertModel, DistilBertConfig, DistilBertModel
 
 import kdcourse
@@ -100,10 +99,7 @@ def main() -> None:
     args = parser.parse_args()
     profile = kdcourse.setup(seed=0, profile=args.profile, verbose=False)
     result = measure(profile, args.repeats or profile.bench_repeats, args.threads or profile.bench_threads)
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "architectures.json").write_text(json.dumps(result, indent=2) + "\n")
-    (OUT / "architectures.md").write_text(markdown(result))
-    print(markdown(result))
+    write_results(result, OUT, "architectures", markdown(result))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ Writes benchmarks/results/deploy.json and .md. Run it on a quiet machine:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -25,7 +24,7 @@ import time
 from pathlib import Path
 
 import torch
-from common import load_average  # benchmarks/common.py (the script's folder is on sys.path)
+from common import load_average, write_results  # benchmarks/common.py (the script's folder is on sys.path)
 
 import kdcourse
 from kdcourse import deploy, training
@@ -228,11 +227,7 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     profile = kdcourse.setup(seed=0, profile=args.profile)
     result = measure(profile, args.requests or profile.deploy_requests, args.threads or profile.bench_threads)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "deploy.json").write_text(json.dumps(result, indent=2) + "\n")
-    (out / "deploy.md").write_text(markdown(result))
-    print(markdown(result))
+    write_results(result, args.out, "deploy", markdown(result))
     return result
 
 

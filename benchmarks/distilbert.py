@@ -14,7 +14,6 @@ Writes benchmarks/results/distilbert.json and .md. Run it on a quiet machine:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -22,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import load_average  # benchmarks/common.py (the script's folder is on sys.path)
+from common import load_average, write_results  # benchmarks/common.py (the script's folder is on sys.path)
 
 import kdcourse
 from kdcourse.lessons import l04
@@ -183,10 +182,7 @@ def main(argv=None) -> int:
     seeds = tuple(args.seeds) if args.seeds else profile.seeds
     result = measure(profile, seeds)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "distilbert.json").write_text(json.dumps(result, indent=1) + "\n")
-    (out / "distilbert.md").write_text(markdown(result))
-    print(markdown(result))
+    write_results(result, out, "distilbert", markdown(result))
     return 0
 
 

@@ -13,11 +13,12 @@ Writes benchmarks/results/llm.json and .md. Run it on a quiet machine:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
 from pathlib import Path
+
+from common import write_results  # benchmarks/common.py (the script's folder is on sys.path)
 
 import kdcourse
 
@@ -154,9 +155,7 @@ def main() -> None:
     profile = kdcourse.setup(seed=0, profile=args.profile)
     result = measure(profile, args.threads)
     OUT.mkdir(exist_ok=True)
-    (OUT / "llm.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    (OUT / "llm.md").write_text(markdown(result))
-    print(markdown(result))
+    write_results(result, OUT, "llm", markdown(result))
 
 
 if __name__ == "__main__":

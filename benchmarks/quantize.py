@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import os
 import platform
 import sys
@@ -26,7 +25,7 @@ import time
 from pathlib import Path
 
 import torch
-from common import load_average  # benchmarks/common.py (the script's folder is on sys.path)
+from common import load_average, write_results  # benchmarks/common.py (the script's folder is on sys.path)
 
 import kdcourse
 from kdcourse import benchmark, quantize, training
@@ -229,11 +228,7 @@ def main(argv=None) -> dict:
         args.torchao,
         args.compile,
     )
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "quantize.json").write_text(json.dumps(result, indent=2) + "\n")
-    (out / "quantize.md").write_text(markdown(result))
-    print(markdown(result))
+    write_results(result, args.out, "quantize", markdown(result))
     return result
 
 
