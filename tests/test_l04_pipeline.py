@@ -170,3 +170,19 @@ def test_exercise_checks(setup, capsys):
     info = students.describe_student(student)
     assert l04.check_embedding_share(info["embeddings"] / info["params"], student)
     assert not l04.check_embedding_share(100 * info["embeddings"] / info["params"], student)
+
+
+def test_the_teacher_cache_can_wait_until_a_run_needs_it(setup, monkeypatch):
+    """l04.prepare(cache_teacher=False) (lesson 07) leaves the teacher pass for the first run that needs it."""
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return teacher_cache(*args, **kwargs)
+
+    monkeypatch.setattr(l04, "teacher_cache", counted)
+    lazy = l04.Setup(setup.profile, setup.teacher, setup.tokenizer, setup.raw, setup.data, setup.train, None, 0.5, "")
+    assert calls == []
+    assert torch.equal(lazy.cache["logits"], setup.cache["logits"]) and calls == [1]
+    lazy.cache  # noqa: B018 - a second read computes nothing
+    assert calls == [1]

@@ -73,20 +73,30 @@ class Setup:
     raw: object
     data: object
     train: object
-    cache: dict
+    _cache: dict | None  # `cache`; None: computed the first time a run needs it
     teacher_accuracy: float
     note: str
 
+    @property
+    def cache(self) -> dict:
+        """The teacher's logits and last hidden states on `train` (kd_trainer.teacher_cache)."""
+        if self._cache is None:
+            self._cache = teacher_cache(self.teacher, self.train, self.tokenizer, self.profile.eval_batch_size)
+        return self._cache
 
-def prepare(profile, seed: int = 0, progress: bool = True) -> Setup:
-    """Load (or fine-tune once) the teacher, tokenize the data, cut the training subset, cache the teacher."""
+
+def prepare(profile, seed: int = 0, progress: bool = True, cache_teacher: bool = True) -> Setup:
+    """Load (or fine-tune once) the teacher, tokenize the data, cut the training subset, cache the teacher.
+
+    cache_teacher=False leaves the teacher's pass over the subset until a run needs it (lesson 07 may not).
+    """
     profile, note = hub_fallback(profile)
     teacher, tokenizer = training.load_teacher(profile, seed=seed, progress=progress)
     raw = corpus.load_task_data(profile, seed=0)
     data = training.tokenize_splits(raw, tokenizer, profile.max_length)
     n = min(profile.distil_train_size or len(data["train"]), len(data["train"]))
     train = data["train"].select(range(n))  # load_task_data already shuffled (seeded)
-    cache = teacher_cache(teacher, train, tokenizer, profile.eval_batch_size)
+    cache = teacher_cache(teacher, train, tokenizer, profile.eval_batch_size) if cache_teacher else None
     accuracy = training.evaluate(teacher, data["test"], tokenizer, profile)["accuracy"]
     return Setup(profile, teacher, tokenizer, raw, data, train, cache, accuracy, note)
 

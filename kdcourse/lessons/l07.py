@@ -66,8 +66,11 @@ class Setup:
 
 
 def prepare(profile, seed: int = 0, progress: bool = True) -> Setup:
-    """Lesson 04's setup, and the teacher's logits on every training snippet (lesson 03's cache file)."""
-    base = l04.prepare(profile, seed=seed, progress=progress)
+    """Lesson 04's setup, and the teacher's logits on every training snippet (lesson 03's cache file).
+
+    Lesson 04's teacher pass over its training subset waits until lesson 04's student is trained here.
+    """
+    base = l04.prepare(profile, seed=seed, progress=progress, cache_teacher=False)
     train = base.data["train"]
     logits = training.teacher_logits(
         base.teacher, train, base.tokenizer, base.profile, cache_key=training.teacher_dir(base.profile, seed).name
