@@ -42,14 +42,24 @@ class Comparison:
             return "not decided at this budget"
         return f"{self.b} ahead of {self.a}" if self.difference > 0 else f"{self.a} ahead of {self.b}"
 
+    @property
+    def p_text(self) -> str:
+        """'p = 0.032', 'p < 0.001', or 'no p-value' (one seed)."""
+        if math.isnan(self.p_value):
+            return "no p-value"
+        return f"p = {self.p_value:.2g}" if self.p_value >= 0.001 else "p < 0.001"
+
+    @property
+    def interval_text(self) -> str:
+        """'95% CI +0.40 to +3.76', or '' when there is no interval."""
+        return "" if math.isnan(self.low) else f"95% CI {self.low:+.2f} to {self.high:+.2f}"
+
     def __str__(self) -> str:
-        interval = "" if math.isnan(self.low) else f", 95% CI {self.low:+.2f} to {self.high:+.2f}"
-        p = "p not defined" if math.isnan(self.p_value) else f"p = {_p(self.p_value)}"
-        return f"{self.b} − {self.a}: {self.difference:+.2f} {self.unit}{interval} ({self.test}, {p}) -> {self.verdict}"
-
-
-def _p(p: float) -> str:
-    return f"{p:.2g}" if p >= 0.001 else "< 0.001"
+        interval = f", {self.interval_text}" if self.interval_text else ""
+        return (
+            f"{self.b} − {self.a}: {self.difference:+.2f} {self.unit}{interval} ({self.test}, {self.p_text}) "
+            f"-> {self.verdict}"
+        )
 
 
 def _numbers(values, name: str) -> list[float]:
@@ -138,5 +148,7 @@ def calibration_error(probabilities, labels, bins: int = 10) -> float:
     for i in range(bins):
         inside = (confidence > edges[i]) & (confidence <= edges[i + 1])
         if inside.any():
-            error += inside.double().mean().item() * abs(confidence[inside].mean().item() - correct[inside].mean().item())
+            error += inside.double().mean().item() * abs(
+                confidence[inside].mean().item() - correct[inside].mean().item()
+            )
     return error
