@@ -106,8 +106,11 @@ def export_onnx(model: nn.Module, path, opset: int = 17) -> Path:
     return path
 
 
-def quantize_onnx(fp32_path, int8_path) -> Path:
-    """Dynamic int8 of an exported model: weights stored in int8, activations quantized per batch."""
+def quantize_onnx(fp32_path, int8_path, op_types: tuple[str, ...] | None = None) -> Path:
+    """Dynamic int8 of an exported model: weights stored in int8, activations quantized per batch.
+
+    op_types: the ONNX operators to quantize (None: every kind ONNX Runtime can, convolutions included).
+    """
     _require()
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -119,7 +122,9 @@ def quantize_onnx(fp32_path, int8_path) -> Path:
     with cache.atomic_file(int8_path, suffix=".onnx") as tmp, cache.atomic_file(int8_path, ".pre.onnx") as pre:
         # graph simplified and shapes inferred, as ORT advises (its symbolic pass cannot follow a BERT mask)
         quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)
-        quantize_dynamic(str(pre), str(tmp), weight_type=QuantType.QInt8)
+        quantize_dynamic(
+            str(pre), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=list(op_types) if op_types else None
+        )
     return int8_path
 
 

@@ -46,6 +46,7 @@ class Profile:
     scratch_learning_rate: float = 1e-3
     scratch_epochs: float = 4.0
     seeds: tuple[int, ...] = (0, 1, 2)
+    cnn_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)  # lesson 07's CNN trains in a minute or two: more paired seeds
     playground_steps: int = 60  # one run of the lesson-03 playground widget
     # Quick frozen-encoder probe used in lesson 01 for the teacher's soft outputs.
     probe_size: int = 2000
@@ -171,8 +172,10 @@ def _check_fields(p: Profile) -> None:
         value = getattr(p, field)
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
             raise ValueError(f"{field} must be a number > 0, got {value!r}")
-    if not isinstance(p.seeds, tuple) or not p.seeds or not all(_is_int(s) and s >= 0 for s in p.seeds):
-        raise ValueError(f"seeds must be a non-empty tuple of ints >= 0, got {p.seeds!r}; e.g. seeds=(0, 1, 2)")
+    for field in ("seeds", "cnn_seeds"):
+        seeds = getattr(p, field)
+        if not isinstance(seeds, tuple) or not seeds or not all(_is_int(s) and s >= 0 for s in seeds):
+            raise ValueError(f"{field} must be a non-empty tuple of ints >= 0, got {seeds!r}; e.g. {field}=(0, 1, 2)")
 
 
 def check_device(device: str) -> str:
@@ -206,6 +209,7 @@ PROFILES: dict[str, Profile] = {
         learning_rate=2e-4,
         scratch_epochs=1.0,
         seeds=(0,),
+        cnn_seeds=(0, 1),
         playground_steps=8,
         probe_size=256,
         bench_batch=8,

@@ -30,7 +30,7 @@ EXERCISES = {
     "perplexity": ("06_llm_distillation.ipynb", "check_perplexity"),
     "pareto_front": ("07_deploy_and_frontier.ipynb", "check_pareto_front"),
     "p95": ("07_deploy_and_frontier.ipynb", "check_p95"),
-    "projection_params": ("07_deploy_and_frontier.ipynb", "check_projection_params"),
+    "control": ("07_deploy_and_frontier.ipynb", "check_control"),
 }
 
 

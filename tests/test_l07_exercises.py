@@ -55,14 +55,24 @@ def test_p95(lesson, capsys):
     assert "Not yet" in capsys.readouterr().out
 
 
-def test_projection_params(lesson, capsys):
-    assert l07.check_projection_params(solved("projection_params", lesson), 192, 384)
+def test_control(lesson, capsys):
+    assert l07.check_control(solved("control", lesson, "control"))
     assert "Right!" in capsys.readouterr().out
-    assert not l07.check_projection_params(192 * 384, 192, 384)
-    assert "bias" in capsys.readouterr().out
-    assert not l07.check_projection_params(192 * 384 + 192, 192, 384)
-    assert "OUTPUT" in capsys.readouterr().out
-    assert not l07.check_projection_params(None, 192, 384)
+    right = {"data": "snippets + copies", "labels": "hard", "steps": "taught run's"}
+    assert not l07.check_control({**right, "labels": "teacher"})  # the taught run itself
+    assert "IS the taught run" in capsys.readouterr().out
+    assert not l07.check_control({**right, "data": "snippets"})  # data differs too
+    assert "data as well as the labels" in capsys.readouterr().out
+    assert not l07.check_control({**right, "steps": "hard run's"})  # steps differ too
+    assert "steps differ too" in capsys.readouterr().out
+    assert not l07.check_control({**right, "labels": "soft"})
+    assert "labels must be one of" in capsys.readouterr().out
+    assert not l07.check_control(["snippets + copies", "hard"])
+    assert "give a dict" in capsys.readouterr().out
+    assert not l07.check_control(None)
+    assert "Not yet" in capsys.readouterr().out
+    assert right == solved("control", lesson, "control")
+    assert l07.CNN_RUNS["hard labels on the copies"] == {"copies": True, "labels": "hard", "steps": "own"}
 
 
 def test_pareto_front_and_recommend():
@@ -73,6 +83,31 @@ def test_pareto_front_and_recommend():
     assert l07.recommend(points, 0.5) is None
     ties = {"a": (2.0, 0.8), "b": (1.0, 0.8)}
     assert l07.pareto_front(ties) == ["b"] and l07.recommend(ties, 5) == "b"
+
+
+def test_recommend_ships_the_faster_of_two_models_no_test_can_tell_apart():
+    import torch
+
+    n = 2485
+    slow = torch.zeros(n, dtype=torch.bool)
+    slow[:2061] = True  # 0.829
+    fast = slow.clone()
+    fast[2060] = False  # one snippet fewer: 0.8290 vs 0.8286
+    points = {
+        "teacher · onnx fp32": (120.0, slow.float().mean().item()),
+        "teacher · onnx int8": (60.0, fast.float().mean().item()),
+    }
+    correct = {"teacher · onnx fp32": slow, "teacher · onnx int8": fast}
+    assert l07.recommend(points, 200) == "teacher · onnx fp32"  # by accuracy alone
+    assert l07.recommend(points, 200, correct) == "teacher · onnx int8"  # tied by McNemar: the faster ships
+    far = slow.clone()
+    far[1800:2061] = False  # 261 snippets fewer: a real difference
+    points["student"] = (10.0, far.float().mean().item())
+    correct["student"] = far
+    assert l07.recommend(points, 200, correct) == "teacher · onnx int8"
+    assert l07.recommend(points, 30, correct) == "student"
+    with pytest.raises(ValueError, match="no per-snippet results"):
+        l07.recommend(points, 200, {"student": far})
 
 
 def test_percentile_matches_numpy():

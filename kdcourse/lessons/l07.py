@@ -10,6 +10,7 @@ float32 and int8, timed at batch 1 and batch 32, and read off one accuracy-laten
 from __future__ import annotations
 
 import copy
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -17,9 +18,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .. import benchmark, cache, corpus, deploy, kd_trainer, losses, quantize, students, training
+from .. import benchmark, cache, deploy, kd_trainer, losses, quantize, stats, students, training
 from ..session import seed_everything
-from . import l04, l05
+from . import l04
 from .exercises import SOLUTIONS, _report, _unanswered
 
 # The convolutional student (Kim 2014) and how it trains: a from-scratch rate, like lesson 04's random init.
@@ -82,12 +83,19 @@ def prepare(profile, seed: int = 0, progress: bool = True) -> Setup:
 
 
 def augment(
-    dataset, tokenizer, copies: int = 3, mask_p: float = 0.1, ngram_p: float = 0.25, max_n: int = 5, seed: int = 0
+    dataset,
+    tokenizer,
+    copies: int = 3,
+    mask_p: float = 0.1,
+    ngram_p: float = 0.25,
+    max_n: int = 5,
+    seed: int = 0,
+    keep_labels: bool = False,
 ):
-    """`copies` new snippets per snippet, unlabelled (-100): words masked with mask_p, or cut to an n-gram.
+    """`copies` new snippets per snippet: words masked with mask_p, or cut to an n-gram.
 
-    Tang et al. 2019's recipe without the part-of-speech swaps: the teacher labels these snippets
-    (soft targets), which is what lets a small student learn more than the labelled data says.
+    Tang et al. 2019's recipe without the part-of-speech swaps. The copies are unlabelled (-100), for the
+    teacher to label; keep_labels=True gives each copy its source snippet's label instead (the control).
     """
     from datasets import Dataset
 
@@ -101,14 +109,14 @@ def augment(
     rng, special = random.Random(seed), set(tokenizer.all_special_ids)
     rows = {"input_ids": [], "label": []}
     for _ in range(copies):
-        for ids in dataset["input_ids"]:
+        for ids, label in zip(dataset["input_ids"], dataset["label"]):
             body = [tokenizer.mask_token_id if t not in special and rng.random() < mask_p else t for t in ids[1:-1]]
             if len(body) > 1 and rng.random() < ngram_p:
                 n = rng.randint(1, min(max_n, len(body)))
                 start = rng.randint(0, len(body) - n)
                 body = body[start : start + n]
             rows["input_ids"].append([ids[0], *body, ids[-1]])
-            rows["label"].append(losses.IGNORE_INDEX)
+            rows["label"].append(int(label) if keep_labels else losses.IGNORE_INDEX)
     rows["attention_mask"] = [[1] * len(ids) for ids in rows["input_ids"]]
     if "token_type_ids" in dataset.column_names:
         rows["token_type_ids"] = [[0] * len(ids) for ids in rows["input_ids"]]
@@ -127,6 +135,16 @@ def transfer_set(setup: Setup, seed: int = 0):
     return both, logits
 
 
+def labelled_copies(setup: Setup, seed: int = 0):
+    """The transfer set's very snippets (same copies as `transfer_set(setup, seed)`), each copy labelled with
+    its source snippet's label: the control that has the copies but not the teacher."""
+    from datasets import concatenate_datasets
+
+    extra = augment(setup.train, setup.tokenizer, seed=seed, keep_labels=True, **AUGMENT)
+    extra = extra.cast(setup.train.select_columns(extra.column_names).features)
+    return concatenate_datasets([setup.train.select_columns(extra.column_names), extra])
+
+
 def _cached(student, path, train) -> dict:
     """Load `student`'s weights and training record from `path`; or run `train()` (it returns the record)
     and save both, atomically, for the next run."""
@@ -143,31 +161,56 @@ def _cached(student, path, train) -> dict:
 # --- The convolutional student ------------------------------------------------------------------------
 
 
-def _cnn_dir(setup: Setup, seed: int, taught: bool, embeddings: str):
+# The CNN runs of one seed. Each changes one thing from the run above it, so each difference has one cause:
+# "own" steps are the profile's epochs over the run's data; "taught" steps are as many as the taught run takes.
+CNN_RUNS = {
+    "hard labels": {"copies": False, "labels": "hard", "steps": "own"},
+    "hard labels, as many steps": {"copies": False, "labels": "hard", "steps": "taught"},
+    "hard labels on the copies": {"copies": True, "labels": "hard", "steps": "own"},
+    "taught (transfer set)": {"copies": True, "labels": "teacher", "steps": "own"},
+}
+HARD, LONG, COPIES, TAUGHT = CNN_RUNS
+
+
+def taught_steps(setup: Setup) -> int:
+    """Optimizer steps of a run over the transfer set (the labelled snippets + AUGMENT['copies'] copies each)."""
+    rows = len(setup.train) * (1 + AUGMENT["copies"])
+    return max(1, math.ceil(setup.profile.student_epochs * math.ceil(rows / setup.profile.batch_size)))
+
+
+def _cnn_dir(setup: Setup, seed: int, run: str, embeddings: str):
+    spec = CNN_RUNS[run]
     settings = {
         "teacher": training.teacher_dir(setup.profile).name,
         "cnn": CNN,
         "training": CNN_TRAINING,
-        "augment": AUGMENT if taught else None,
+        "augment": AUGMENT if spec["copies"] else None,
         "embeddings": embeddings,
         "seed": seed,
         "epochs": setup.profile.student_epochs,
         "train": len(setup.train),
     }
+    if spec["copies"] and spec["labels"] == "hard":
+        settings["copies_labelled"] = "source label"
+    if spec["steps"] == "taught":
+        settings["max_steps"] = taught_steps(setup)
     return cache.cache_path("students", f"{setup.profile.name}-cnn-{cache.key(settings)}.pt")
 
 
 def train_cnn(
-    setup: Setup, seed: int = 0, taught: bool = True, embeddings: str = "teacher", progress: bool = False
+    setup: Setup, seed: int = 0, run: str = TAUGHT, embeddings: str = "teacher", progress: bool = False
 ) -> dict:
-    """A WordCNN trained on hard labels alone (taught=False) or on the teacher-labelled transfer set; cached.
+    """A WordCNN trained as one of CNN_RUNS (hard labels; the same for as many steps as the taught run; hard
+    labels on the transfer set's copies; taught by the teacher on the transfer set); cached.
 
     embeddings='teacher' starts from the teacher's word-piece table, 'random' from scratch. Returns
-    dict(student, accuracy, seconds (of training, when it ran), steps).
+    dict(student, accuracy, correct (per test snippet), seconds (of training, when it ran), steps).
     """
+    if run not in CNN_RUNS:
+        raise ValueError(f"run must be one of {list(CNN_RUNS)}, got {run!r}")
     if embeddings not in ("teacher", "random"):
         raise ValueError(f"embeddings must be 'teacher' or 'random', got {embeddings!r}")
-    profile, tokenizer = setup.profile, setup.tokenizer
+    profile, tokenizer, spec = setup.profile, setup.tokenizer, CNN_RUNS[run]
     seed_everything(seed)
     if embeddings == "teacher":
         student = students.WordCNN.from_teacher(setup.teacher, tokenizer, **CNN)
@@ -177,7 +220,11 @@ def train_cnn(
         )
 
     def train() -> dict:
-        data, logits = transfer_set(setup, seed=seed) if taught else (setup.train, None)
+        data, logits = setup.train, None
+        if spec["copies"] and spec["labels"] == "teacher":
+            data, logits = transfer_set(setup, seed=seed)
+        elif spec["copies"]:
+            data = labelled_copies(setup, seed=seed)
         history = training.distill(
             student,
             data,
@@ -185,16 +232,36 @@ def train_cnn(
             profile.replace(learning_rate=CNN_TRAINING["learning_rate"]),
             teacher_logits=logits,
             temperature=CNN_TRAINING["temperature"],
-            alpha=CNN_TRAINING["alpha"] if taught else 0.0,
+            alpha=CNN_TRAINING["alpha"] if logits is not None else 0.0,
             seed=seed,
             progress=progress,
+            max_steps=taught_steps(setup) if spec["steps"] == "taught" else None,
         )
         return {"seconds": round(history["train_seconds"], 1), "steps": history["steps"]}
 
-    record = _cached(student, _cnn_dir(setup, seed, taught, embeddings), train)
+    record = _cached(student, _cnn_dir(setup, seed, run, embeddings), train)
     student.to(profile.device).eval()
-    accuracy = training.evaluate(student, setup.test, tokenizer, profile)["accuracy"]
-    return {"student": student, "accuracy": accuracy, **record}
+    correct = test_correct(student, setup)
+    return {"student": student, "accuracy": correct.float().mean().item(), "correct": correct, **record}
+
+
+def test_correct(model, setup: Setup) -> torch.Tensor:
+    """One bool per test snippet: does `model` predict its label? (for accuracy and McNemar's test)"""
+    logits = training.predict_logits(model, setup.test, setup.tokenizer, setup.profile.eval_batch_size)
+    return logits.argmax(-1) == torch.tensor(setup.test["label"])
+
+
+def cnn_comparisons(runs: dict[str, list[dict]]) -> dict[str, stats.Comparison]:
+    """The paired t-tests over seeds that split the taught CNN's gain into its causes, each one change apart:
+    the steps, the copies (with hard labels), and the teacher's labels; and the whole gain."""
+    acc = {name: [r["accuracy"] for r in rs] for name, rs in runs.items()}
+    pairs = {
+        "more steps": (HARD, LONG),
+        "the copies (hard labels)": (LONG, COPIES),
+        "the teacher's labels": (COPIES, TAUGHT),
+        "all three (taught vs hard labels)": (HARD, TAUGHT),
+    }
+    return {cause: stats.paired_seeds(acc[a], acc[b], names=(a, b)) for cause, (a, b) in pairs.items()}
 
 
 # --- The narrow transformer -----------------------------------------------------------------------------
@@ -298,21 +365,42 @@ def weights_hash(model) -> str:
     return digest.hexdigest()[:12]
 
 
-def onnx_pair(model, name: str, setup: Setup) -> dict:
-    """(fp32, int8) ONNX files of `model`, exported and quantized once, cached under a hash of its weights."""
+# ONNX Runtime's int8 convolution (ConvInteger) ran about 3x slower than its float32 Conv on the CPUs measured
+# (lesson 07), so the CNN's int8 file quantizes its embedding table and head and keeps its convolutions float32.
+CNN_ONNX_INT8_OPS = ("MatMul", "Gather")
+
+
+def onnx_int8_name(model) -> str:
+    """What `onnx_pair`'s int8 file holds, named: everything ONNX Runtime quantizes, or for the CNN all but its
+    convolutions."""
+    return "onnx int8 (convs fp32)" if isinstance(model, students.WordCNN) else "onnx int8"
+
+
+def onnx_pair(model, name: str, setup: Setup, every_op: bool = False) -> dict:
+    """(fp32, int8) ONNX files of `model`, exported and quantized once, cached under a hash of its weights.
+
+    The CNN's int8 keeps its convolutions float32 (CNN_ONNX_INT8_OPS) unless every_op=True.
+    """
     stem = f"{setup.profile.name}-{name}-{weights_hash(model)}"
+    ops = CNN_ONNX_INT8_OPS if isinstance(model, students.WordCNN) and not every_op else None
     fp32 = cache.cache_path("onnx", f"{stem}-fp32.onnx")
-    int8 = cache.cache_path("onnx", f"{stem}-int8.onnx")
+    int8 = cache.cache_path("onnx", f"{stem}-int8{'-' + '-'.join(ops) if ops else ''}.onnx")
     if not cache.file_ready(fp32):  # absent, or damaged (then removed, with a notice)
         deploy.export_onnx(model, fp32)
     if not cache.file_ready(int8):
-        deploy.quantize_onnx(fp32, int8)
+        deploy.quantize_onnx(fp32, int8, op_types=ops)
     return {"fp32": fp32, "int8": int8}
 
 
 def torch_int8(model):
     """torch.ao dynamic int8 of a transformer (lesson 05) or of the CNN (its Linear head only)."""
     return quantize.quantize_dynamic_int8(model.cpu())
+
+
+def torch_int8_name(model) -> str:
+    """What `torch_int8` makes of a model, named: torch.ao's dynamic int8 has no convolution, so for the CNN only
+    the Linear head is int8 and its embeddings and convolutions stay float32."""
+    return "torch int8 (head only)" if isinstance(model, students.WordCNN) else "torch int8"
 
 
 def bench_batch(setup: Setup) -> dict:
@@ -388,19 +476,6 @@ def latency(
     }
 
 
-def max_logit_difference(a, b, dataset, tokenizer, batch_size: int = 128) -> float:
-    """Largest |logit difference| between two classifiers over a dataset (e.g. PyTorch vs ONNX Runtime)."""
-    return (
-        (
-            training.predict_logits(a, dataset, tokenizer, batch_size)
-            - training.predict_logits(b, dataset, tokenizer, batch_size)
-        )
-        .abs()
-        .max()
-        .item()
-    )
-
-
 # --- The frontier -----------------------------------------------------------------------------------------
 
 
@@ -417,12 +492,24 @@ def pareto_front(points: dict[str, tuple[float, float]]) -> list[str]:
     return sorted(front, key=lambda n: points[n][0])
 
 
-def recommend(points: dict[str, tuple[float, float]], budget: float) -> str | None:
-    """The most accurate model whose latency fits `budget` (ties: the faster one); None if none fits."""
+def recommend(points: dict[str, tuple[float, float]], budget: float, correct: dict | None = None) -> str | None:
+    """The model to ship within `budget` (None if none fits): the most accurate that fits (ties: the faster).
+
+    With `correct` (name -> one bool per test snippet), a model McNemar's test cannot tell apart from the most
+    accurate one counts as a tie, and the fastest of those is shipped: a snippet or two of accuracy that no
+    test can confirm is not worth twice the latency.
+    """
     fits = [n for n, (lat, _) in points.items() if lat <= budget]
     if not fits:
         return None
-    return max(fits, key=lambda n: (points[n][1], -points[n][0]))
+    best = max(fits, key=lambda n: (points[n][1], -points[n][0]))
+    if correct is None:
+        return best
+    missing = [n for n in fits if n not in correct]
+    if missing:
+        raise ValueError(f"correct has no per-snippet results for {missing}; pass one bool per test snippet for each")
+    tied = [n for n in fits if n == best or not stats.mcnemar(correct[best], correct[n]).decided]
+    return min(tied, key=lambda n: (points[n][0], -points[n][1]))
 
 
 # --- Exercises -------------------------------------------------------------------------------------------
@@ -495,27 +582,47 @@ def check_p95(answer, times) -> bool:
     )
 
 
-SOLUTIONS["projection_params"] = """
-answer = 192 * 384 + 384   # nn.Linear(192, 384): a weight matrix and a bias
+SOLUTIONS["control"] = """
+control = {"data": "snippets + copies", "labels": "hard", "steps": "taught run's"}
+# Only the labels differ from the taught run: l07.CNN_RUNS["hard labels on the copies"], trained in section 3.
 """
 
+CONTROL_CHOICES = {
+    "data": ("snippets", "snippets + copies"),
+    "labels": ("hard", "teacher"),
+    "steps": ("hard run's", "taught run's"),
+}
 
-def check_projection_params(answer, student_hidden: int, teacher_hidden: int) -> bool:
-    """Exercise 07.3: parameters of the learned projection nn.Linear(student_hidden, teacher_hidden)."""
-    if _unanswered(answer):
+
+def check_control(control) -> bool:
+    """Exercise 07.3: the run that, set beside the taught CNN, changes only who labels the text."""
+    if _unanswered(control):
         return False
-    want = student_hidden * teacher_hidden + teacher_hidden
-    if answer == student_hidden * teacher_hidden:
-        return _report(False, "", "count the bias too: one per output feature")
-    if answer == student_hidden * teacher_hidden + student_hidden:
-        return _report(False, "", "the bias has one entry per OUTPUT feature (the teacher's width)")
+    if not isinstance(control, dict) or set(control) != set(CONTROL_CHOICES):
+        return _report(
+            False, "", f"give a dict with the keys {list(CONTROL_CHOICES)}, e.g. {{'data': 'snippets', ...}}"
+        )
+    for key, allowed in CONTROL_CHOICES.items():
+        if control[key] not in allowed:
+            return _report(False, "", f"{key} must be one of {list(allowed)}, got {control[key]!r}")
+    if control["labels"] == "teacher":
+        return _report(
+            False, "", "with the teacher's labels the run IS the taught run: the control must not use the teacher"
+        )
+    if control["data"] == "snippets":
+        return _report(
+            False,
+            "",
+            "without the copies this run differs from the taught one in the data as well as the labels: a gain "
+            "could come from either. Keep the taught run's data",
+        )
+    if control["steps"] == "hard run's":
+        return _report(
+            False, "", "the taught run takes 4x the steps of the hard-label run: with fewer steps, steps differ too"
+        )
     return _report(
-        answer == want,
-        f"{want:,} parameters, used in training only and dropped at deployment.",
-        f"nn.Linear({student_hidden}, {teacher_hidden}) holds {want:,} parameters, you gave {answer!r}",
+        True,
+        "same text, same steps, hard labels: only the labels differ, so taught − control is the teacher's share "
+        "(section 3 trains it as 'hard labels on the copies').",
+        "",
     )
-
-
-# Kept for the lesson's namespace: corpus labels and lesson 05's cached student.
-LABELS = corpus.LABELS
-distilled_student = l05.distilled_student

@@ -39,15 +39,15 @@ def _distilled_student(profile, seed):
 
 def _deploy_lesson(profile, seed):
     setup = l07.prepare(profile, seed=seed)
-    for s in profile.seeds:
-        l07.train_cnn(setup, seed=s, taught=False)
-        l07.train_cnn(setup, seed=s, taught=True)
-    l07.train_cnn(setup, seed=seed, taught=True, embeddings="random")
+    for s in profile.cnn_seeds:
+        for run in l07.CNN_RUNS:
+            l07.train_cnn(setup, seed=s, run=run)
+    l07.train_cnn(setup, seed=seed, embeddings="random")
     narrow = {w: l07.train_narrow(setup, hidden_weight=w, seed=seed) for w in (0.0, l07.NARROW["hidden_weight"])}
     if deploy.available()[0]:
         models = {"teacher": setup.teacher, "layer-copy student": l05.distilled_student(setup.base, seed=seed),
                   "narrow student": narrow[l07.NARROW["hidden_weight"]]["student"],
-                  "CNN student (taught)": l07.train_cnn(setup, seed=profile.seeds[0], taught=True)["student"]}
+                  "CNN student (taught)": l07.train_cnn(setup, seed=profile.cnn_seeds[0])["student"]}
         for name, model in models.items():
             l07.onnx_pair(model, name.split(" (")[0].replace(" ", "-"), setup)
     return "lesson 07: CNN and narrow students, ONNX files (fp32, int8)"

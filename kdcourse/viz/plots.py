@@ -324,10 +324,12 @@ def seconds_bars(seconds: dict[str, float], title: str = "Training time per epoc
 
 def paired_seed_plot(
     pairs: dict[str, tuple[list[float], list[float]]],
-    labels: tuple[str, str] = ("without teacher", "with teacher"),
+    labels: tuple[str, str] | dict[str, tuple[str, str]] = ("without teacher", "with teacher"),
     title: str = "Paired seeds: each line is one seed",
 ):
-    """One panel per regime: accuracy without vs with the teacher, a line per seed, mean difference."""
+    """One panel per regime: accuracy without vs with the teacher, a line per seed, mean difference.
+
+    labels: the two x labels of every panel, or a dict giving each regime its own."""
     if not pairs:
         raise ValueError("pairs is empty; pass {regime: (accuracies_without, accuracies_with)}")
     fig, axes = plt.subplots(1, len(pairs), figsize=(3.6 * len(pairs), 3.4), squeeze=False)
@@ -339,7 +341,7 @@ def paired_seed_plot(
         for a, b in zip(before, after):
             ax.plot([0, 1], [a, b], marker="o", color=PALETTE["distilled"] if b > a else "#C44E52")
         diff = sum(b - a for a, b in zip(before, after)) / len(before)
-        ax.set_xticks([0, 1], labels)
+        ax.set_xticks([0, 1], labels[regime] if isinstance(labels, dict) else labels)
         ax.set_xlim(-0.3, 1.3)
         ax.set_title(f"{regime}\nmean difference {100 * diff:+.2f} points", fontsize=10)
         ax.set_ylabel("test accuracy")
