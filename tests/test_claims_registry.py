@@ -24,6 +24,9 @@ from claims import (
     stale,
     unregistered,
 )
+from claims import (
+    cpu_lesson as cpu_outputs,
+)
 
 HOW = (
     "Register each in tests/test_claims_l{nn}.py, exactly as quoted above (ready to paste): either put "
@@ -147,3 +150,28 @@ def test_the_splitter_keeps_abbreviations_and_splits_items():
         "one item;",
         "two **items**.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("module", "check", "printed", "altered"),
+    [
+        ("test_claims_l00", "test_00_the_majority_baseline_is_about_0_57", "'test': 0.574}", "'test': 0.624}"),
+        ("test_claims_l01", "test_01_the_teacher_is_less_sure_where_it_is_wrong", "wrong 0.373", "wrong 0.173"),
+        (
+            "test_claims_l02",
+            "test_02_t_squared_keeps_the_soft_gradient_scale",
+            "0.03958     0.00062",
+            "0.03958     0.0062",
+        ),
+    ],
+)
+def test_a_check_fails_when_its_numbers_stop_supporting_its_sentence(module, check, printed, altered):
+    """(c) The checks read the numbers: change one stored number against the prose and the check fails."""
+    import importlib
+
+    lesson = module[-2:]
+    stored = cpu_outputs(NAMES[lesson])
+    assert printed in stored, f"{NAMES[lesson]} no longer prints {printed!r}: pick another number for this test"
+    getattr(importlib.import_module(module), check)(stored)  # passes on the stored outputs
+    with pytest.raises(AssertionError):
+        getattr(importlib.import_module(module), check)(stored.replace(printed, altered))
