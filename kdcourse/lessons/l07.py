@@ -25,7 +25,8 @@ from .exercises import SOLUTIONS, _report, _unanswered
 
 # The convolutional student (Kim 2014) and how it trains: a from-scratch rate, like lesson 04's random init.
 CNN = {"widths": (3, 4, 5), "filters": 100, "dropout": 0.5}
-CNN_TRAINING = {"learning_rate": 1e-3, "temperature": 2.0, "alpha": 0.5}
+# Its embedding table (96% of its parameters) stays frozen, as in Kim's CNN-static: only filters and head train.
+CNN_TRAINING = {"learning_rate": 1e-3, "temperature": 2.0, "alpha": 0.5, "embeddings": "frozen"}
 # Tang et al.'s transfer set: copies of each training snippet with words masked or cut to an n-gram.
 AUGMENT = {"copies": 3, "mask_p": 0.1, "ngram_p": 0.25, "max_n": 5}
 # The narrow transformer: half the teacher's width, three blocks; its hidden-state loss weight.
@@ -203,7 +204,8 @@ def train_cnn(
     """A WordCNN trained as one of CNN_RUNS (hard labels; the same for as many steps as the taught run; hard
     labels on the transfer set's copies; taught by the teacher on the transfer set); cached.
 
-    embeddings='teacher' starts from the teacher's word-piece table, 'random' from scratch. Returns
+    embeddings='teacher' uses the teacher's word-piece table, 'random' a random one (frozen either way:
+    CNN_TRAINING['embeddings']). Returns
     dict(student, accuracy, correct (per test snippet), seconds (of training, when it ran), steps).
     """
     if run not in CNN_RUNS:
@@ -218,6 +220,7 @@ def train_cnn(
         student = students.WordCNN(
             len(tokenizer), setup.teacher.config.hidden_size, pad_id=tokenizer.pad_token_id, **CNN
         )
+    student.embeddings.weight.requires_grad_(CNN_TRAINING["embeddings"] != "frozen")
 
     def train() -> dict:
         data, logits = setup.train, None
