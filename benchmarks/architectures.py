@@ -6,10 +6,11 @@ Two comparisons, each timed round-robin on one batch of `bench_batch` x `max_len
   published (Sanh et al., 2019): 40% fewer parameters, 60% faster;
 - the course teacher (all-MiniLM-L6-v2, real weights) vs a copy of its layers [0, 2, 4], on real
   test snippets.
-Writes benchmarks/results/architectures.json and .md. Timings mean something only on a quiet
-machine; the load average is recorded with them:
+Writes this CPU kind's entry of benchmarks/results/architectures.json and .md (other CPUs' are kept;
+--out for another folder). Timings mean something only on a quiet machine; the load average is
+recorded with them:
 
-    KDCOURSE_CACHE=... python benchmarks/architectures.py [--profile cpu] [--repeats 20] [--threads 2]
+    KDCOURSE_CACHE=... python benchmarks/architectures.py [--profile cpu] [--repeats 20] [--threads 2] [--out DIR]
 """
 
 from __future__ import annotations
@@ -20,13 +21,17 @@ import platform
 from pathlib import Path
 
 import torch
-from common import load_average, write_results  # benchmarks/common.py (the script's folder is on sys.path)
+from common import header, load_average, write_results  # benchmarks/common.py (the script's folder is on sys.path)
 from transformers import BertConfig, BertModel, DistilBertConfig, DistilBertModel
 
 import kdcourse
 from kdcourse import assets, benchmark, corpus, students
 
 OUT = Path(__file__).resolve().parent / "results"
+COMPARE = [  # the speed-up columns set side by side across CPUs in architectures.md
+    ("Speed-up, BERT-base vs DistilBERT", "bert_vs_distilbert", "speedup"),
+    ("Speed-up, MiniLM teacher vs its half-depth student", "minilm_vs_half", "speedup"),
+]
 
 
 def measure(profile, repeats: int, threads: int) -> dict:
@@ -91,15 +96,18 @@ def markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default=None, help="smoke, cpu or gpu (default: detected)")
     parser.add_argument("--repeats", type=int, default=None, help="default: profile.bench_repeats")
     parser.add_argument("--threads", type=int, default=None, help="default: profile.bench_threads")
-    args = parser.parse_args()
+    parser.add_argument("--out", default=str(OUT), help="folder for architectures.json and .md (default: %(default)s)")
+    args = parser.parse_args(argv)
     profile = kdcourse.setup(seed=0, profile=args.profile, verbose=False)
-    result = measure(profile, args.repeats or profile.bench_repeats, args.threads or profile.bench_threads)
-    write_results(result, OUT, "architectures", markdown(result))
+    threads = args.threads or profile.bench_threads
+    cpu = header(threads)
+    result = {**measure(profile, args.repeats or profile.bench_repeats, threads), "cpu": cpu}
+    write_results(result, args.out, "architectures", markdown(result), compare=COMPARE)
 
 
 if __name__ == "__main__":

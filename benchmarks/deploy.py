@@ -9,22 +9,22 @@ spinning):
     ONNX Runtime fp32 and int8: test accuracy, batch-1 median and p95 over real single snippets, and
     batch (bench_batch x max_length) median;
 and checks lesson 07's targets. Students and ONNX files come from the course cache (trained once).
-Writes benchmarks/results/deploy.json and .md. Run it on a quiet machine:
+Writes this CPU kind's entry of benchmarks/results/deploy.json and .md (other CPUs' are kept; --out
+for another folder). Run it on a quiet machine:
 
-    KDCOURSE_CACHE=... python benchmarks/deploy.py [--profile cpu] [--requests 200] [--threads 2]
+    KDCOURSE_CACHE=... python benchmarks/deploy.py [--profile cpu] [--requests 200] [--threads 2] [--out DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 from pathlib import Path
 
 import torch
-from common import load_average, write_results  # benchmarks/common.py (the script's folder is on sys.path)
+from common import header, load_average, write_results  # benchmarks/common.py (the script's folder is on sys.path)
 
 import kdcourse
 from kdcourse import deploy, training
@@ -39,6 +39,10 @@ TARGETS = {
     "CNN share of the teacher's accuracy": 0.93,
     "CNN taught - hard labels (points, mean)": 2.0,
 }
+COMPARE = [  # the speed-up columns set side by side across CPUs in deploy.md
+    ("Speed-up vs the fp32 PyTorch teacher, batch of the profile", "rows", "speedup_batch"),
+    ("Speed-up vs the fp32 PyTorch teacher, batch 1", "rows", "speedup_batch1"),
+]
 
 
 def measure(profile, requests: int, threads: int, progress: bool = True) -> dict:
@@ -156,7 +160,6 @@ def measure(profile, requests: int, threads: int, progress: bool = True) -> dict
         "front_batch1_p95": l07.pareto_front(one_points),
         "targets": targets,
         "machine": {
-            "cpu": platform.processor() or platform.machine(),
             "cores": os.cpu_count(),
             "torch": torch.__version__.split("+")[0],
             "load_before": load_before,
@@ -176,8 +179,8 @@ def markdown(result: dict) -> str:
         f"median and p95. Batch: {result['batch'][0]} x {result['batch'][1]} tokens, median of "
         f"{result['repeats']}. {result['threads']} threads (PyTorch and each ONNX Runtime session, no spinning); "
         "models interleaved.",
-        f"Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']}; load average before {m['load_before']}, "
-        f"after {m['load_after']}. Whole run: {result['seconds']} s.",
+        f"Load average before {m['load_before']}, after {m['load_after']} (the CPU: this section's title). "
+        f"Whole run: {result['seconds']} s.",
         "",
         f"CNN student, paired seeds {result['seeds']}: hard labels {', '.join(f'{a:.4f}' for a in c['hard'])}; "
         f"taught {', '.join(f'{a:.4f}' for a in c['taught'])}; taught - hard {c['mean']:+.2f} ± {c['std']:.2f} "
@@ -223,11 +226,13 @@ def main(argv=None) -> dict:
     parser.add_argument("--profile", default="cpu")
     parser.add_argument("--requests", type=int, default=None, help="default: the profile's deploy_requests")
     parser.add_argument("--threads", type=int, default=None, help="default: the profile's bench_threads")
-    parser.add_argument("--out", default=str(OUT))
+    parser.add_argument("--out", default=str(OUT), help="folder for deploy.json and .md (default: %(default)s)")
     args = parser.parse_args(argv)
     profile = kdcourse.setup(seed=0, profile=args.profile)
-    result = measure(profile, args.requests or profile.deploy_requests, args.threads or profile.bench_threads)
-    write_results(result, args.out, "deploy", markdown(result))
+    threads = args.threads or profile.bench_threads
+    cpu = header(threads)
+    result = {**measure(profile, args.requests or profile.deploy_requests, threads), "cpu": cpu}
+    write_results(result, args.out, "deploy", markdown(result), compare=COMPARE)
     return result
 
 

@@ -6,9 +6,10 @@ Measures, for each seed of the profile (paired: same seed, same labelled rows fo
     targets on every training snippet;
 and the fp32 latency of teacher vs student (median after warm-up, fixed threads, stated batch).
 Nothing is tuned on test: every setting is fixed in kdcourse.lessons.l04.RECIPE and the profile.
-Writes benchmarks/results/distilbert.json and .md. Run it on a quiet machine:
+Writes this CPU kind's entry of benchmarks/results/distilbert.json and .md (other CPUs' are kept; --out
+for another folder). Run it on a quiet machine:
 
-    KDCOURSE_CACHE=... python benchmarks/distilbert.py [--profile cpu] [--train-size N] [--seeds 0 1 2]
+    KDCOURSE_CACHE=... python benchmarks/distilbert.py [--profile cpu] [--train-size N] [--seeds 0 1 2] [--out DIR]
 """
 
 from __future__ import annotations
@@ -21,13 +22,15 @@ import sys
 import time
 from pathlib import Path
 
-from common import load_average, write_results  # benchmarks/common.py (the script's folder is on sys.path)
+from common import header, load_average, write_results  # benchmarks/common.py (the script's folder is on sys.path)
 
 import kdcourse
+from kdcourse import benchmark
 from kdcourse.lessons import l04
 
 OUT = Path(__file__).resolve().parent / "results"
 TARGETS = {"retention": 0.99, "transfer_gain_points": 1.5, "speedup": 1.9}
+COMPARE = [("fp32 speed-up vs the teacher", "latency", "speedup")]  # set side by side across CPUs
 
 
 def measure(profile, seeds, progress: bool = True) -> dict:
@@ -161,6 +164,7 @@ def markdown(result: dict) -> str:
     m = result["machine"]
     lines += [
         "",
+        *([benchmark.cpu_summary(result["cpu"]) + "."] if "cpu" in result else []),
         f"Machine: {m['platform']}, {m['cpus']} CPUs, load average {m['load_before']} before, "
         f"{m['load_after']} after (timings on a busy machine are inflated). Total "
         f"{result['seconds']:.0f} s.",
@@ -180,9 +184,9 @@ def main(argv=None) -> int:
     profile = kdcourse.setup(seed=0, profile=args.profile)
     profile = profile.replace(distil_train_size=args.train_size)
     seeds = tuple(args.seeds) if args.seeds else profile.seeds
-    result = measure(profile, seeds)
-    out = Path(args.out)
-    write_results(result, out, "distilbert", markdown(result))
+    cpu = header(profile.bench_threads)
+    result = {**measure(profile, seeds), "cpu": cpu}
+    write_results(result, Path(args.out), "distilbert", markdown(result), compare=COMPARE)
     return 0
 
 

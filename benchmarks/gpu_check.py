@@ -5,7 +5,8 @@ the DistillationTrainer students on CUDA (lessons 03–04), the latency table on
 inference and the 8/4-bit check (lesson 05), and the causal-LM teacher, samples, top-k cache and
 KD/CE students on CUDA (lesson 06). Without the hub the gpu profile falls back to the offline
 MiniLM + reviews path and says so; this check records that note. Each step is timed and a failing
-step is recorded with its error, so one run shows every path. Writes gpu_check.json and .md:
+step is recorded with its error, so one run shows every path. Writes the entry of this machine (CPU
+kind and GPU) in gpu_check.json and .md, keeping other machines':
 
     KDCOURSE_PROFILE=gpu python benchmarks/gpu_check.py [--out DIR]
 """
@@ -21,6 +22,7 @@ import traceback
 from pathlib import Path
 
 import torch
+from common import header, write_results  # benchmarks/common.py (the script's folder is on sys.path)
 
 import kdcourse
 from kdcourse import quantize, training
@@ -116,7 +118,14 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(OUT), help="folder for gpu_check.json and .md")
     args = parser.parse_args(argv)
     profile = kdcourse.setup(seed=0, profile="gpu")
-    result = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__, "profile": profile.name, "steps": []}
+    cpu = header(gpu=True)  # the CPU record with the CUDA device (`gpu`), its name in the kind
+    result = {
+        "device": torch.cuda.get_device_name(0),
+        "torch": torch.__version__,
+        "profile": profile.name,
+        "steps": [],
+        "cpu": cpu,
+    }
 
     def record(name, fn, summary):
         start = time.perf_counter()
@@ -142,9 +151,12 @@ def main(argv=None) -> int:
     llm_steps(profile, record)
     encoder_steps(profile, record)
     result["seconds"] = round(time.perf_counter() - start, 1)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "gpu_check.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
+    write_results(result, Path(args.out), "gpu_check", markdown(result))
+    return 0 if all(r["ok"] for r in result["steps"]) else 1
+
+
+def markdown(result: dict) -> str:
+    """The steps as a Markdown table."""
     lines = [
         f"# gpu profile check on {result['device']} (torch {result['torch']})",
         "",
@@ -157,8 +169,7 @@ def main(argv=None) -> int:
             f"| {row['step']} | {'yes' if row['ok'] else 'NO'} | {row['seconds']} | "
             f"{json.dumps(details, default=str)[:300]} |"
         )
-    (out / "gpu_check.md").write_text("\n".join(lines) + f"\n\nTotal {result['seconds']} s.\n")
-    return 0 if all(r["ok"] for r in result["steps"]) else 1
+    return "\n".join(lines) + f"\n\nTotal {result['seconds']} s.\n"
 
 
 if __name__ == "__main__":

@@ -5,9 +5,10 @@ healing, the healed student against the course's targets (>= 20% of the blocks r
 most 1.5x the teacher's, greedy text within the fluency bar beside the teacher's), the shortlisted cuts,
 the two readings of the top-k cache, forward KL vs cross-entropy on teacher text, the on-policy run,
 and seconds per phase (0 where a cache was warm).
-Writes benchmarks/results/llm.json and .md. Run it on a quiet machine:
+Writes this CPU kind's entry of benchmarks/results/llm.json and .md (other CPUs' are kept; --out for
+another folder). Run it on a quiet machine:
 
-    KDCOURSE_CACHE=... python benchmarks/llm.py [--profile cpu] [--threads 2]
+    KDCOURSE_CACHE=... python benchmarks/llm.py [--profile cpu] [--threads 2] [--out DIR]
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import platform
 import time
 from pathlib import Path
 
-from common import write_results  # benchmarks/common.py (the script's folder is on sys.path)
+from common import header, write_results  # benchmarks/common.py (the script's folder is on sys.path)
 
 import kdcourse
 
@@ -147,15 +148,16 @@ def markdown(r: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="cpu")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
-    args = parser.parse_args()
+    parser.add_argument("--out", default=str(OUT), help="folder for llm.json and .md (default: %(default)s)")
+    args = parser.parse_args(argv)
     profile = kdcourse.setup(seed=0, profile=args.profile)
-    result = measure(profile, args.threads)
-    OUT.mkdir(exist_ok=True)
-    write_results(result, OUT, "llm", markdown(result))
+    cpu = header(args.threads)  # measure sets torch to args.threads, or keeps torch's count
+    result = {**measure(profile, args.threads), "cpu": cpu}
+    write_results(result, args.out, "llm", markdown(result))
 
 
 if __name__ == "__main__":

@@ -7,10 +7,11 @@ parameters, MB on disk, latency, speed-up vs the fp32 teacher. Targets: the int8
 fp32 teacher's throughput, within 1 accuracy point of the fp32 student. `--torchao` adds torchao's
 `quantize_(Int8DynamicActivationInt8WeightConfig())` on the student (eager; `--compile` also compiled
 with inductor freezing for this one input shape, cold cache),
-so lesson 05 can quote how it compares. Writes benchmarks/results/quantize.json and .md.
-Timings are only meaningful on a quiet machine; the load average is recorded with them:
+so lesson 05 can quote how it compares. Writes this CPU kind's entry of benchmarks/results/quantize.json
+and .md (other CPUs' are kept; --out for another folder). Timings are only meaningful on a quiet machine;
+the load average is recorded with them:
 
-    KDCOURSE_CACHE=... python benchmarks/quantize.py [--profile cpu] [--repeats 20] [--torchao [--compile]]
+    KDCOURSE_CACHE=... python benchmarks/quantize.py [--profile cpu] [--repeats 20] [--torchao [--compile]] [--out DIR]
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import time
 from pathlib import Path
 
 import torch
-from common import load_average, write_results  # benchmarks/common.py (the script's folder is on sys.path)
+from common import header, load_average, write_results  # benchmarks/common.py (the script's folder is on sys.path)
 
 import kdcourse
 from kdcourse import benchmark, quantize, training
@@ -33,6 +34,7 @@ from kdcourse.lessons import l04, l05
 
 OUT = Path(__file__).resolve().parent / "results"
 TARGETS = {"speedup_vs_teacher": 4.0, "accuracy_drop_points": 1.0}
+COMPARE = [("Speed-up vs the fp32 teacher", "rows", "speedup")]  # set side by side across CPUs in quantize.md
 
 
 def _torchao_models(student, batch, compiled: bool) -> tuple[dict, dict]:
@@ -128,7 +130,6 @@ def measure(profile, repeats: int, threads: int, torchao: bool, compiled: bool) 
             for name in by
         },
         "machine": {
-            "cpu": platform.processor() or platform.machine(),
             "cores": os.cpu_count(),
             "torch": torch.__version__,
             "python": platform.python_version(),
@@ -148,8 +149,8 @@ def markdown(result: dict) -> str:
         f"Test split: {result['test_examples']} snippets. Latency: median of {result['repeats']} "
         f"after warm-up, batch {result['batch'][0]} x {result['batch'][1]} tokens, "
         f"{result['threads']} threads, engine {result['quantized_engine']}, models interleaved.",
-        f"Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']}; load average before "
-        f"{m['load_before']}, after {m['load_after']} (timings under load are inflated).",
+        f"Load average before {m['load_before']}, after {m['load_after']} (timings under load are inflated); "
+        "the CPU: this section's title.",
         *(
             [
                 f"torchao {result['torchao']['version']}"
@@ -218,17 +219,14 @@ def main(argv=None) -> dict:
     parser.add_argument("--threads", type=int, default=None, help="default: the profile's bench_threads")
     parser.add_argument("--torchao", action="store_true", help="also time torchao's int8 (eager)")
     parser.add_argument("--compile", action="store_true", help="with --torchao: also torch.compile it")
-    parser.add_argument("--out", default=str(OUT))
+    parser.add_argument("--out", default=str(OUT), help="folder for quantize.json and .md (default: %(default)s)")
     args = parser.parse_args(argv)
     profile = kdcourse.setup(seed=0, profile=args.profile)
-    result = measure(
-        profile,
-        args.repeats or profile.bench_repeats,
-        args.threads or profile.bench_threads,
-        args.torchao,
-        args.compile,
-    )
-    write_results(result, args.out, "quantize", markdown(result))
+    threads = args.threads or profile.bench_threads
+    cpu = header(threads)
+    result = measure(profile, args.repeats or profile.bench_repeats, threads, args.torchao, args.compile)
+    result["cpu"] = cpu
+    write_results(result, args.out, "quantize", markdown(result), compare=COMPARE)
     return result
 
 

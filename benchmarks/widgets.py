@@ -2,21 +2,20 @@
 
 One redraw = what a slider move costs: `set(...)` (recompute the numbers) + `render_png()` (blit the
 changed artists, encode the PNG the widget shows). For comparison it also times drawing a whole new
-static figure. Writes benchmarks/results/widgets.json.
+static figure. Writes this CPU kind's entry of benchmarks/results/widgets.json and .md (other CPUs'
+are kept; --out for another folder).
 
-    KDCOURSE_CACHE=... python benchmarks/widgets.py [--profile smoke] [--changes 40]
+    KDCOURSE_CACHE=... python benchmarks/widgets.py [--profile smoke] [--changes 40] [--out DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,12 +24,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
+from common import header, write_results  # noqa: E402  benchmarks/common.py (the script's folder is on sys.path)
 
 import kdcourse  # noqa: E402
 from kdcourse import corpus, probe, students  # noqa: E402
 from kdcourse.viz import explorers  # noqa: E402
 
-OUT = Path(__file__).resolve().parent / "results" / "widgets.json"
+OUT = Path(__file__).resolve().parent / "results"
 
 
 def lesson_inputs(profile, reviews: int = 8, batch: int = 64):
@@ -69,13 +69,34 @@ def _static(widget, change):
     plt.close(fig)
 
 
+def markdown(report: dict) -> str:
+    """The result as a short Markdown report."""
+    lines = [
+        f"# Lesson 02 widgets: ms per slider change ({report['profile']} profile)",
+        "",
+        f"{report['what']}; target: median at most {report['target_ms']} ms. Load average "
+        f"{report['machine']['loadavg_before']} -> {report['machine']['loadavg_after']}.",
+        "",
+        "| widget | median ms | p90 ms | max ms | first draw ms | whole new figure, median ms |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in report["widgets"].items():
+        d = r["redraw"]
+        lines.append(
+            f"| {name} | {d['median_ms']} | {d['p90_ms']} | {d['max_ms']} | {r['first_draw_ms']} | "
+            f"{r['full_static_figure']['median_ms']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default=os.environ.get("KDCOURSE_PROFILE", "smoke"))
     parser.add_argument("--changes", type=int, default=40, help="slider moves timed per widget")
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for widgets.json and .md (default: %(default)s)")
     args = parser.parse_args(argv)
     profile = kdcourse.setup(seed=0, profile=args.profile, verbose=False)
+    cpu = header()
     texts, t_logits, s_logits, labels, k = lesson_inputs(profile)
     load_before = os.getloadavg()
     lesson02 = {
@@ -106,11 +127,21 @@ def main(argv=None) -> dict:
             "first_draw_ms": round(first, 1),
             "full_static_figure": _summary(full),
         }
+    target_ms = 150
     report = {
         "what": "lesson-02 widgets: median ms per slider change (set + blitted PNG render)",
-        "target_ms": 150,
+        "target_ms": target_ms,
         "profile": profile.name,
         "widgets": results,
+        "targets": {
+            f"{name} redraw, median ms": {
+                "wanted": f"<= {target_ms}",
+                "measured": r["redraw"]["median_ms"],
+                "met": r["redraw"]["median_ms"] <= target_ms,
+            }
+            for name, r in results.items()
+        },
+        "cpu": cpu,
         "machine": {
             "cpus": os.cpu_count(),
             "loadavg_before": [round(x, 2) for x in load_before],
@@ -121,11 +152,8 @@ def main(argv=None) -> dict:
             "platform": platform.platform(),
         },
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=args.out.parent, suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(report, f, indent=2)
-    os.replace(tmp, args.out)
+    folder, name = (args.out.parent, args.out.stem) if args.out.suffix == ".json" else (args.out, "widgets")
+    write_results(report, folder, name, markdown(report))
     for name, r in results.items():
         print(
             f"{name}: median {r['redraw']['median_ms']} ms per change (p90 {r['redraw']['p90_ms']}), "

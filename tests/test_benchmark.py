@@ -163,3 +163,190 @@ def test_bubble_plot_labels_never_overlap():
     frame = ax.get_window_extent(renderer)
     assert all(frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1 for b in boxes)
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+
+
+# --- Which CPU a timing came from, and results kept per CPU kind ---------------------------------------
+
+EPYC = """processor\t: 0
+vendor_id\t: AuthenticAMD
+cpu family\t: 26
+model\t\t: 2
+model name\t: AMD EPYC
+physical id\t: 0
+core id\t\t: 0
+flags\t\t: fpu sse2 avx avx2 avx512f avx512bw avx_vnni avx512_vnni avx512_bf16
+
+processor\t: 1
+vendor_id\t: AuthenticAMD
+cpu family\t: 26
+model\t\t: 2
+model name\t: AMD EPYC
+physical id\t: 0
+core id\t\t: 1
+flags\t\t: fpu sse2 avx avx2 avx512f avx512bw avx_vnni avx512_vnni avx512_bf16
+"""
+# Two hyperthreads per core: 4 logical CPUs, 2 physical cores.
+SAPPHIRE = "\n\n".join(
+    f"processor\t: {i}\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 143\n"
+    f"model name\t: Intel(R) Xeon(R) Platinum 8480+\nphysical id\t: 0\ncore id\t\t: {i // 2}\n"
+    "flags\t\t: avx2 avx512f avx512_vnni avx_vnni amx_bf16 amx_tile amx_int8"
+    for i in range(4)
+)
+SKYLAKE = "processor\t: 0\nmodel name\t: Intel(R) Core(TM) i7-6700 CPU @ 3.40GHz\nflags\t\t: sse4_2 avx avx2\n"
+GRAVITON = "processor\t: 0\nBogoMIPS\t: 243.75\nFeatures\t: fp asimd asimddp i8mm bf16 sve\nCPU part\t: 0xd4f\n"
+
+
+def test_parse_cpuinfo_reads_model_flags_and_cores():
+    info = benchmark.parse_cpuinfo(EPYC)
+    assert info["model"] == "AMD EPYC" and info["family"] == "26" and info["model_number"] == "2"
+    assert {"avx512_vnni", "avx_vnni", "avx2"} <= info["flags"] and "amx_int8" not in info["flags"]
+    assert info["logical"] == 2 and info["physical_cores"] == 2
+    intel = benchmark.parse_cpuinfo(SAPPHIRE)
+    assert intel["logical"] == 4 and intel["physical_cores"] == 2, "hyperthreads share a core"
+    assert intel["model"] == "Intel(R) Xeon(R) Platinum 8480+" and "amx_int8" in intel["flags"]
+    arm = benchmark.parse_cpuinfo(GRAVITON)
+    assert arm["flag_field"] == "Features" and {"asimddp", "i8mm"} <= arm["flags"]
+    assert arm["model"].startswith("Arm CPU") and arm["physical_cores"] is None
+    assert benchmark.parse_cpuinfo("")["model"] is None
+
+
+def test_cpu_record_flags_kind_and_software():
+    record = benchmark.cpu_record(threads=2, cpuinfo=EPYC)
+    assert record["flags"] == {
+        "avx2": True,
+        "avx512f": True,
+        "avx512_vnni": True,
+        "avx_vnni": True,
+        "amx_int8": False,
+    }
+    assert record["kind"] == "AMD EPYC (family 26 model 2) · avx512_vnni avx_vnni"
+    assert record["kind"] == benchmark.cpu_record(threads=8, cpuinfo=EPYC)["kind"], "threads are not the kind"
+    assert record["torch_threads"] == 2 and record["physical_cores"] == 2
+    assert record["torch"] == torch.__version__ and record["quantized_engine"] == torch.backends.quantized.engine
+    assert record["torch_cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    kinds = {benchmark.cpu_record(cpuinfo=text)["kind"] for text in (EPYC, SAPPHIRE, SKYLAKE, GRAVITON)}
+    assert len(kinds) == 4
+    assert benchmark.cpu_record(cpuinfo=SAPPHIRE)["kind"].endswith("· amx_int8 avx512_vnni avx_vnni")
+    assert benchmark.cpu_record(cpuinfo=SKYLAKE)["kind"] == "Intel(R) Core(TM) i7-6700 CPU @ 3.40GHz · avx2"
+    arm = benchmark.cpu_record(cpuinfo=GRAVITON)
+    assert arm["flags"] == {"asimddp": True, "i8mm": True, "sve": True, "bf16": True}
+    assert arm["kind"].endswith("· asimddp i8mm")
+    here = benchmark.cpu_record()  # this machine: whatever it is, a record with a kind
+    assert here["kind"] and here["logical_cpus"] == os.cpu_count()
+
+
+def test_cpu_record_without_proc_cpuinfo(monkeypatch):
+    monkeypatch.setattr(benchmark.os.path, "isfile", lambda path: False)
+    record = benchmark.cpu_record(threads=1)
+    assert record["flags"] is None and record["flags_from"] is None and record["model"]
+    assert record["kind"].endswith(f"· {torch.backends.cpu.get_cpu_capability()}")
+    assert benchmark.cpu_summary(record).startswith(f"CPU: {record['model']} (1 threads) · torch")
+
+
+def test_cpu_summary_says_which_int8_instructions():
+    line = benchmark.cpu_summary(benchmark.cpu_record(threads=2, cpuinfo=EPYC))
+    version = torch.__version__.split("+")[0]
+    assert line.startswith(f"CPU: AMD EPYC (2 cores, 2 threads; AVX-512 VNNI, AVX-VNNI, no AMX) · torch {version} (")
+    assert f"quantized engine {torch.backends.quantized.engine}" in line
+    assert "AVX-512 VNNI, AVX-VNNI, AMX)" in benchmark.cpu_summary(benchmark.cpu_record(cpuinfo=SAPPHIRE))
+    assert "; AVX2, no VNNI, no AMX)" in benchmark.cpu_summary(benchmark.cpu_record(cpuinfo=SKYLAKE))
+    assert benchmark.cpu_summary({"kind": benchmark.UNRECORDED}) == f"CPU: {benchmark.UNRECORDED}"
+    ort = benchmark.cpu_record()["onnxruntime"]
+    assert (f" · onnxruntime {ort}" in benchmark.cpu_summary()) == (ort is not None)
+
+
+@pytest.fixture(scope="module")
+def common():
+    """benchmarks/common.py, which the benchmark scripts import as a sibling module."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "common.py"
+    spec = importlib.util.spec_from_file_location("benchmarks_common", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _result(speedup: float, threads: int = 2) -> dict:
+    return {
+        "profile": "cpu",
+        "threads": threads,
+        "rows": [{"name": "teacher", "speedup": 1.0}, {"name": "student int8", "speedup": speedup}],
+        "targets": {"speed-up": {"wanted": ">= 4", "measured": speedup, "met": speedup >= 4}},
+    }
+
+
+def test_write_results_keeps_one_entry_per_cpu_kind(common, tmp_path, capsys):
+    import json
+
+    legacy = {**_result(7.0), "machine": {"cpu": "x86_64", "cores": 2}}
+    (tmp_path / "bench.json").write_text(json.dumps(legacy))
+    (tmp_path / "bench.md").write_text("# Old report\n\nMachine: x86_64, 2 cores.\n")
+    compare = [("Speed-up vs the teacher", "rows", "speedup")]
+    epyc, intel = benchmark.cpu_record(2, EPYC), benchmark.cpu_record(2, SAPPHIRE)
+    common.write_results({**_result(4.5), "cpu": epyc}, tmp_path, "bench", "# Report\n\nrows\n", compare)
+    assert "CPU: AMD EPYC" in capsys.readouterr().out, "the report printed names the CPU"
+    common.write_results({**_result(3.5), "cpu": intel}, tmp_path, "bench", "# Report\n\nrows\n", compare)
+    common.write_results({**_result(3.0), "cpu": epyc}, tmp_path, "bench", "# Report\n\nnew rows\n", compare)
+
+    stored = json.loads((tmp_path / "bench.json").read_text())
+    assert stored["layout"] == benchmark.RESULTS_LAYOUT and stored["latest"] == epyc["kind"]
+    assert list(stored["by_cpu"]) == [benchmark.UNRECORDED, intel["kind"], epyc["kind"]], "newest write last"
+    old = stored["by_cpu"][benchmark.UNRECORDED]
+    assert old["rows"] == legacy["rows"] and old["machine"] == legacy["machine"] and old["date"] is None
+    assert "x86_64" in old["cpu"]["note"] and "unknown" in old["cpu"]["note"], "an honest note, no invented model"
+    mine = stored["by_cpu"][epyc["kind"]]
+    assert mine["rows"][1]["speedup"] == 3.0, "the same CPU kind's entry is replaced"
+    assert mine["cpu"] == epyc and mine["date"] and mine["targets"]["speed-up"]["met"] is False
+    assert {k: stored[k] for k in mine} == mine, "top level: the latest entry, for readers from before"
+
+    md = (tmp_path / "bench.md").read_text()
+    assert md.count("<!-- cpu-section:") == 3 and "Machine: x86_64, 2 cores." in md and "new rows" in md
+    assert "\n### Old report" in md and "\n### Report" in md, "each script report is a section"
+    assert "| student int8 | 7.00x | 3.50x | 3.00x | 3.00–7.00x (2.33) |" in md
+    assert f"- speed-up: met on {benchmark.UNRECORDED}; NOT met on {intel['kind']}, {epyc['kind']}." in md
+
+    # results_for: this CPU's entry when measured here, else the latest; a named kind; no file -> None
+    assert benchmark.results_for("bench", kind=intel["kind"], folder=tmp_path)["rows"][1]["speedup"] == 3.5
+    here = benchmark.cpu_record()["kind"]
+    expected = here if here in stored["by_cpu"] else epyc["kind"]
+    assert benchmark.results_for("bench", folder=tmp_path)["cpu"]["kind"] == expected
+    assert list(benchmark.results_by_cpu("bench", folder=tmp_path)) == list(stored["by_cpu"])
+    with pytest.raises(KeyError, match="no entry for CPU kind 'M1'"):
+        benchmark.results_for("bench", kind="M1", folder=tmp_path)
+    assert benchmark.results_for("absent", folder=tmp_path) is None
+    assert benchmark.results_by_cpu("absent", folder=tmp_path) == {}
+
+
+def test_results_for_reads_a_file_from_before_cpu_records(tmp_path):
+    import json
+
+    (tmp_path / "old.json").write_text(json.dumps(_result(6.0)))
+    entry = benchmark.results_for("old", folder=tmp_path)
+    assert entry["cpu"]["kind"] == benchmark.UNRECORDED and entry["rows"][1]["speedup"] == 6.0
+
+
+def test_write_results_refuses_the_files_own_keys(common, tmp_path):
+    with pytest.raises(ValueError, match="by_cpu"):
+        common.write_results({**_result(5.0), "by_cpu": {}}, tmp_path, "bench", "# r\n")
+
+
+def test_stored_results_are_kept_per_cpu_and_read_as_before():
+    """benchmarks/results/*.json: per-CPU layout, and the top level repeats the latest entry, so cells that
+    read the file directly (lessons 04, 05, 07) see the same fields as before."""
+    import json
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+    files = sorted(folder.glob("*.json"))
+    assert {f.stem for f in files} >= {"deploy", "quantize", "distilbert"}
+    for file in files:
+        stored = json.loads(file.read_text())
+        assert stored["layout"] == benchmark.RESULTS_LAYOUT, file.name
+        latest = stored["by_cpu"][stored["latest"]]
+        assert {k: stored[k] for k in latest} == latest, file.name
+        assert all(e["cpu"]["kind"] == kind for kind, e in stored["by_cpu"].items()), file.name
+        assert benchmark.results_for(file.stem, folder=folder)["cpu"]["kind"] in stored["by_cpu"]
+    deploy = benchmark.results_for("deploy", folder=folder)
+    assert {"profile", "threads", "targets", "rows"} <= set(deploy)
