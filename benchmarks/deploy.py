@@ -2,8 +2,10 @@
 
 Measures, in one run on the profile's data (models interleaved, fixed threads, ONNX Runtime threads not
 spinning):
-  - the CNN student (kdcourse.students.WordCNN, teacher embeddings) on hard labels alone vs taught on the
-    teacher-labelled transfer set, paired over the profile's seeds (mean ± std);
+  - the CNN student (kdcourse.students.WordCNN, the teacher's embeddings, frozen) in lesson 07's four runs
+    (l07.CNN_RUNS: hard labels; as many steps as the taught run; hard labels on the transfer set's copies;
+    taught on the teacher-labelled transfer set), paired over the profile's cnn_seeds, each one change judged
+    by a paired t-test (l07.cnn_comparisons);
   - the narrow transformer with and without the projected hidden-state loss (seed 0);
   - every model (teacher, lesson 04's layer-copy student, narrow, CNN) in PyTorch fp32, torch.ao int8,
     ONNX Runtime fp32 and int8: test accuracy, batch-1 median and p95 over real single snippets, and
@@ -28,7 +30,7 @@ from common import header, load_average, write_results  # benchmarks/common.py (
 
 import kdcourse
 from kdcourse import deploy, training
-from kdcourse.lessons import l04, l05, l07
+from kdcourse.lessons import l05, l07
 
 OUT = Path(__file__).resolve().parent / "results"
 TARGETS = {
@@ -37,7 +39,6 @@ TARGETS = {
     "CNN speed-up, batch 32": 20.0,
     "CNN speed-up, batch 1": 10.0,
     "CNN share of the teacher's accuracy": 0.93,
-    "CNN taught - hard labels (points, mean)": 2.0,
 }
 COMPARE = [  # the speed-up columns set side by side across CPUs in deploy.md
     ("Speed-up vs the fp32 PyTorch teacher, batch of the profile", "rows", "speedup_batch"),
@@ -53,10 +54,8 @@ def measure(profile, requests: int, threads: int, progress: bool = True) -> dict
     start, load_before = time.perf_counter(), load_average()
     setup = l07.prepare(profile, seed=0, progress=progress)
     teacher, tokenizer, test = setup.teacher, setup.tokenizer, setup.test
-    cnn_runs = {"hard": [], "taught": []}
-    for seed in profile.seeds:
-        cnn_runs["hard"].append(l07.train_cnn(setup, seed=seed, taught=False, progress=progress))
-        cnn_runs["taught"].append(l07.train_cnn(setup, seed=seed, taught=True, progress=progress))
+    cnn_runs = {run: [l07.train_cnn(setup, seed=s, run=run) for s in profile.cnn_seeds] for run in l07.CNN_RUNS}
+    comparisons = l07.cnn_comparisons(cnn_runs)
     narrow_runs = {
         w: l07.train_narrow(setup, hidden_weight=w, seed=0, progress=progress)
         for w in (0.0, l07.NARROW["hidden_weight"])
@@ -65,15 +64,17 @@ def measure(profile, requests: int, threads: int, progress: bool = True) -> dict
         "teacher": teacher,
         "layer-copy student": l05.distilled_student(setup.base, seed=0),
         "narrow student": narrow_runs[l07.NARROW["hidden_weight"]]["student"],
-        "CNN student (taught)": cnn_runs["taught"][0]["student"],
+        "CNN student (taught)": cnn_runs[l07.TAUGHT][0]["student"],
     }
     variants = {}
     for name, model in models.items():
         files = l07.onnx_pair(model, name.split(" (")[0].replace(" ", "-"), setup)
         variants[f"{name} · torch fp32"] = model
-        variants[f"{name} · torch int8"] = l07.torch_int8(model)
+        variants[f"{name} · {l07.torch_int8_name(model)}"] = l07.torch_int8(model)
         variants[f"{name} · onnx fp32"] = deploy.OnnxClassifier(deploy.session(files["fp32"], threads))
-        variants[f"{name} · onnx int8"] = deploy.OnnxClassifier(deploy.session(files["int8"], threads))
+        variants[f"{name} · {l07.onnx_int8_name(model)}"] = deploy.OnnxClassifier(
+            deploy.session(files["int8"], threads)
+        )
     labels = torch.tensor(test["label"])
     logits = {n: training.predict_logits(m, test, tokenizer, profile.eval_batch_size) for n, m in variants.items()}
     accuracy = {n: (out.argmax(-1) == labels).float().mean().item() for n, out in logits.items()}
@@ -96,10 +97,7 @@ def measure(profile, requests: int, threads: int, progress: bool = True) -> dict
     cnn_names = [n for n in by if n.startswith("CNN student")]
     fastest_cnn = min(cnn_names, key=lambda n: by[n]["batch_median_ms"])
     fastest_cnn_1 = min(cnn_names, key=lambda n: by[n]["batch1_median_ms"])
-    hard = [r["accuracy"] for r in cnn_runs["hard"]]
-    taught = [r["accuracy"] for r in cnn_runs["taught"]]
-    diffs = [100 * (b - a) for a, b in zip(hard, taught)]
-    mean_diff, std_diff = l04.mean_std(diffs)
+    taught = [r["accuracy"] for r in cnn_runs[l07.TAUGHT]]
     teacher_acc = accuracy["teacher · torch fp32"]
     measured = {
         "onnx int8 layer-copy speed-up, batch 32": by["layer-copy student · onnx int8"]["speedup_batch"],
@@ -108,7 +106,6 @@ def measure(profile, requests: int, threads: int, progress: bool = True) -> dict
         "CNN speed-up, batch 32": by[fastest_cnn]["speedup_batch"],
         "CNN speed-up, batch 1": by[fastest_cnn_1]["speedup_batch1"],
         "CNN share of the teacher's accuracy": statistics.mean(taught) / teacher_acc,
-        "CNN taught - hard labels (points, mean)": mean_diff,
     }
     at_most = {"onnx int8 layer-copy accuracy drop (points)"}
     targets = {
@@ -131,14 +128,22 @@ def measure(profile, requests: int, threads: int, progress: bool = True) -> dict
         "batch": [profile.bench_batch, profile.max_length],
         "repeats": profile.bench_repeats,
         "test_examples": len(test),
-        "seeds": list(profile.seeds),
+        "seeds": list(profile.cnn_seeds),
         "cnn": {
-            "hard": hard,
-            "taught": taught,
-            "paired_points": diffs,
-            "mean": mean_diff,
-            "std": std_diff,
-            "steps": {"hard": cnn_runs["hard"][0]["steps"], "taught": cnn_runs["taught"][0]["steps"]},
+            "runs": {run: [r["accuracy"] for r in rs] for run, rs in cnn_runs.items()},
+            "steps": {run: rs[0]["steps"] for run, rs in cnn_runs.items()},
+            "comparisons": {
+                cause: {
+                    "a": c.a,
+                    "b": c.b,
+                    "points": c.difference,
+                    "ci95": [c.low, c.high],
+                    "p": c.p_value,
+                    "test": c.test,
+                    "verdict": c.verdict,
+                }
+                for cause, c in comparisons.items()
+            },
             "config": l07.CNN,
             "training": l07.CNN_TRAINING,
             "augment": l07.AUGMENT,
@@ -182,9 +187,21 @@ def markdown(result: dict) -> str:
         f"Load average before {m['load_before']}, after {m['load_after']} (the CPU: this section's title). "
         f"Whole run: {result['seconds']} s.",
         "",
-        f"CNN student, paired seeds {result['seeds']}: hard labels {', '.join(f'{a:.4f}' for a in c['hard'])}; "
-        f"taught {', '.join(f'{a:.4f}' for a in c['taught'])}; taught - hard {c['mean']:+.2f} ± {c['std']:.2f} "
-        f"points ({', '.join(f'{d:+.2f}' for d in c['paired_points'])}); steps {c['steps']}.",
+        f"CNN student (teacher's embeddings, frozen), paired seeds {result['seeds']}:",
+        "",
+        *(
+            f"- {run}: {', '.join(f'{a:.4f}' for a in accs)} ({c['steps'][run]} steps)"
+            for run, accs in c["runs"].items()
+        ),
+        "",
+        "One change at a time (paired t-test over the seeds):",
+        "",
+        *(
+            f"- {cause}: {x['points']:+.2f} points, 95% CI {x['ci95'][0]:+.2f} to {x['ci95'][1]:+.2f}, "
+            f"p = {x['p']:.2g} -> {x['verdict']}"
+            for cause, x in c["comparisons"].items()
+        ),
+        "",
         "Narrow student (seed 0): "
         + "; ".join(
             f"hidden weight {w}: accuracy {r['accuracy']:.4f} ({r['steps']} steps, projection "
