@@ -107,6 +107,8 @@ def check_standard_error(answer, accuracy: float, n: int) -> bool:
     if math.isclose(answer, truth ** 2, rel_tol=1e-3):
         return _report(False, "", "that is the variance p(1-p)/n; take its square root")
     return _report(math.isclose(answer, truth, rel_tol=1e-3),
-                   f"±{truth:.4f}: two models closer than about 2 × {truth:.4f} = {2 * truth:.3f} on "
-                   "this test set are not distinguishable by it.",
+                   f"±{truth:.4f}: the accuracy on endlessly many snippets like these lies within about "
+                   f"2 × {truth:.4f} = {2 * truth:.3f} of this one (a 95% confidence interval). Two models scored "
+                   "on the same snippets are compared with a paired test (McNemar's, section 5), not by setting "
+                   "their errors side by side.",
                    f"{answer} differs from sqrt(p(1-p)/n) with p={accuracy:.4f}, n={n}")
