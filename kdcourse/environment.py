@@ -17,6 +17,7 @@ PURPOSES = {
     "numpy": "arrays behind the tables and figures",
     "gguf": "reading the causal LM's GGUF file (lesson 06)",
     "packaging": "version checks (this table)",
+    "scipy": "the paired t-test and McNemar's exact test (kdcourse.stats)",
 }
 
 
