@@ -6,6 +6,8 @@ Measures, for each seed of the profile (paired: same seed, same labelled rows fo
     targets on every training snippet;
 and the fp32 latency of teacher vs student (median after warm-up, fixed threads, stated batch).
 Nothing is tuned on test: every setting is fixed in kdcourse.lessons.l04.RECIPE and the profile.
+Each paired difference is tested over the seeds (kdcourse.stats.paired_seeds: paired t-test, 95% interval,
+verdict, 'not decided at this budget' included); the report computes the tests from the stored per-seed runs.
 Writes this CPU kind's entry of benchmarks/results/distilbert.json and .md (other CPUs' are kept; --out
 for another folder). Run it on a quiet machine:
 
@@ -15,9 +17,9 @@ for another folder). Run it on a quiet machine:
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -25,11 +27,45 @@ from pathlib import Path
 from common import header, load_average, write_results  # benchmarks/common.py (the script's folder is on sys.path)
 
 import kdcourse
-from kdcourse import benchmark
+from kdcourse import benchmark, stats
 from kdcourse.lessons import l04
 
 OUT = Path(__file__).resolve().parent / "results"
 TARGETS = {"retention": 0.99, "transfer_gain_points": 1.5, "speedup": 1.9}
+# Each paired difference: (name, the method without the teacher, the method with it).
+PAIRS = (
+    ("recipe - hard (all labels)", "all labels, hard only", "all labels, recipe"),
+    ("transfer - hard (fraction)", "fraction of labels, hard only", "fraction of labels + transfer set"),
+)
+
+
+def paired_tests(runs: dict) -> dict:
+    """Each pair of PAIRS as stored in the results: per-seed differences, mean and std, and the paired t-test
+    over the seeds (difference in points, 95% interval, p-value, verdict) from `runs` (method -> per-seed rows)."""
+    out = {}
+    for name, a, b in PAIRS:
+        if [r["seed"] for r in runs[a]] != [r["seed"] for r in runs[b]]:
+            raise ValueError(f"{a!r} and {b!r} ran different seeds; the paired test pairs them by seed")
+        acc_a, acc_b = ([r["accuracy"] for r in runs[m]] for m in (a, b))
+        diffs = [y - x for x, y in zip(acc_a, acc_b)]
+        test = stats.paired_seeds(acc_a, acc_b, names=(a, b))
+        mean, std = l04.mean_std(diffs)
+        out[name] = {
+            "per_seed": diffs,
+            "mean": mean,
+            "std": std,
+            "test": {
+                "name": test.test,
+                "difference_points": test.difference,
+                "ci95_points": [test.low, test.high],
+                "p_value": test.p_value,
+                "verdict": test.verdict,
+                "text": str(test),
+            },
+        }
+    return out
+
+
 COMPARE = [("fp32 speed-up vs the teacher", "latency", "speedup")]  # set side by side across CPUs
 
 
@@ -69,17 +105,9 @@ def measure(profile, seeds, progress: bool = True) -> dict:
         {"teacher": setup.teacher_accuracy, **{n: runs[n][0]["accuracy"] for n in keep}},
     )
     summary = {name: dict(zip(("mean", "std"), l04.mean_std(r["accuracy"] for r in rs))) for name, rs in runs.items()}
-    paired = {
-        "recipe - hard (all labels)": [
-            b["accuracy"] - a["accuracy"] for a, b in zip(runs["all labels, hard only"], runs["all labels, recipe"])
-        ],
-        "transfer - hard (fraction)": [
-            b["accuracy"] - a["accuracy"]
-            for a, b in zip(runs["fraction of labels, hard only"], runs["fraction of labels + transfer set"])
-        ],
-    }
+    paired = paired_tests(runs)
     retention = summary["all labels, recipe"]["mean"] / setup.teacher_accuracy
-    gain = 100 * statistics.mean(paired["transfer - hard (fraction)"])
+    gain = 100 * paired["transfer - hard (fraction)"]["mean"]
     speedup = rows[0]["latency_ms"] / rows[-1]["latency_ms"]
     return {
         "profile": profile.name,
@@ -93,9 +121,7 @@ def measure(profile, seeds, progress: bool = True) -> dict:
         "teacher_accuracy": setup.teacher_accuracy,
         "runs": runs,
         "summary": summary,
-        "paired_differences": {
-            k: {"per_seed": v, "mean": l04.mean_std(v)[0], "std": l04.mean_std(v)[1]} for k, v in paired.items()
-        },
+        "paired_differences": paired,
         "latency": [{k: v for k, v in r.items()} for r in rows],
         "latency_setup": {
             "batch": profile.bench_batch,
@@ -141,10 +167,21 @@ def markdown(result: dict) -> str:
     for name, s in result["summary"].items():
         per = ", ".join(f"{r['accuracy']:.4f}" for r in result["runs"][name])
         lines.append(f"| {name} | {s['mean']:.4f} ± {s['std']:.4f} | {per} |")
-    lines += ["", "| paired difference | mean ± std | per seed |", "|---|---|---|"]
-    for name, d in result["paired_differences"].items():
+    lines += [
+        "",
+        "| paired difference | mean ± std | per seed | paired t-test over seeds (points, 95% CI, p) | verdict |",
+        "|---|---|---|---|---|",
+    ]
+    for name, d in paired_tests(result["runs"]).items():  # computed from the stored runs: older files have no tests
         per = ", ".join(f"{v:+.4f}" for v in d["per_seed"])
-        lines.append(f"| {name} | {d['mean']:+.4f} ± {d['std']:.4f} | {per} |")
+        t = d["test"]
+        low, high = t["ci95_points"]
+        interval = "no interval" if math.isnan(low) else f"{low:+.2f} to {high:+.2f}"
+        p = "no test" if math.isnan(t["p_value"]) else f"p = {t['p_value']:.2g}"
+        lines.append(
+            f"| {name} | {d['mean']:+.4f} ± {d['std']:.4f} | {per} | {t['difference_points']:+.2f}, {interval}, {p} "
+            f"| {t['verdict']} |"
+        )
     ls = result["latency_setup"]
     lines += [
         "",

@@ -61,6 +61,13 @@ def test_run_modes(setup, labels, examples, steps):
     assert out["examples"] == examples and out["steps"] == steps
     assert 0 <= out["accuracy"] <= 1 and students.num_layers(out["student"]) == 2
     assert not out["student"].training
+    from kdcourse import training
+
+    assert out["correct"].dtype == torch.bool and len(out["correct"]) == len(setup.data["test"])
+    assert (
+        out["accuracy"]
+        == training.evaluate(out["student"], setup.data["test"], setup.tokenizer, setup.profile)["accuracy"]
+    )
 
 
 def test_run_is_deterministic_and_random_init_differs(setup):
@@ -111,22 +118,34 @@ def test_mean_std():
     assert mean == 2.0 and abs(std - 2**0.5) < 1e-12
 
 
-def test_standard_error():
-    assert l04.standard_error(0.5, 100) == pytest.approx(0.05)
-    with pytest.raises(ValueError, match="n > 0"):
-        l04.standard_error(0.5, 0)
+def _correct(n: int, right: int, offset: int = 0) -> list[bool]:
+    """n snippets, `right` of them answered correctly, starting at `offset` (wrapping round)."""
+    return [(i - offset) % n < right for i in range(n)]
 
 
 def test_demo_sentences_are_worded_from_the_numbers():
-    every, few = l04.demo_sentences((0.794, 0.796), (0.780, 0.818), 2485, 2000, 400)
-    error = 100 * (0.795 * 0.205 / 2485) ** 0.5
-    assert "+0.2 points (0.794 -> 0.796)" in every and f"= {error:.1f} points" in every
-    assert "within noise" in every
-    assert "+3.8 points (0.780 -> 0.818)" in few and "beyond noise" in few and "1,600 unlabelled" in few
+    from kdcourse import stats
+
+    # all labels: 1,000 snippets, 794 vs 796 right; the distilled student disagrees on 10 (6 vs 4): no decision
+    hard, kd = _correct(1000, 794), _correct(1000, 796, offset=4)
+    # few labels: 780 vs 818 right, 50 disagreements split 44 vs 6: decided
+    few_hard, few_kd = _correct(1000, 780), _correct(1000, 818, offset=6)
+    every, few = l04.demo_sentences((hard, kd), (few_hard, few_kd), 2000, 400)
+    test = stats.mcnemar(hard, kd, names=("hard labels only", "distilled"))
+    assert "+0.2 points (0.794 -> 0.796)" in every and str(test) in every
+    assert "McNemar exact test" in every and "p = " in every and "not decided at this budget" in every
+    assert "lesson 04 pairs several seeds" in every and "cannot tell the two students apart" in every
+    few_test = stats.mcnemar(few_hard, few_kd, names=("hard labels only", "distilled"))
+    assert few_test.decided and str(few_test) in few and "distilled ahead of hard labels only" in few
+    assert "+3.8 points (0.780 -> 0.818)" in few and "1,600 unlabelled" in few
+    assert "cannot tell" not in few
     assert "optimistic" in few and "fine-tuned on the very labels hidden from the student" in few
-    worse, same = l04.demo_sentences((0.80, 0.70), (0.70, 0.70), 1000, 100, 20)
-    assert "-10.0 points" in worse and "a loss beyond noise" in worse
-    assert "+0.0 points" in same and "within noise" in same
+    worse, same = l04.demo_sentences((_correct(100, 80), _correct(100, 70)), (_correct(100, 70),) * 2, 100, 20)
+    assert "-10.0 points" in worse and "hard labels only ahead of distilled" in worse
+    assert "cannot tell" not in worse
+    assert "+0.0 points" in same and "not decided at this budget" in same and "0 vs 0 of 100 snippets" in same
+    with pytest.raises(ValueError, match="one bool per test snippet"):
+        l04.demo_sentences((_correct(10, 5), _correct(9, 5)), (_correct(10, 5),) * 2, 10, 3)
 
 
 def test_run_demo_pairs_four_students(setup, tmp_path, capsys):
@@ -146,8 +165,10 @@ def test_run_demo_pairs_four_students(setup, tmp_path, capsys):
     for r in rows[1:]:
         assert r["params"] < teacher["params"] and 0 <= r["accuracy"] <= 1
         assert r["retention"] == pytest.approx(r["accuracy"] / 0.5)
-    acc = [r["accuracy"] for r in rows]
-    assert out["sentences"] == l04.demo_sentences((acc[1], acc[2]), (acc[3], acc[4]), 10, 10, 3)
+    assert out["sentences"] == l04.demo_sentences(*out["correct"], 10, 3)
+    assert [len(c) for pair in out["correct"] for c in pair] == [10] * 4
+    assert [sum(c) / 10 for pair in out["correct"] for c in pair] == pytest.approx([r["accuracy"] for r in rows[1:]])
+    assert all("McNemar exact test" in s for s in out["sentences"])
     printed = capsys.readouterr().out
     assert all(textwrap.fill(s, 100) in printed for s in out["sentences"])
     assert all(r["name"] in printed for r in rows) and (tmp_path / "demo.png").stat().st_size > 0
@@ -186,3 +207,42 @@ def test_the_teacher_cache_can_wait_until_a_run_needs_it(setup, monkeypatch):
     assert torch.equal(lazy.cache["logits"], setup.cache["logits"]) and calls == [1]
     lazy.cache  # noqa: B018 - a second read computes nothing
     assert calls == [1]
+
+
+def test_the_distilbert_benchmark_tests_each_paired_difference(monkeypatch):
+    """benchmarks/distilbert.py: each paired difference carries the paired t-test over the seeds, and its report
+    prints the test from the stored runs (files from before the tests existed included)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    from kdcourse import stats
+
+    folder = Path(__file__).resolve().parents[1] / "benchmarks"
+    monkeypatch.syspath_prepend(str(folder))  # the script imports its sibling `common`
+    spec = importlib.util.spec_from_file_location("benchmarks_distilbert", folder / "distilbert.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.delitem(sys.modules, "common", raising=False)
+
+    def rows(accuracies):
+        return [{"seed": s, "accuracy": a} for s, a in enumerate(accuracies)]
+
+    runs = {
+        "all labels, hard only": rows([0.80, 0.81, 0.82]),
+        "all labels, recipe": rows([0.81, 0.81, 0.83]),
+        "fraction of labels, hard only": rows([0.70, 0.71, 0.72]),
+        "fraction of labels + transfer set": rows([0.75, 0.77, 0.76]),
+    }
+    tests = module.paired_tests(runs)
+    want = stats.paired_seeds([0.70, 0.71, 0.72], [0.75, 0.77, 0.76])
+    few = tests["transfer - hard (fraction)"]
+    assert few["mean"] == pytest.approx(0.05) and few["per_seed"] == pytest.approx([0.05, 0.06, 0.04])
+    assert few["test"]["p_value"] == pytest.approx(want.p_value) and few["test"]["difference_points"] == pytest.approx(
+        5
+    )
+    assert few["test"]["verdict"] == "fraction of labels + transfer set ahead of fraction of labels, hard only"
+    assert "paired t-test over 3 seeds" in few["test"]["text"]
+    shuffled = {**runs, "all labels, recipe": list(reversed(runs["all labels, recipe"]))}
+    with pytest.raises(ValueError, match="ran different seeds"):
+        module.paired_tests(shuffled)

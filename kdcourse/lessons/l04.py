@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .. import assets, benchmark, corpus, losses, students, training
+from .. import assets, benchmark, corpus, losses, stats, students, training
 from ..kd_trainer import teacher_cache, train_student
 from ..session import seed_everything
 from ..viz.plots import bubble_plot
@@ -149,9 +149,16 @@ def run(setup: Setup, init: str = "copy", layers="spread", seed: int = 0, labels
     out = train_student(student, train, setup.tokenizer, profile, cache=cache, seed=seed,
                         progress=progress, **loss)
     seconds = time.perf_counter() - start
-    score = training.evaluate(student, setup.data["test"], setup.tokenizer, profile)
-    return {"accuracy": score["accuracy"], "steps": out["steps"], "seconds": seconds,
-            "examples": len(train), "student": student}
+    correct = correct_on_test(student, setup)
+    return {"accuracy": correct.float().mean().item(), "correct": correct, "steps": out["steps"],
+            "seconds": seconds, "examples": len(train), "student": student}
+
+
+def correct_on_test(model, setup: Setup) -> torch.Tensor:
+    """One bool per test snippet: does `model` predict its label? (What McNemar's test compares; the mean is
+    the accuracy `training.evaluate` reports.)"""
+    logits = training.predict_logits(model, setup.data["test"], setup.tokenizer, setup.profile.eval_batch_size)
+    return logits.argmax(-1) == torch.tensor(list(setup.data["test"]["label"]))
 
 
 def reference_run(setup: Setup, source: str, seed: int = 0) -> dict:
@@ -202,41 +209,32 @@ def results_table(setup: Setup, models: dict, accuracy: dict) -> list[dict]:
                                      reference=next(iter(models)), threads=profile.bench_threads)
 
 
-def standard_error(p: float, n: int) -> float:
-    """Standard error of an accuracy p measured on n examples: sqrt(p(1-p)/n)."""
-    if n <= 0 or not 0 <= p <= 1:
-        raise ValueError(f"need 0 <= p <= 1 and n > 0, got p={p} and n={n}")
-    return math.sqrt(p * (1 - p) / n)
+def demo_sentences(all_labels: tuple, few_labels: tuple, n_train: int, n_labelled: int) -> list[str]:
+    """The demo's two conclusions, worded from each regime's (hard labels, distilled) per-snippet correctness.
 
-
-def noise_verdict(gain: float, error: float) -> str:
-    """How a gain (points) compares with twice the standard error (points): within noise, or beyond it."""
-    if abs(gain) < 2 * error:
-        return f"within noise (|{gain:+.1f}| < 2 s.e. = {2 * error:.1f})"
-    return f"{'beyond' if gain > 0 else 'a loss beyond'} noise ({abs(gain) / error:.1f} s.e.)"
-
-
-def demo_sentences(all_labels: tuple[float, float], few_labels: tuple[float, float], n_test: int,
-                   n_train: int, n_labelled: int) -> list[str]:
-    """The demo's two conclusions, worded from (hard-labels, distilled) accuracies of each regime."""
+    all_labels, few_labels: (correct_hard, correct_distilled), one bool per test snippet each (the same
+    snippets). Each verdict is McNemar's exact test on the snippets where the two students disagree.
+    """
     sentences = []
     for regime, (hard, distilled) in (("all", all_labels), ("few", few_labels)):
-        gain, p = 100 * (distilled - hard), (hard + distilled) / 2
-        error = 100 * standard_error(p, n_test)
-        change = f"{gain:+.1f} points ({hard:.3f} -> {distilled:.3f})"
+        hard, distilled = [bool(x) for x in hard], [bool(x) for x in distilled]
+        test = stats.mcnemar(hard, distilled, names=("hard labels only", "distilled"))
+        acc_hard, acc_kd = sum(hard) / len(hard), sum(distilled) / len(distilled)
+        change = f"{100 * (acc_kd - acc_hard):+.1f} points ({acc_hard:.3f} -> {acc_kd:.3f})"
+        reading = ", so this test set cannot tell the two students apart" if not test.decided else ""
         if regime == "all":
             sentences.append(
                 f"All labels ({n_train:,} labelled snippets): distillation changes accuracy by {change}. "
-                f"One accuracy on {n_test:,} test snippets has a standard error of sqrt(p(1-p)/n) = "
-                f"{error:.1f} points (p = {p:.3f}), so this one-seed difference is "
-                f"{noise_verdict(gain, error)}; lesson 04 pairs several seeds to measure it.")
+                f"Both students answered the same {len(hard):,} test snippets: {test}{reading}. One seed "
+                "each: the test says whether these two models differ, not whether another seed would "
+                "repeat it; lesson 04 pairs several seeds.")
         else:
             sentences.append(
                 f"Few labels ({n_labelled:,} of {n_train:,} snippets labelled): the teacher's soft labels "
-                f"on the {n_train - n_labelled:,} unlabelled ones change accuracy by {change}, "
-                f"{noise_verdict(gain, error)}. This gain is optimistic: the teacher was fine-tuned on the "
-                "very labels hidden from the student, so its soft labels carry them; a teacher trained "
-                "on other data would give less.")
+                f"on the {n_train - n_labelled:,} unlabelled ones change accuracy by {change}: {test}"
+                f"{reading}. A gain here is optimistic: the teacher was fine-tuned on the very labels hidden "
+                "from the student, so its soft labels carry them; a teacher trained on other data would "
+                "give less.")
     return sentences
 
 
@@ -253,7 +251,8 @@ def run_demo(profile, plot_path=None, seed: int = 0, setup: Setup | None = None)
     """The course's main job: teacher, four students in lesson 04's two regimes, table, sentences, plot.
 
     `setup` (optional) is an already prepared `Setup`, whose profile is used; returns dict(rows,
-    sentences, train, labelled, test).
+    sentences, train, labelled, test, correct), correct: each regime's (hard labels, distilled) per-snippet
+    correctness, which the sentences' McNemar tests compare.
     """
     import matplotlib.pyplot as plt
     from tqdm.auto import tqdm
@@ -267,10 +266,11 @@ def run_demo(profile, plot_path=None, seed: int = 0, setup: Setup | None = None)
     print(setup.note)
     steps.update()
     models, accuracy = {"teacher": setup.teacher}, {"teacher": setup.teacher_accuracy}
+    correct = {}
     for name, kwargs in specs.items():
         steps.set_postfix_str(name)
         out = run(setup, seed=seed, progress=True, **kwargs)
-        models[name], accuracy[name] = out["student"], out["accuracy"]
+        models[name], accuracy[name], correct[name] = out["student"], out["accuracy"], out["correct"]
         steps.update()
     steps.set_postfix_str("benchmark")
     rows = results_table(setup, models, accuracy)
@@ -289,8 +289,8 @@ def run_demo(profile, plot_path=None, seed: int = 0, setup: Setup | None = None)
         print(f"{r['name']:<{width}}{r['params']:>12,}{r['size_mb']:>8.1f}{r['latency_ms']:>9.1f}"
               f"{r['speedup']:>9.2f}x{r['accuracy']:>10.3f}{r['retention']:>11.1%}")
     names = list(specs)
-    sentences = demo_sentences((accuracy[names[0]], accuracy[names[1]]),
-                               (accuracy[names[2]], accuracy[names[3]]), n_test, n_train, n_labelled)
+    pairs = tuple((correct[names[i]].tolist(), correct[names[i + 1]].tolist()) for i in (0, 2))
+    sentences = demo_sentences(*pairs, n_train, n_labelled)
     print()
     for sentence in sentences:
         print(textwrap.fill(sentence, 100), end="\n\n")
@@ -300,7 +300,7 @@ def run_demo(profile, plot_path=None, seed: int = 0, setup: Setup | None = None)
         plt.close(fig)
         print(f"plot saved to {plot_path}")
     return {"rows": rows, "sentences": sentences, "train": n_train, "labelled": n_labelled,
-            "test": n_test}
+            "test": n_test, "correct": pairs}
 
 
 # --- Exercises ---------------------------------------------------------------------------------
