@@ -34,13 +34,17 @@ NOT_MEASURED = {
     "without a hub they fail at once with a message naming the offline alternative.": (
         "course design: what kdcourse.assets accepts"
     ),
+    "You will compare two students whose test accuracies are near 0.8, on a laptop without a GPU, and you need "
+    "each accuracy to within ±0.02.": (
+        "instruction: exercise 00.2's scenario and requirement (l00.check_profile_choice computes the answer)"
+    ),
+    "An accuracy $p$ measured on $n$ snippets is known to about $p \\pm 1.96\\sqrt{p(1-p)/n}$ (a 95% interval).": (
+        "definition: the normal approximation of an accuracy's 95% interval"
+    ),
     "This cell checks every package the course needs and every asset, and fails loudly — naming what is missing and "
     "the command that fixes it — if something is off.": "course design: what kdcourse.environment.check does",
     "`kdcourse.corpus` makes the split (seeded, so every lesson sees the same one).": (
         "course design: the split is seeded in kdcourse.corpus"
-    ),
-    "This matters later: a student made by dropping layers keeps every one of them.": (
-        "general fact: dropping transformer layers leaves the embedding block whole (lesson 01 measures it)"
     ),
 }
 

@@ -69,7 +69,8 @@ NOT_MEASURED = {
     "The embedding table is the same size in both: removing layers cannot shrink it.": (
         "general fact: the architecture (both configs share vocabulary and width); the figure above draws it"
     ),
-    "Exercise 01.1 asks you for its share.": "instruction: points to an exercise",
+    "Which **two rows** make a fair comparison of DistilBERT with BERT-base, the same measurement with only the "
+    "model changed?": "instruction: exercise 01.1's question (l01.check_fair_comparison computes the answer)",
     "`kdcourse.benchmark.benchmark_table` runs each model on the same batch — `profile.bench_batch` sequences of "
     "`profile.max_length` random token ids — in inference mode with `profile.bench_threads` CPU threads, warms up, "
     "then reports the **median** of `profile.bench_repeats` timed runs.": (

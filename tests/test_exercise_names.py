@@ -9,8 +9,8 @@ from kdcourse import lessons
 # solution name -> (lesson notebook, the checker its exercise cell calls)
 EXERCISES = {
     "majority_baseline": ("00_setup.ipynb", "check_majority_baseline"),
-    "embedding_params": ("00_setup.ipynb", "check_embedding_params"),
-    "distilbert_embedding_share": ("01_what_is_distillation.ipynb", "check_distilbert_embedding_share"),
+    "profile_choice": ("00_setup.ipynb", "check_profile_choice"),
+    "fair_comparison": ("01_what_is_distillation.ipynb", "check_fair_comparison"),
     "measured_speedup": ("01_what_is_distillation.ipynb", "check_measured_speedup"),
     "most_uncertain_snippet": ("01_what_is_distillation.ipynb", "check_most_uncertain_snippet"),
     "soft_targets": ("02_soft_labels_and_loss.ipynb", "check_soft_targets"),

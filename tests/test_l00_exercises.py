@@ -1,29 +1,19 @@
 """Lesson 00's auto-checked exercises: each solution runs with the lesson's names and passes its checker;
 the classic wrong answers are refused with a reason; placeholders say "Not yet"."""
 
-import pytest
-import torch
-from transformers import BertConfig, BertModel
+from types import SimpleNamespace
 
+import pytest
+
+import kdcourse
 from kdcourse import corpus, lessons
 from kdcourse.lessons import l00
 
 
 @pytest.fixture(scope="module")
 def lesson():
-    """The names lesson 00 defines before its exercises: the real review splits, a tiny BERT as `teacher`."""
-    torch.manual_seed(0)
-    teacher = BertModel(
-        BertConfig(
-            vocab_size=60,
-            hidden_size=16,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-            intermediate_size=32,
-            max_position_embeddings=24,
-        )
-    )
-    return {"reviews": corpus.load_reviews(seed=0), "corpus": corpus, "teacher": teacher, "l00": l00}
+    """The names lesson 00 defines before its exercises: the real review splits, the course's profiles."""
+    return {"reviews": corpus.load_reviews(seed=0), "corpus": corpus, "kdcourse": kdcourse, "l00": l00}
 
 
 def solved(name, lesson):
@@ -49,15 +39,35 @@ def test_majority_baseline(lesson, capsys):
     assert "Not yet: replace the `None`" in capsys.readouterr().out
 
 
-def test_embedding_params(lesson, capsys):
-    teacher = lesson["teacher"]
-    answer = solved("embedding_params", lesson)
-    assert l00.check_embedding_params(answer, teacher)
+def test_profile_choice(lesson, capsys):
+    reviews = lesson["reviews"]
+    answer = solved("profile_choice", lesson)
+    assert answer == "cpu"
+    assert l00.check_profile_choice(answer, kdcourse.PROFILES, reviews)
+    out = capsys.readouterr().out
+    assert "Right!" in out and "2,485 snippets: +/- 0.016" in out
+    assert not l00.check_profile_choice("smoke", kdcourse.PROFILES, reviews)
+    out = capsys.readouterr().out
+    assert "256 snippets" in out and "+/- 0.049" in out and "checking that code runs" in out
+    assert not l00.check_profile_choice("gpu", kdcourse.PROFILES, reviews)
+    assert "needs a CUDA GPU" in capsys.readouterr().out
+    assert not l00.check_profile_choice("laptop", kdcourse.PROFILES, reviews)
+    assert "not a profile" in capsys.readouterr().out
+    assert not l00.check_profile_choice(kdcourse.PROFILES["cpu"], kdcourse.PROFILES, reviews)
+    assert "as a string" in capsys.readouterr().out
+    assert not l00.check_profile_choice(None, kdcourse.PROFILES, reviews)
+    assert "Not yet: replace the `None`" in capsys.readouterr().out
+
+
+def test_profile_choice_is_computed_not_remembered(lesson, capsys):
+    """The checker reads the profiles it is given: with a GPU, gpu fits too; with a bigger smoke test split, smoke
+    fits; with a tighter margin, nothing does (an error, not a wrong verdict)."""
+    reviews = lesson["reviews"]
+    assert l00.check_profile_choice("gpu", kdcourse.PROFILES, reviews, gpu=True)
     assert "Right!" in capsys.readouterr().out
-    assert not l00.check_embedding_params(teacher.embeddings.word_embeddings.weight.numel(), teacher)
-    assert "only the word embeddings" in capsys.readouterr().out
-    assert not l00.check_embedding_params(sum(p.numel() for p in teacher.parameters()), teacher)
-    assert "the whole model" in capsys.readouterr().out
-    assert not l00.check_embedding_params(answer + 1, teacher)
-    assert "is not the number of parameters" in capsys.readouterr().out
-    assert not l00.check_embedding_params(None, teacher)
+    bigger = {**kdcourse.PROFILES, "smoke": SimpleNamespace(device="cpu", test_size=4000)}
+    assert l00.check_profile_choice("smoke", bigger, reviews)
+    assert "4,000 snippets" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="no profile runs here"):
+        l00.check_profile_choice("cpu", kdcourse.PROFILES, reviews, margin=0.005)
+    assert l00.interval_half_width(0.8, 256) == pytest.approx(0.049, abs=5e-4)

@@ -30,26 +30,48 @@ def check_majority_baseline(answer, data) -> bool:
                    f"{answer} differs from the share of the most frequent label in the test split")
 
 
-SOLUTIONS["embedding_params"] = """
-answer = sum(p.numel() for p in teacher.embeddings.parameters())
+SOLUTIONS["profile_choice"] = """
+import math
+
+p = 0.8
+for name, prof in kdcourse.PROFILES.items():
+    n = prof.test_size or len(reviews["test"])  # None: the whole test split
+    print(f"{name}: device {prof.device}, {n} test snippets, +/- {1.96 * math.sqrt(p * (1 - p) / n):.3f}")
+answer = "cpu"  # smoke's 256 snippets give +/- 0.049; gpu needs a CUDA GPU
 """
 
+Z95 = 1.96  # a 95% normal interval is the estimate +/- 1.96 standard errors
 
-def check_embedding_params(answer, teacher) -> bool:
-    """Exercise 00.2: how many of the teacher's parameters sit in its embedding block."""
+
+def interval_half_width(accuracy: float, n: int) -> float:
+    """Half-width of the 95% interval of an accuracy measured on `n` snippets: 1.96 * sqrt(p(1-p)/n)."""
+    return Z95 * math.sqrt(accuracy * (1 - accuracy) / n)
+
+
+def check_profile_choice(answer, profiles, reviews, accuracy: float = 0.8, margin: float = 0.02,
+                         gpu: bool = False) -> bool:
+    """Exercise 00.2: the profile that runs on this machine (`gpu`: it has CUDA) and measures an accuracy near
+    `accuracy` on its test split to within +/- `margin` (95% interval); a `test_size` of None is the whole split."""
     if _unanswered(answer):
         return False
-    truth = sum(p.numel() for p in teacher.embeddings.parameters())
-    words = teacher.embeddings.word_embeddings.weight.numel()
-    total = sum(p.numel() for p in teacher.parameters())
-    if answer == words:
-        return _report(False, "", f"{answer} counts only the word embeddings; add the position and "
-                                  "token-type embeddings and the LayerNorm")
-    if answer == total:
-        return _report(False, "", "that is the whole model; count teacher.embeddings only")
-    return _report(answer == truth,
-                   f"{truth:,} of {total:,} parameters ({truth / total:.0%}) are embeddings: "
-                   "a student that only drops layers keeps all of them.",
-                   f"{answer} is not the number of parameters in teacher.embeddings")
-
-
+    if not isinstance(answer, str):
+        return _report(False, "", 'give the profile\'s name as a string ("smoke", "cpu" or "gpu"), got '
+                                  f"{type(answer).__name__}")
+    if answer not in profiles:
+        return _report(False, "", f"{answer!r} is not a profile; choose one of {', '.join(profiles)}")
+    n = {name: p.test_size or len(reviews["test"]) for name, p in profiles.items()}
+    width = {name: interval_half_width(accuracy, n[name]) for name in profiles}
+    runs = {name: gpu or p.device != "cuda" for name, p in profiles.items()}
+    if not any(runs[name] and width[name] <= margin for name in profiles):
+        raise ValueError(f"no profile runs here and measures to +/- {margin}: half-widths {width}")
+    if not runs[answer]:
+        return _report(False, "", f"{answer} runs on device {profiles[answer].device!r}: it needs a CUDA GPU, "
+                                  f"and this laptop has none (get_profile({answer!r}) refuses without one)")
+    if width[answer] > margin:
+        return _report(False, "", f"{answer} tests on {n[answer]:,} snippets, so an accuracy near {accuracy} "
+                                  f"is known to +/- {width[answer]:.3f} there, wider than +/- {margin}: two "
+                                  "students 3 points apart could swap places. It is for checking that code runs")
+    others = ", ".join(f"{name} +/- {width[name]:.3f}" for name in profiles if name != answer and runs[name])
+    return _report(True, f"{answer} tests on {n[answer]:,} snippets: +/- {width[answer]:.3f} at {accuracy} "
+                         f"({others}). The interval shrinks like 1/sqrt(n): 4x the snippets, half the width.",
+                   "")

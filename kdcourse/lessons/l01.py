@@ -5,35 +5,70 @@ import math
 
 from .exercises import SOLUTIONS, _is_number, _report, _unanswered
 
-SOLUTIONS["distilbert_embedding_share"] = """
-embedding = sum(p.numel() for p in distilbert.embeddings.parameters())
-answer = embedding / sum(p.numel() for p in distilbert.parameters())
+SOLUTIONS["fair_comparison"] = """
+settings = [c for c in timings.columns if c not in ("model", "latency_ms")]
+for x in timings.index:
+    for y in timings.index:
+        if x < y and timings.loc[x, "model"] != timings.loc[y, "model"]:
+            differ = [c for c in settings if timings.loc[x, c] != timings.loc[y, c]]
+            print(x, y, "differ in", differ or "the model only")
+answer = ("a", "d")  # the one pair whose only difference is the model
 """
 
+# Why a setting other than the model makes a timing comparison unfair (exercise 01.1's hints).
+UNFAIR = {
+    "batch": "{x} vs {y} sequences per call: a bigger batch takes longer whatever the model",
+    "tokens": "{x} vs {y} tokens per sequence: longer sequences are more work for any model",
+    "threads": "{x} vs {y} CPU threads: that changes the machine's share, not the model",
+    "runs": "{x} vs {y} timed runs: a single timing can land on a busy moment of the machine, a median of "
+            "several cannot so easily",
+}
 
-def check_distilbert_embedding_share(answer, distilbert) -> bool:
-    """Exercise 01.1: the fraction of DistilBERT's parameters that sit in its embedding block."""
+
+def _timing_rows(timings) -> dict:
+    """{row label: {column: value}} from a DataFrame indexed by row label, or from such a dict."""
+    if hasattr(timings, "to_dict") and hasattr(timings, "index"):
+        return {label: dict(row) for label, row in timings.to_dict(orient="index").items()}
+    return {label: dict(row) for label, row in dict(timings).items()}
+
+
+def check_fair_comparison(answer, timings) -> bool:
+    """Exercise 01.1: the two rows of `timings` (one per measurement: model, settings, latency_ms) that differ
+    in the model and in nothing else, so that their ratio is a fair speed-up."""
     if _unanswered(answer):
         return False
-    if not _is_number(answer):
-        return _report(False, "", f"give a number, got {type(answer).__name__}")
-    embedding = sum(p.numel() for p in distilbert.embeddings.parameters())
-    total = sum(p.numel() for p in distilbert.parameters())
-    truth = embedding / total
-    if answer > 1:
-        return _report(False, "", f"{answer} is above 1: give a fraction (0.36), not a percentage "
-                                  "or a count")
-    if math.isclose(answer, 1 - truth, abs_tol=1e-4):
-        return _report(False, "", "that is the share of everything *except* the embeddings")
-    words = distilbert.embeddings.word_embeddings.weight.numel() / total
-    if math.isclose(answer, words, abs_tol=1e-4):
-        return _report(False, "", "that counts only the word embeddings; add the position "
-                                  "embeddings and the LayerNorm")
-    return _report(math.isclose(answer, truth, abs_tol=1e-3),
-                   f"{truth:.1%} of DistilBERT ({embedding:,} of {total:,}) is one lookup table: "
-                   "halving the layers cannot shrink it, which is why 50% fewer layers gives only "
-                   "~40% fewer parameters.",
-                   f"{answer:.4f} differs from embeddings / all parameters of the model")
+    rows = _timing_rows(timings)
+    settings = [c for c in next(iter(rows.values())) if c not in ("model", "latency_ms")]
+    fair = [(x, y) for x in rows for y in rows
+            if str(x) < str(y) and rows[x]["model"] != rows[y]["model"]
+            and all(rows[x][c] == rows[y][c] for c in settings)]
+    if not fair:
+        raise ValueError("no two rows of timings differ in the model only")
+    if isinstance(answer, str) or not hasattr(answer, "__len__") or len(answer) != 2:
+        return _report(False, "", f"give two row labels, e.g. ({', '.join(repr(r) for r in list(rows)[:2])}), "
+                                  f"got {answer!r}")
+    x, y = sorted(answer, key=str)
+    unknown = [r for r in (x, y) if r not in rows]
+    if unknown:
+        return _report(False, "", f"{unknown[0]!r} is not a row of timings; rows are {', '.join(map(str, rows))}")
+    if x == y:
+        return _report(False, "", "that is one row twice; a comparison needs two measurements")
+    if rows[x]["model"] == rows[y]["model"]:
+        return _report(False, "", f"rows {x} and {y} both time {rows[x]['model']}: a comparison of two models "
+                                  "needs one row of each")
+    slow, fast = sorted((x, y), key=lambda r: -rows[r]["latency_ms"])
+    ratio = rows[slow]["latency_ms"] / rows[fast]["latency_ms"]
+    differ = [c for c in settings if rows[x][c] != rows[y][c]]
+    if differ:
+        reasons = "; ".join(UNFAIR.get(c, "{x} vs {y} " + c).format(x=rows[x][c], y=rows[y][c]) for c in differ)
+        return _report(False, "", f"rows {x} and {y} differ in {' and '.join(differ)} as well as the model, so "
+                                  f"their {ratio:.1f}x is not the models' alone ({reasons}). Look for two rows "
+                                  "that differ in the model only")
+    shape = (f" on {rows[x]['batch']} sequences of {rows[x]['tokens']} tokens"
+             if {"batch", "tokens"} <= set(settings) else "")
+    return _report(True, f"rows {x} and {y} differ in the model only: {rows[fast]['model']} ran {ratio:.2f}x as "
+                         f"fast as {rows[slow]['model']}{shape}. Every other pair of the two models mixes the "
+                         "model with a setting.", "")
 
 
 SOLUTIONS["measured_speedup"] = """
