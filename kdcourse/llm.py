@@ -1,8 +1,13 @@
 """Distilling a causal LM: a depth-pruned student, teacher samples, cached top-k logits, metrics, a KD loop.
 
-The student keeps some of the teacher's decoder layers with their weights (DistilBERT's initialisation,
-and the first step of Minitron / Sheared-LLaMA); data are the teacher's own samples (sequence-level KD)
-and its next-token distributions, cached as top-k log-probabilities (token-level KD).
+The student keeps some of the teacher's decoder layers with their weights (DistilBERT's initialisation;
+Minitron, NVIDIA 2024, also prunes a trained model and then distils it, choosing what to cut by measured
+importance). Sheared-LLaMA (Xia et al., 2024) is a different route to a smaller LLM: it *learns* pruning
+masks that reach a target shape (targeted structured pruning), then continues pre-training on ordinary
+text with dynamic batch loading; it neither copies layers by a rule nor distils. Data here are the
+teacher's own samples (sequence-level KD) and its next-token distributions, cached as top-k
+log-probabilities (token-level KD). Text quality is judged on sets of `TEXT_SET` openings, with a 95%
+interval over the sets (`quality_by_set`, `paired_interval`, `fluency`).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from .cache import (
     load_cached,
 )
 from .losses import IGNORE_INDEX, token_kd_loss
+from .stats import LEVEL, mean_interval
 
 LOSSES = ("ce", "forward", "reverse", "jsd")  # "ce": plain next-token cross-entropy on the text
 
@@ -106,10 +112,23 @@ def prune_layers(model, keep):
 # --- Which layers to drop: measured, not guessed ------------------------------------------------
 
 
+# How far apart two hidden states point, from their cosine similarity, per token:
+# "angle": the angular distance arccos(cos)/pi (0 same direction, 1 opposite), Gromov et al.'s measure;
+# "1-cos": one minus the cosine similarity, ShortGPT's Block Influence when taken across one block.
+MEASURES = {"angle": lambda cos: torch.arccos(cos) / math.pi, "1-cos": lambda cos: 1 - cos}
+
+
 @torch.no_grad()
-def layer_angles(model, batches) -> torch.Tensor:
+def layer_angles(model, batches, measure: str = "angle") -> torch.Tensor:
     """angles[i, j]: mean angle (0 to 1, in units of pi) between the hidden states entering block i and
-    entering block j (j = number of blocks: leaving the last one), over the real tokens of `batches`."""
+    entering block j (j = number of blocks: leaving the last one), over the real tokens of `batches`.
+
+    measure="1-cos" averages 1 - cos instead (0 to 2): across one block, [i, i + 1], that is ShortGPT's
+    Block Influence. Both are monotone in the cosine token by token, but their means can rank two blocks
+    differently."""
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {', '.join(MEASURES)}, got {measure!r}")
+    distance = MEASURES[measure]
     layers, states = decoder_layers(model), {}
     n = len(layers)
 
@@ -132,7 +151,7 @@ def layer_angles(model, batches) -> torch.Tensor:
             model(**{name: t.to(model.device) for name, t in batch.items()})
             unit = torch.stack([F.normalize(states[i][real], dim=-1) for i in range(n + 1)])  # (n+1, T, d)
             cos = torch.einsum("itd,jtd->ijt", unit, unit).clamp(-1, 1)
-            totals += (torch.arccos(cos) / math.pi).sum(-1).double().cpu()
+            totals += distance(cos).sum(-1).double().cpu()
             tokens += int(real.sum())
     finally:
         for handle in handles:
@@ -142,9 +161,10 @@ def layer_angles(model, batches) -> torch.Tensor:
     return totals / tokens
 
 
-def block_importance(model, batches) -> list[float]:
-    """Per decoder block, the mean angle (0 to 1, in units of pi) between its input and output hidden states."""
-    angles = layer_angles(model, batches)
+def block_importance(model, batches, measure: str = "angle") -> list[float]:
+    """Per decoder block, the mean angle (0 to 1, in units of pi) between its input and output hidden states;
+    measure="1-cos": ShortGPT's Block Influence, the mean of 1 - cos between them."""
+    angles = layer_angles(model, batches, measure)
     return [float(angles[i, i + 1]) for i in range(len(angles) - 1)]
 
 
@@ -168,7 +188,8 @@ def closest_spans(angles: torch.Tensor, drop: int, count: int) -> list[list[int]
 
 
 def keep_most_important(scores, drop: int) -> list[int]:
-    """The layer indices left after dropping the `drop` blocks with the smallest scores (ShortGPT's rule)."""
+    """The layer indices left after dropping the `drop` blocks with the smallest scores (ShortGPT's rule;
+    ShortGPT's score is the Block Influence, block_importance(..., measure="1-cos"))."""
     n = len(scores)
     if isinstance(drop, bool) or not isinstance(drop, int) or not 0 <= drop < n:
         raise ValueError(f"drop must be an int in [0, {n - 1}] for {n} layers, got {drop!r}")
@@ -246,20 +267,29 @@ def teacher_samples(
         settings.append("greedy")
     elif top_p != 1.0:
         settings.append({"top_p": top_p})
-    path = cache_dir() / "llm_samples" / (key(settings, 20) + ".json")
-    if cache and file_ready(path):  # present and as written (a damaged file is removed and redone)
-        return json.loads(path.read_text())
-    texts = []
-    torch.manual_seed(seed)
     sampling = (
         dict(do_sample=True, temperature=temperature, top_k=0, top_p=top_p) if do_sample else dict(do_sample=False)
     )
-    for start in tqdm(range(0, len(prompts), batch_size), desc="teacher samples"):
-        enc = tokenizer(prompts[start : start + batch_size], return_tensors="pt", padding=True, padding_side="left").to(
-            model.device
-        )
-        out = model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id, **sampling)
-        texts += tokenizer.batch_decode(out, skip_special_tokens=True)
+
+    def generate():
+        texts = []
+        torch.manual_seed(seed)
+        for start in tqdm(range(0, len(prompts), batch_size), desc="teacher samples"):
+            enc = tokenizer(prompts[start : start + batch_size], return_tensors="pt", padding=True, padding_side="left")
+            enc = enc.to(model.device)
+            out = model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id, **sampling)
+            texts += tokenizer.batch_decode(out, skip_special_tokens=True)
+        return texts
+
+    return _texts_cached(settings, generate, cache)
+
+
+def _texts_cached(settings, generate, cache: bool = True) -> list[str]:
+    """generate()'s texts, cached atomically under a key of `settings` (loaded when present and as written)."""
+    path = cache_dir() / "llm_samples" / (key(settings, 20) + ".json")
+    if cache and file_ready(path):  # present and as written (a damaged file is removed and redone)
+        return json.loads(path.read_text())
+    texts = generate()
     if cache:
         atomic_write_json(texts, path)  # atomic: readers see the whole file or none
     return texts
@@ -364,34 +394,134 @@ def topk_buckets(student_logits: torch.Tensor, values: torch.Tensor, ids: torch.
 
 @torch.no_grad()
 def evaluate_lm(model, batches, reference=None) -> dict:
-    """Perplexity on the real next tokens; with `reference` (another model's predictions) top-1 agreement."""
+    """Perplexity on the real next tokens; with `reference` (another model's predictions) top-1 agreement.
+
+    "per_text" holds each text's summed NLL and token count (and agreeing tokens), in batch order: what
+    `compare_perplexity` resamples."""
     model.eval()
     nll, count, agree, predictions = 0.0, 0, 0, []
+    per_text = {"nll": [], "tokens": [], "agree": []}
     for i, batch in enumerate(batches):
         ids, mask = batch["input_ids"].to(model.device), batch["attention_mask"].to(model.device)
         logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
         valid = mask[:, 1:].bool()
         nll += float(F.cross_entropy(logits[valid], ids[:, 1:][valid], reduction="sum"))
         count += int(valid.sum())
+        each = F.cross_entropy(logits.transpose(1, 2), ids[:, 1:], reduction="none") * valid
+        per_text["nll"] += each.sum(-1).double().cpu().tolist()
+        per_text["tokens"] += valid.sum(-1).cpu().tolist()
         pred = logits.argmax(-1).cpu()
         predictions.append(pred)
         if reference is not None:
-            agree += int((pred == reference[i])[valid.cpu()].sum())
+            same = (pred == reference[i]) & valid.cpu()
+            agree += int(same.sum())
+            per_text["agree"] += same.sum(-1).tolist()
     return {
         "perplexity": math.exp(nll / count),
         "tokens": count,
         "agreement": agree / count if reference is not None else None,
         "predictions": predictions,
+        "per_text": per_text,
     }
 
 
-@torch.no_grad()
-def greedy_continuations(model, tokenizer, prompts, max_new_tokens: int) -> list[str]:
-    """The greedy continuation (without the prompt) of each prompt."""
-    model.eval()
-    enc = tokenizer(list(prompts), return_tensors="pt", padding=True, padding_side="left").to(model.device)
-    out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id)
-    return [t.strip() for t in tokenizer.batch_decode(out[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)]
+def _texts(a: dict, b: dict, keys: tuple[str, ...]):
+    """Per-text arrays of two evaluate_lm results on the same texts (texts without a scored token left out)."""
+    import numpy as np
+
+    ta, tb = a["per_text"], b["per_text"]
+    if ta["tokens"] != tb["tokens"] or not ta["tokens"]:
+        raise ValueError("a and b must be evaluate_lm results on the same batches (per-text token counts differ)")
+    if any(len(t.get(k, [])) != len(ta["tokens"]) for t in (ta, tb) for k in keys):
+        raise ValueError(f"a and b need per-text {', '.join(keys)} (agreement: evaluate_lm with a reference)")
+    tokens = np.asarray(ta["tokens"], dtype=float)
+    keep = tokens > 0  # a text of one token has no next token to score
+    return [np.asarray(t[k], dtype=float)[keep] for k in keys for t in (ta, tb)] + [tokens[keep]]
+
+
+def _bootstrap(data, statistic, level: float, resamples: int, seed: int):
+    """Point value and percentile bootstrap interval of `statistic` over texts (paired: one draw for all)."""
+    import numpy as np
+    from scipy import stats
+
+    result = stats.bootstrap(
+        data,
+        statistic,
+        paired=True,
+        vectorized=True,
+        n_resamples=resamples,
+        confidence_level=level,
+        method="percentile",
+        random_state=np.random.default_rng(seed),
+    )
+    return float(statistic(*data)), float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def compare_perplexity(a: dict, b: dict, level: float = LEVEL, resamples: int = 4000, seed: int = 0) -> dict:
+    """b's perplexity over a's on the same texts (two `evaluate_lm` results), with a bootstrap interval over
+    the texts (paired: a resampled text counts for both). {"ratio", "low", "high", "texts", "verdict"}:
+    verdict 'lower' / 'higher' (b's perplexity than a's) or 'not decided' when the interval holds 1.
+
+    The interval is for the sampling of these texts only: it does not cover another training seed."""
+    nll_a, nll_b, tokens = _texts(a, b, ("nll",))
+
+    def log_ratio(x, y, n, axis=-1):  # difference of mean NLL per token = log of the perplexity ratio
+        return (y.sum(axis) - x.sum(axis)) / n.sum(axis)
+
+    point, low, high = (math.exp(v) for v in _bootstrap((nll_a, nll_b, tokens), log_ratio, level, resamples, seed))
+    verdict = "lower" if high < 1 else "higher" if low > 1 else "not decided"
+    return {"ratio": point, "low": low, "high": high, "texts": len(tokens), "verdict": verdict}
+
+
+def compare_agreement(a: dict, b: dict, level: float = LEVEL, resamples: int = 4000, seed: int = 0) -> dict:
+    """b's top-1 agreement with the reference minus a's, in points, with a bootstrap interval over the texts
+    (like compare_perplexity). {"difference", "low", "high", "texts", "verdict"} ('higher'/'lower'/'not decided')."""
+    agree_a, agree_b, tokens = _texts(a, b, ("agree",))
+
+    def points(x, y, n, axis=-1):
+        return 100 * (y.sum(axis) - x.sum(axis)) / n.sum(axis)
+
+    point, low, high = _bootstrap((agree_a, agree_b, tokens), points, level, resamples, seed)
+    verdict = "higher" if low > 0 else "lower" if high < 0 else "not decided"
+    return {"difference": point, "low": low, "high": high, "texts": len(tokens), "verdict": verdict}
+
+
+def greedy_continuations(
+    model, tokenizer, prompts, max_new_tokens: int, batch_size: int = 32, cache: bool = True
+) -> list[str]:
+    """The greedy continuation (without the prompt) of each prompt, generated `batch_size` prompts at a time;
+    cached (same weights, prompts and settings: the texts are loaded, so a rerun does not wait for them)."""
+    prompts = [str(p) for p in prompts]
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    # Every weight is in the key (a healed student differs from its pruned start only in trained weights); so are
+    # the torch version and thread count, which can flip a near-tie between two tokens.
+    settings = [
+        _weights_digest(model),
+        model.device.type,
+        prompts,
+        max_new_tokens,
+        batch_size,
+        "continuations",
+        torch.__version__,
+        torch.get_num_threads(),
+    ]
+
+    @torch.no_grad()
+    def generate():
+        model.eval()
+        texts = []
+        for start in range(0, len(prompts), batch_size):
+            enc = tokenizer(prompts[start : start + batch_size], return_tensors="pt", padding=True, padding_side="left")
+            enc = enc.to(model.device)
+            out = model.generate(
+                **enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id
+            )
+            new = out[:, enc["input_ids"].shape[1] :]
+            texts += [t.strip() for t in tokenizer.batch_decode(new, skip_special_tokens=True)]
+        return texts
+
+    return _texts_cached(settings, generate, cache)
 
 
 def distinct_n(texts, n: int = 2) -> float:
@@ -422,6 +552,75 @@ def repetition_rate(texts, n: int = 3) -> float:
 def text_quality(texts) -> dict:
     """distinct-2 and the 3-gram repetition rate of a list of generated texts."""
     return {"distinct_2": distinct_n(texts, 2), "repetition": repetition_rate(texts, 3)}
+
+
+# --- Text quality with an interval: sets of openings ----------------------------------------------
+
+TEXT_SET = 32  # openings per set: the course's fluency bar is read on the text of 32 openings
+# The course bar for fluent greedy text, student minus teacher on the same openings: distinct-2 at most
+# 0.15 below the teacher's, repetition at most 15 points above.
+FLUENCY_BAR = {"distinct_2": ("at least", -0.15), "repetition": ("at most", 0.15)}
+
+
+def quality_by_set(texts, set_size: int = TEXT_SET) -> list[dict]:
+    """text_quality of each consecutive set of `set_size` texts: [{"distinct_2", "repetition"}, ...].
+
+    distinct-2 counts a word pair as unique across the whole set, so it is not an average over texts and
+    a bootstrap that draws the same text twice would count its pairs as repeats; disjoint sets of a fixed
+    size keep the measure as defined, and their spread gives the interval (`paired_interval`)."""
+    texts = list(texts)
+    if isinstance(set_size, bool) or not isinstance(set_size, int) or set_size < 1:
+        raise ValueError(f"set_size must be a positive int, got {set_size!r}")
+    if not texts or len(texts) % set_size:
+        raise ValueError(f"need a whole number of sets of {set_size} texts, got {len(texts)} texts")
+    return [text_quality(texts[i : i + set_size]) for i in range(0, len(texts), set_size)]
+
+
+def paired_interval(a_sets: list[dict], b_sets: list[dict], metric: str, level: float = LEVEL) -> dict:
+    """b minus a on `metric`, set by set (the same openings), with the t-interval over the sets."""
+    if len(a_sets) != len(b_sets) or not a_sets:
+        raise ValueError(f"a_sets and b_sets must pair up set by set: got {len(a_sets)} and {len(b_sets)} sets")
+    return mean_interval([b[metric] - a[metric] for a, b in zip(a_sets, b_sets)], level)
+
+
+def bar_verdict(estimate: dict, side: str, bar: float) -> str:
+    """'met', 'missed' or 'not decided' for a difference that must be `side` ('at least'/'at most') `bar`:
+    decided only when the whole interval lies on one side of the bar."""
+    if side not in ("at least", "at most"):
+        raise ValueError(f"side must be 'at least' or 'at most', got {side!r}")
+    low, high = estimate["low"], estimate["high"]
+    if math.isnan(low) or math.isnan(high):
+        return "not decided"
+    if side == "at most":
+        low, high, bar = -high, -low, -bar
+    return "met" if low >= bar else "missed" if high < bar else "not decided"
+
+
+def change_verdict(estimate: dict) -> str:
+    """'higher', 'lower' or 'not decided': whether the interval of a difference excludes 0."""
+    low, high = estimate["low"], estimate["high"]
+    if math.isnan(low) or math.isnan(high) or low <= 0 <= high:
+        return "not decided"
+    return "higher" if low > 0 else "lower"
+
+
+def fluency(student_sets: list[dict], teacher_sets: list[dict], bar: dict | None = None) -> dict:
+    """The course's fluency bar, student against teacher on the same sets of openings, with intervals.
+
+    Returns {metric: {"mean", "low", "high", "n", "side", "bar", "verdict"}, ..., "verdict": overall}; the
+    overall verdict is 'met' when every part is met, 'missed' when any part is missed, else 'not decided'."""
+    out = {}
+    for metric, (side, limit) in (bar or FLUENCY_BAR).items():
+        estimate = paired_interval(teacher_sets, student_sets, metric)
+        out[metric] = {**estimate, "side": side, "bar": limit, "verdict": bar_verdict(estimate, side, limit)}
+    parts = [v["verdict"] for v in out.values()]
+    out["verdict"] = "missed" if "missed" in parts else "met" if all(p == "met" for p in parts) else "not decided"
+    return out
+
+
+def mean_quality(sets: list[dict]) -> dict:
+    """Each metric's mean over the sets, with its interval: {metric: {"mean", "low", "high", "n"}}."""
+    return {metric: mean_interval([s[metric] for s in sets]) for metric in sets[0]}
 
 
 # --- Training ----------------------------------------------------------------------------------

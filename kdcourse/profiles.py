@@ -71,6 +71,7 @@ class Profile:
     llm_eval_texts: int = 200
     llm_shortlist: int = 3  # spans closest in angle whose greedy text is checked before one is cut
     llm_tail_steps: int = 50  # healing steps of each student comparing two readings of the top-k cache
+    llm_text_openings: int = 256  # held-out openings whose greedy text is judged, in sets of 32 (llm.TEXT_SET)
 
     def replace(self, **changes) -> Profile:
         """A copy with some fields changed (sizes checked again)."""
@@ -108,6 +109,7 @@ class Profile:
             "llm_eval_texts",
             "llm_shortlist",
             "llm_tail_steps",
+            "llm_text_openings",
         ):
             value = getattr(self, field)
             if not isinstance(value, int) or value <= 0:
@@ -118,6 +120,8 @@ class Profile:
             raise ValueError(f"llm_train_texts must be a positive int or None (all), got {self.llm_train_texts!r}")
         if not self.llm_curve or any(not isinstance(d, int) or d < 0 for d in self.llm_curve):
             raise ValueError(f"llm_curve must be a non-empty tuple of ints >= 0, got {self.llm_curve!r}")
+        if self.llm_text_openings % 32 or self.llm_text_openings < 64:  # sets of llm.TEXT_SET; two for an interval
+            raise ValueError(f"llm_text_openings must be a multiple of 32, at least 64, got {self.llm_text_openings!r}")
         if not self.llm_lr > 0:
             raise ValueError(f"llm_lr must be > 0, got {self.llm_lr!r}")
         if not 0 < self.label_fraction <= 1:
@@ -229,6 +233,7 @@ PROFILES: dict[str, Profile] = {
         llm_eval_texts=8,
         llm_shortlist=2,
         llm_tail_steps=1,
+        llm_text_openings=64,
     ),
     "cpu": Profile(
         name="cpu",
@@ -283,6 +288,7 @@ PROFILES: dict[str, Profile] = {
         llm_onpolicy_steps=100,
         llm_eval_texts=1000,
         llm_tail_steps=300,
+        llm_text_openings=1024,
     ),
 }
 

@@ -6,7 +6,8 @@
   they disagree (`mcnemar`).
 
 Each returns a `Comparison` whose `verdict` is "B ahead of A", "A ahead of B", or "not decided at this
-budget" (p >= 0.05, or too few runs to test). The arithmetic is SciPy's.
+budget" (p >= 0.05, or too few runs to test). `mean_interval` gives a mean with its Student-t interval
+(lesson 06 reads text quality over sets of openings with it). The arithmetic is SciPy's.
 """
 
 from __future__ import annotations
@@ -94,6 +95,24 @@ def paired_seeds(a, b, names: tuple[str, str] = ("A", "B"), scale: float = 100.0
     result = stats.ttest_1samp(diffs, 0.0)
     interval = result.confidence_interval(LEVEL)
     return Comparison(names[0], names[1], mean, interval.low, interval.high, float(result.pvalue), test, unit)
+
+
+def mean_interval(values, level: float = LEVEL) -> dict:
+    """Mean of `values` with its two-sided Student-t interval: {"mean", "low", "high", "n"}.
+
+    With one value there is no interval (low and high are NaN); with no spread it is the mean itself."""
+    from scipy import stats
+
+    values = _numbers(values, "values")
+    if not values:
+        raise ValueError("values must hold at least one number, got none")
+    n, mean = len(values), sum(values) / len(values)
+    if n < 2:
+        return {"mean": mean, "low": math.nan, "high": math.nan, "n": n}
+    if max(values) - min(values) <= 1e-12 * max(1.0, abs(mean)):  # no spread: SciPy's interval would be NaN
+        return {"mean": mean, "low": mean, "high": mean, "n": n}
+    ci = stats.ttest_1samp(values, 0.0).confidence_interval(level)
+    return {"mean": mean, "low": float(ci.low), "high": float(ci.high), "n": n}
 
 
 def mcnemar(correct_a, correct_b, names: tuple[str, str] = ("A", "B")) -> Comparison:

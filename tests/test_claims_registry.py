@@ -36,11 +36,6 @@ HOW = (
 )
 
 
-# Lessons whose prose is still being gone through sentence by sentence (issue 21, open): the gate lists their
-# unheld sentences and skips instead of failing. Take a lesson out of this set as soon as its registry is complete.
-PENDING = {"04", "06"}
-
-
 @pytest.mark.parametrize("lesson", sorted(NAMES))
 def test_every_claim_in_the_prose_is_registered(lesson):
     """(a) A flagged sentence that no check and no NOT_MEASURED entry holds fails, quoted with its cell."""
@@ -49,8 +44,6 @@ def test_every_claim_in_the_prose_is_registered(lesson):
     missing = unregistered(nb, checks, not_measured)
     how = HOW.format(nn=lesson, kinds=", ".join(KINDS))
     listing = "\n".join(f"  cell {s.cell}:\n{python_literal(s.text, 6)}," for s in missing)
-    if missing and lesson in PENDING:
-        pytest.skip(f"PENDING (issue 21): {NAMES[lesson]} has {len(missing)} unheld sentence(s) still to register")
     assert not missing, f"{NAMES[lesson]}: {len(missing)} sentence(s) state a result nothing holds:\n{listing}\n{how}"
 
 

@@ -3,6 +3,7 @@ lesson 06's vocabulary check (kdcourse.vocab) and KL-direction toy (kdcourse.kl_
 
 import copy
 import json
+import math
 
 import pytest
 import torch
@@ -461,3 +462,141 @@ def test_teacher_samples_greedy_is_its_own_cache_entry(tok, tmp_path, monkeypatc
     )
     llm.teacher_samples(model, tok, ["the film", "a movie"], max_new_tokens=4, seed=0)
     assert len(list((tmp_path / "llm_samples").glob("*.json"))) == 2
+
+
+def test_shortgpt_block_influence_is_one_minus_the_cosine(batches):
+    import torch.nn.functional as F
+
+    model = tiny_llama(layers=4)
+    influence = llm.block_importance(model, batches, measure="1-cos")
+    seen, total, count = {}, 0.0, 0
+    hook = model.model.layers[1].register_forward_hook(lambda m, args, out: seen.update(x=args[0], y=out))
+    with torch.no_grad():
+        for b in batches:
+            model(**b)
+            cos = F.cosine_similarity(seen["x"], seen["y"], dim=-1).clamp(-1, 1)
+            real = b["attention_mask"].bool()
+            total += float((1 - cos)[real].sum())
+            count += int(real.sum())
+    hook.remove()
+    assert influence[1] == pytest.approx(total / count, rel=1e-5)
+    with pytest.raises(ValueError, match="measure must be one of"):
+        llm.layer_angles(model, batches, measure="cosine")
+
+
+def test_greedy_continuations_in_batches_match_one_batch(tok, tmp_path, monkeypatch):
+    monkeypatch.setenv("KDCOURSE_CACHE", str(tmp_path))
+    model = tiny_llama()
+    prompts = ["the film", "a long dull movie", "great story", "the actor was", "short plot"]
+    whole = llm.greedy_continuations(model, tok, prompts, max_new_tokens=4, batch_size=len(prompts))
+    # left padding changes positions only through the mask, so each prompt's continuation is its own
+    assert llm.greedy_continuations(model, tok, prompts, max_new_tokens=4, batch_size=2) == whole
+    with pytest.raises(ValueError, match="batch_size must be"):
+        llm.greedy_continuations(model, tok, prompts, max_new_tokens=4, batch_size=0)
+
+
+def test_greedy_continuations_are_cached_by_weights(tok, tmp_path, monkeypatch):
+    monkeypatch.setenv("KDCOURSE_CACHE", str(tmp_path))
+    model = tiny_llama()
+    prompts = ["the film", "a long dull movie"]
+    first = llm.greedy_continuations(model, tok, prompts, max_new_tokens=4)
+    real_generate = model.generate
+    monkeypatch.setattr(model, "generate", lambda *a, **k: pytest.fail("generated again: the cache was not read"))
+    assert llm.greedy_continuations(model, tok, prompts, max_new_tokens=4) == first
+    with torch.no_grad():
+        model.model.layers[0].mlp.down_proj.weight.add_(0.5)  # a trained student: other weights, other texts
+    monkeypatch.setattr(model, "generate", real_generate)
+    calls = []
+    monkeypatch.setattr(model, "generate", lambda *a, **k: calls.append(1) or real_generate(*a, **k))
+    llm.greedy_continuations(model, tok, prompts, max_new_tokens=4)
+    assert calls, "a model with changed weights read another model's cached text"
+
+
+def test_quality_by_set_keeps_distinct_2_as_defined_per_set():
+    texts = ["a b c d", "a b c d", "e f g h", "i j k l"]
+    sets = llm.quality_by_set(texts, set_size=2)
+    assert sets == [llm.text_quality(texts[:2]), llm.text_quality(texts[2:])]
+    assert sets[0]["distinct_2"] == 0.5 and sets[1]["distinct_2"] == 1.0  # pairs repeated across texts count
+    with pytest.raises(ValueError, match="whole number of sets"):
+        llm.quality_by_set(texts, set_size=3)
+
+
+def test_verdicts_are_decided_only_by_the_whole_interval():
+    def est(low, high):
+        return {"mean": (low + high) / 2, "low": low, "high": high, "n": 8}
+
+    assert llm.bar_verdict(est(-0.14, -0.10), "at least", -0.15) == "met"
+    assert llm.bar_verdict(est(-0.20, -0.16), "at least", -0.15) == "missed"
+    assert llm.bar_verdict(est(-0.17, -0.13), "at least", -0.15) == "not decided"
+    assert llm.bar_verdict(est(0.02, 0.10), "at most", 0.15) == "met"
+    assert llm.bar_verdict(est(0.16, 0.30), "at most", 0.15) == "missed"
+    assert llm.bar_verdict(est(0.10, 0.20), "at most", 0.15) == "not decided"
+    assert llm.bar_verdict({"mean": 0.0, "low": math.nan, "high": math.nan, "n": 1}, "at most", 0.15) == "not decided"
+    assert llm.change_verdict(est(0.01, 0.05)) == "higher"
+    assert llm.change_verdict(est(-0.05, -0.01)) == "lower"
+    assert llm.change_verdict(est(-0.01, 0.05)) == "not decided"
+    with pytest.raises(ValueError, match="side must be"):
+        llm.bar_verdict(est(0, 1), "below", 0.0)
+
+
+def test_fluency_reads_both_parts_of_the_bar_on_the_same_sets():
+    teacher = [{"distinct_2": 0.72, "repetition": 0.14}, {"distinct_2": 0.70, "repetition": 0.12}] * 3
+    close = [
+        {"distinct_2": t["distinct_2"] - 0.05 - 0.01 * i, "repetition": t["repetition"] + 0.02}
+        for i, t in enumerate(teacher)
+    ]
+    result = llm.fluency(close, teacher)
+    assert result["distinct_2"]["verdict"] == "met" and result["repetition"]["verdict"] == "met"
+    assert result["verdict"] == "met" and result["distinct_2"]["mean"] == pytest.approx(-0.075)
+    loops = [{**s, "repetition": s["repetition"] + 0.3 + 0.01 * i} for i, s in enumerate(close)]
+    assert llm.fluency(loops, teacher)["verdict"] == "missed"
+    edge = [{**t, "distinct_2": t["distinct_2"] - 0.15 + (0.03 if i % 2 else -0.03)} for i, t in enumerate(teacher)]
+    assert llm.fluency(edge, teacher)["verdict"] == "not decided"
+    with pytest.raises(ValueError, match="pair up set by set"):
+        llm.fluency(close[:2], teacher)
+    means = llm.mean_quality(teacher)
+    assert means["distinct_2"]["mean"] == pytest.approx(0.71) and means["repetition"]["n"] == 6
+
+
+def test_evaluate_lm_per_text_sums_to_the_total(batches):
+    model = tiny_llama()
+    reference = llm.evaluate_lm(model, batches)
+    result = llm.evaluate_lm(llm.prune_layers(model, 2), batches, reference["predictions"])
+    per = result["per_text"]
+    assert len(per["nll"]) == sum(len(b["input_ids"]) for b in batches)
+    assert sum(per["tokens"]) == result["tokens"]
+    assert math.exp(sum(per["nll"]) / sum(per["tokens"])) == pytest.approx(result["perplexity"], rel=1e-5)
+    assert sum(per["agree"]) / result["tokens"] == pytest.approx(result["agreement"])
+
+
+def test_compare_perplexity_bootstraps_over_texts():
+    import random
+
+    rng = random.Random(0)
+    tokens = [rng.randint(5, 30) for _ in range(200)]
+    nll_a = [n * rng.uniform(4.5, 5.5) for n in tokens]
+    a = {"per_text": {"nll": nll_a, "tokens": tokens}}
+    shifted = {"per_text": {"nll": [x - 0.1 * n for x, n in zip(nll_a, tokens)], "tokens": tokens}}
+    out = llm.compare_perplexity(a, shifted)
+    assert out["ratio"] == pytest.approx(math.exp(-0.1)) and out["texts"] == 200
+    assert out["low"] == pytest.approx(math.exp(-0.1)) and out["high"] == pytest.approx(math.exp(-0.1))
+    assert out["verdict"] == "lower"
+    noisy = {"per_text": {"nll": [x + n * rng.gauss(0, 0.5) for x, n in zip(nll_a, tokens)], "tokens": tokens}}
+    out = llm.compare_perplexity(a, noisy)
+    assert out["low"] < out["ratio"] < out["high"] and out["verdict"] == "not decided"
+    assert llm.compare_perplexity(a, noisy) == out  # seeded: the same interval every time
+    assert llm.compare_perplexity(a, a)["verdict"] == "not decided"
+    with pytest.raises(ValueError, match="same batches"):
+        llm.compare_perplexity(a, {"per_text": {"nll": nll_a[:5], "tokens": tokens[:5]}})
+
+
+def test_compare_agreement_in_points_over_texts(batches):
+    model = tiny_llama()
+    reference = llm.evaluate_lm(model, batches)
+    same = llm.evaluate_lm(model, batches, reference["predictions"])
+    pruned = llm.evaluate_lm(llm.prune_layers(model, 2), batches, reference["predictions"])
+    out = llm.compare_agreement(pruned, same)
+    assert out["difference"] == pytest.approx(100 * (same["agreement"] - pruned["agreement"]))
+    assert out["low"] <= out["difference"] <= out["high"]
+    with pytest.raises(ValueError, match="need per-text agree"):
+        llm.compare_agreement(reference, same)  # evaluated without a reference: no agreement per text

@@ -78,3 +78,22 @@ def test_calibration_error_on_a_counted_example():
     labels = [0, 0, 0, 1, 1, 1, 0, 0]
     assert stats.calibration_error(probs, labels) == pytest.approx(0.5 * 0.15 + 0.5 * 0.1)
     assert stats.calibration_error([[1.0, 0.0]] * 3, [0, 0, 0]) == pytest.approx(0.0)
+
+
+def test_mean_interval_is_the_student_t_interval():
+    from scipy.stats import t
+
+    values = [0.1, -0.05, 0.2, 0.07, 0.12]
+    got = stats.mean_interval(values)
+    mean = sum(values) / 5
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / 4)
+    half = t.ppf(0.975, 4) * sd / math.sqrt(5)  # by hand: mean ± t(0.975, n - 1) · sd / sqrt(n)
+    assert got["mean"] == pytest.approx(mean) and got["n"] == 5
+    assert (got["low"], got["high"]) == (pytest.approx(mean - half), pytest.approx(mean + half))
+    one = stats.mean_interval([0.3])
+    assert one["mean"] == 0.3 and math.isnan(one["low"]) and math.isnan(one["high"])
+    assert stats.mean_interval([0.2, 0.2, 0.2])["low"] == pytest.approx(0.2)  # no spread: the mean itself
+    with pytest.raises(ValueError, match="at least one number"):
+        stats.mean_interval([])
+    with pytest.raises(ValueError, match="finite numbers"):
+        stats.mean_interval([0.1, float("nan")])

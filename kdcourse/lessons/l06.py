@@ -179,6 +179,7 @@ def run(profile, teacher=None, tokenizer=None, log=print) -> dict:
     probe = llm.make_batches(tokenizer, train_texts[:PROBE_TEXTS], batch_size=8, max_length=64)
     angles = timed("layer angles", lambda: llm.layer_angles(teacher, probe))
     scores = [float(angles[i, i + 1]) for i in range(n_layers)]
+    influence = timed("ShortGPT's block influence", lambda: llm.block_importance(teacher, probe, measure="1-cos"))
     drop = profile.llm_drop_layers
 
     def perplexities():
@@ -225,27 +226,33 @@ def run(profile, teacher=None, tokenizer=None, log=print) -> dict:
         desc="healing (forward KL)"))
     healed = llm.evaluate_lm(student, eval_batches, predictions)
 
-    for row in curve:
-        pruned = llm.prune_layers(teacher, llm.contiguous_cut(angles, row["drop"]))
-        timed(f"curve: heal {row['drop']} removed", lambda: llm.train_cached(
-            pruned, train_batches, "forward", topk, steps=profile.llm_curve_steps, lr=profile.llm_lr, seed=0,
-            desc=f"{row['drop']} removed"))
-        row["healed"] = llm.evaluate_lm(pruned, eval_batches)["perplexity"]
+    for row in curve:  # both measured rules healed the same short way (the notebook's section 7)
+        evals = {}
+        for rule, kept in (("span", llm.contiguous_cut(angles, row["drop"])),
+                           ("single", llm.keep_most_important(scores, row["drop"]))):
+            pruned = llm.prune_layers(teacher, kept)
+            timed(f"curve: heal {row['drop']} removed ({rule})", lambda: llm.train_cached(
+                pruned, train_batches, "forward", topk, steps=profile.llm_curve_steps, lr=profile.llm_lr, seed=0,
+                desc=f"{row['drop']} removed, {rule}"))
+            evals[rule] = llm.evaluate_lm(pruned, eval_batches)
+            row[f"{rule}_healed"] = evals[rule]["perplexity"]
+        row["single_over_span_healed"] = llm.compare_perplexity(evals["span"], evals["single"])
 
-    show = llm.review_prompts(held_out[:32], words=6)
-    texts = timed("greedy text (3 models)", lambda: {
-        "teacher": llm.greedy_continuations(teacher, tokenizer, show, profile.llm_new_tokens),
-        "pruned, before healing": llm.greedy_continuations(student_init, tokenizer, show, profile.llm_new_tokens),
-        "healed student": llm.greedy_continuations(student, tokenizer, show, profile.llm_new_tokens)})
+    openings = llm.review_prompts(reviews["test"].shuffle(seed=0)["text"][:profile.llm_text_openings], words=6)
+    texts = timed(f"greedy text (3 models, {len(openings)} openings)", lambda: {
+        "teacher": llm.greedy_continuations(teacher, tokenizer, openings, profile.llm_new_tokens),
+        "pruned, before healing": llm.greedy_continuations(student_init, tokenizer, openings, profile.llm_new_tokens),
+        "healed student": llm.greedy_continuations(student, tokenizer, openings, profile.llm_new_tokens)})
+    sets = {name: llm.quality_by_set(t) for name, t in texts.items()}
 
-    tails = {}
+    tails, tail_sets = {}, {}
     for tail in llm.TAILS:
         s = llm.prune_layers(teacher, keep)
         timed(f"tail: {tail}", lambda: llm.train_cached(
             s, train_batches, "forward", topk, steps=profile.llm_tail_steps, lr=profile.llm_lr, seed=0,
             desc=f"tail={tail}", tail=tail))
-        tails[tail] = {**llm.evaluate_lm(s, eval_batches, predictions),
-                       **llm.text_quality(llm.greedy_continuations(s, tokenizer, show, profile.llm_new_tokens))}
+        tail_sets[tail] = llm.quality_by_set(llm.greedy_continuations(s, tokenizer, openings, profile.llm_new_tokens))
+        tails[tail] = {**llm.evaluate_lm(s, eval_batches, predictions), "text": llm.mean_quality(tail_sets[tail])}
 
     greedy = timed("teacher greedy text", lambda: llm.teacher_samples(
         teacher, tokenizer, prompts, max_new_tokens=profile.llm_new_tokens, do_sample=False))
@@ -266,12 +273,18 @@ def run(profile, teacher=None, tokenizer=None, log=print) -> dict:
     op_run = timed("on-policy", lambda: llm.on_policy_cached(on_policy, teacher, tokenizer, op_prompts,
                                                              steps=profile.llm_onpolicy_steps, **ON_POLICY))
     after = llm.evaluate_lm(on_policy, eval_batches, predictions)
-    texts["healed + on-policy"] = llm.greedy_continuations(on_policy, tokenizer, show, profile.llm_new_tokens)
+    sets["healed + on-policy"] = timed("greedy text (on-policy student)", lambda: llm.quality_by_set(
+        llm.greedy_continuations(on_policy, tokenizer, openings, profile.llm_new_tokens)))
 
+    ce, fkl = compare[1], compare[2]
+    fkl_vs_ce = {"perplexity": llm.compare_perplexity(ce, fkl), "agreement": llm.compare_agreement(ce, fkl)}
+    on_policy_change = {"perplexity": llm.compare_perplexity(healed, after),
+                        "repetition": llm.paired_interval(sets["healed student"], sets["healed + on-policy"],
+                                                          "repetition")}
     for row in [reference, before, healed, after, *compare, *tails.values()]:
         row.pop("predictions", None)
+        row.pop("per_text", None)
     ratio = healed["perplexity"] / reference["perplexity"]
-    ce, fkl = compare[1], compare[2]
     span_angles = [float(angles[i, i + drop]) for i in range(n_layers - drop + 1)]
     return {
         "profile": profile.name, "teacher": reference, "block_importance": scores,
@@ -286,12 +299,20 @@ def run(profile, teacher=None, tokenizer=None, log=print) -> dict:
         "perplexity_ratio": ratio,
         "target": {"ratio_at_most": TARGET_RATIO, "removed_at_least": 0.2,
                    "met": ratio <= TARGET_RATIO and drop / n_layers >= 0.2},
-        "text_quality": {name: llm.text_quality(t) for name, t in texts.items()},
-        "examples": {name: t[:3] for name, t in texts.items()}, "prompts": show[:3],
+        "block_influence": influence,
+        "text_openings": len(openings), "text_set": llm.TEXT_SET,
+        "text_quality": {name: llm.mean_quality(q) for name, q in sets.items()},
+        "fluency": llm.fluency(sets["healed student"], sets["teacher"]),
+        "healing_text_change": {m: llm.paired_interval(sets["pruned, before healing"], sets["healed student"], m)
+                                for m in ("distinct_2", "repetition")},
+        "examples": {name: t[:3] for name, t in texts.items()}, "prompts": openings[:3],
         "tail_steps": profile.llm_tail_steps, "tails": tails,
-        "compare_steps": profile.llm_compare_steps, "compare": compare,
-        "forward_kl_beats_ce": fkl["perplexity"] < ce["perplexity"] and fkl["agreement"] > ce["agreement"],
+        "tail_repetition_even_minus_buckets": llm.paired_interval(tail_sets["buckets"], tail_sets["even"],
+                                                                  "repetition"),
+        "compare_steps": profile.llm_compare_steps, "compare": compare, "forward_kl_vs_ce": fkl_vs_ce,
+        "forward_kl_beats_ce": (fkl_vs_ce["perplexity"]["verdict"] == "lower"
+                                and fkl_vs_ce["agreement"]["verdict"] == "higher"),
         "on_policy": {"steps": profile.llm_onpolicy_steps, **ON_POLICY, "train_seconds": op_run["seconds"],
-                      **after},
+                      **after, "change": on_policy_change},
         "seconds": seconds,
     }

@@ -5,6 +5,8 @@ Pure functions that take numbers and return a matplotlib Figure, in the palette 
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 
 from .plots import PALETTE
@@ -116,14 +118,16 @@ def pruning_curve(
     healed: dict | None = None,
     title: str = "Layers removed vs held-out perplexity (log scale)",
 ):
-    """Perplexity against blocks removed: each rule before healing, the measured rule after healing."""
+    """Perplexity against blocks removed: each rule before healing ("even", "single", "span"), and the
+    measured rules after the same short healing ("single_healed", "span_healed"), where the rows have them."""
     fig, ax = plt.subplots(figsize=(7, 3.6))
     drops = [r["drop"] for r in rows]
     styles = {
         "every other block, before healing": ("even", PALETTE["baseline"], "s", ":"),
         "smallest single blocks (ShortGPT), before healing": ("single", PALETTE["student"], "^", ":"),
         "most similar span (Gromov et al.), before healing": ("span", PALETTE["student"], "o", "--"),
-        "most similar span, after healing": ("healed", PALETTE["distilled"], "o", "-"),
+        "smallest single blocks, after healing": ("single_healed", PALETTE["distilled"], "^", "-."),
+        "most similar span, after healing": ("span_healed", PALETTE["distilled"], "o", "-"),
     }
     for label, (key, colour, marker, line) in styles.items():
         if all(key in r for r in rows):
@@ -160,9 +164,21 @@ def quality_bars(
     reference: str | None = "teacher",
     title: str = "Greedy text: distinct-2 (higher: more varied) and repetition (lower: fewer loops)",
 ):
-    """Distinct-2 and 3-gram repetition per model (rows of llm.text_quality), the `reference` row dashed."""
+    """Distinct-2 and 3-gram repetition per model, the `reference` row dashed.
+
+    A row is llm.text_quality (one value per metric) or llm.mean_quality (a mean over sets of openings
+    with its interval, drawn as an error bar)."""
     if not quality:
         raise ValueError("quality is empty; pass {name: llm.text_quality(texts), ...}")
+
+    def mean(value):
+        return value["mean"] if isinstance(value, dict) else value
+
+    errors = {
+        n: {k: (v["mean"] - v["low"], v["high"] - v["mean"]) for k, v in q.items() if isinstance(v, dict)}
+        for n, q in quality.items()
+    }
+    quality = {n: {k: mean(v) for k, v in q.items()} for n, q in quality.items()}
     names = list(quality)
     fig, (dist, rep) = plt.subplots(1, 2, figsize=(10, 0.45 * len(names) + 1.6), sharey=True)
     colours = [PALETTE["teacher"] if n == reference else PALETTE["distilled"] for n in names]
@@ -171,9 +187,22 @@ def quality_bars(
         (rep, "repetition", "repetition (share of 3-grams seen before)"),
     ):
         values = [quality[n][key] for n in names]
+        spread = [errors[n].get(key, (0.0, 0.0)) for n in names]
+        drawn = [not any(map(math.isnan, e)) and any(e) for e in spread]
         ax.barh(names, values, color=colours)
+        if any(drawn):
+            ends = [(lo, hi) if ok else (0.0, 0.0) for (lo, hi), ok in zip(spread, drawn)]
+            ax.errorbar(
+                values, range(len(names)), xerr=list(zip(*ends)), fmt="none", ecolor="black", elinewidth=0.8, capsize=3
+            )
         for i, v in enumerate(values):
-            ax.text(v, i, f" {v:.2f}" if key == "distinct_2" else f" {v:.0%}", va="center", fontsize=8)
+            ax.text(
+                v + (spread[i][1] if drawn[i] else 0),
+                i,
+                f" {v:.2f}" if key == "distinct_2" else f" {v:.0%}",
+                va="center",
+                fontsize=8,
+            )
         if reference in quality:
             ax.axvline(quality[reference][key], color=PALETTE["teacher"], linestyle="--", linewidth=0.8)
         ax.set_xlim(0, 1)
