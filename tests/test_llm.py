@@ -320,25 +320,31 @@ def test_kl_direction_explorer_headless():
 # --- Lesson 06: measured layer choice, packing, caches, text metrics, on-policy --------------------
 
 
-def test_block_importance_matches_a_hand_computed_angle(batches):
-    import math
-
+def _hand_block_score(model, batches, block: int, distance) -> float:
+    """Mean `distance(cos)` between what enters and what leaves one block, over real tokens, by forward hook."""
     import torch.nn.functional as F
 
-    model = tiny_llama(layers=4)
-    scores = llm.block_importance(model, batches)
-    assert len(scores) == 4 and all(0 <= s <= 1 for s in scores)
     seen, total, count = {}, 0.0, 0
-    hook = model.model.layers[2].register_forward_hook(lambda m, args, out: seen.update(x=args[0], y=out))
+    hook = model.model.layers[block].register_forward_hook(lambda m, args, out: seen.update(x=args[0], y=out))
     with torch.no_grad():
         for b in batches:
             model(**b)
             cos = F.cosine_similarity(seen["x"], seen["y"], dim=-1).clamp(-1, 1)
             real = b["attention_mask"].bool()
-            total += float((torch.arccos(cos) / math.pi)[real].sum())
+            total += float(distance(cos)[real].sum())
             count += int(real.sum())
     hook.remove()
-    assert scores[2] == pytest.approx(total / count, rel=1e-5)
+    return total / count
+
+
+def test_block_importance_matches_a_hand_computed_angle(batches):
+    import math
+
+    model = tiny_llama(layers=4)
+    scores = llm.block_importance(model, batches)
+    assert len(scores) == 4 and all(0 <= s <= 1 for s in scores)
+    by_hand = _hand_block_score(model, batches, 2, lambda cos: torch.arccos(cos) / math.pi)
+    assert scores[2] == pytest.approx(by_hand, rel=1e-5)
     assert not any(layer._forward_hooks or layer._forward_pre_hooks for layer in model.model.layers)
     with pytest.raises(ValueError, match="needs at least one real token"):
         llm.block_importance(model, [{**batches[0], "attention_mask": torch.zeros_like(batches[0]["attention_mask"])}])
@@ -465,21 +471,9 @@ def test_teacher_samples_greedy_is_its_own_cache_entry(tok, tmp_path, monkeypatc
 
 
 def test_shortgpt_block_influence_is_one_minus_the_cosine(batches):
-    import torch.nn.functional as F
-
     model = tiny_llama(layers=4)
     influence = llm.block_importance(model, batches, measure="1-cos")
-    seen, total, count = {}, 0.0, 0
-    hook = model.model.layers[1].register_forward_hook(lambda m, args, out: seen.update(x=args[0], y=out))
-    with torch.no_grad():
-        for b in batches:
-            model(**b)
-            cos = F.cosine_similarity(seen["x"], seen["y"], dim=-1).clamp(-1, 1)
-            real = b["attention_mask"].bool()
-            total += float((1 - cos)[real].sum())
-            count += int(real.sum())
-    hook.remove()
-    assert influence[1] == pytest.approx(total / count, rel=1e-5)
+    assert influence[1] == pytest.approx(_hand_block_score(model, batches, 1, lambda cos: 1 - cos), rel=1e-5)
     with pytest.raises(ValueError, match="measure must be one of"):
         llm.layer_angles(model, batches, measure="cosine")
 
