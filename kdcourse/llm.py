@@ -482,7 +482,7 @@ def compare_agreement(a: dict, b: dict, level: float = LEVEL, resamples: int = 4
         return 100 * (y.sum(axis) - x.sum(axis)) / n.sum(axis)
 
     point, low, high = _bootstrap((agree_a, agree_b, tokens), points, level, resamples, seed)
-    verdict = "higher" if low > 0 else "lower" if high < 0 else "not decided"
+    verdict = change_verdict({"low": low, "high": high})
     return {"difference": point, "low": low, "high": high, "texts": len(tokens), "verdict": verdict}
 
 
