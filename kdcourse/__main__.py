@@ -100,7 +100,18 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as err:
             (demo if args.command == "demo" else prep).error(str(err))
 
-    from . import assets
+    try:
+        return _run(args, profile)
+    except (RuntimeError, ValueError, OSError) as err:  # the course's errors name the value and the fix
+        if os.environ.get("KDCOURSE_DEBUG"):
+            raise
+        print(f"kdcourse {args.command}: {err}\n(set KDCOURSE_DEBUG=1 to see the traceback)", file=sys.stderr)
+        return 1
+
+
+def _run(args, profile) -> int:
+    """Run the parsed command (main turns its errors into one message)."""
+    from . import assets, profiles
     from .environment import check_environment
 
     if args.command == "fetch":
@@ -115,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
 
         from .lessons.l04 import run_demo
 
+        if os.path.exists(args.out) and not os.path.isdir(args.out):
+            raise ValueError(f"--out {args.out} is a file; give a folder for the demo's figure (e.g. --out demo)")
         profile = kdcourse.setup(seed=0, profile=profile)
         check_environment(fetch_assets=True)
         os.makedirs(args.out, exist_ok=True)

@@ -227,6 +227,19 @@ def load_cached(path):
         return None
 
 
+def _umask() -> int:
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _share(path, folder: bool = False) -> None:
+    """Give a temporary file (0600) or folder (0700) the permissions the user's umask gives new ones, so a cache
+    one account warms can be read by others where the umask allows it (e.g. a classroom machine)."""
+    os.chmod(path, (0o777 if folder else 0o666) & ~_umask())
+
+
 @contextlib.contextmanager
 def atomic_file(path, suffix: str = ".tmp", record: bool | None = None) -> Iterator[Path]:
     """Yield a temporary file next to `path`; when the block ends without error, os.replace it onto `path`.
@@ -235,11 +248,14 @@ def atomic_file(path, suffix: str = ".tmp", record: bool | None = None) -> Itera
     the cache.
     """
     path = Path(path)
+    if path.is_dir():  # checked before anything is written: no stray record or temporary file
+        raise IsADirectoryError(f"{path} is a folder; give a file name inside it, e.g. {path / ('model' + suffix)}")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
+        _share(tmp)
         if record or (record is None and _in_cache(path)):
             # the checksum first: a crash between the two leaves a mismatch (rebuilt), never a pass
             _write_record(path.with_name(path.name + SIDECAR), digest(tmp))
@@ -277,6 +293,7 @@ def atomic_folder(folder, done: str = "config.json") -> Iterator[Path]:
     tmp = tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent)
     try:
         yield Path(tmp)
+        _share(tmp, folder=True)
         record_folder(tmp)
         publish_folder(tmp, folder, done)
     finally:

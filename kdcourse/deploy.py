@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -119,7 +120,14 @@ def quantize_onnx(fp32_path, int8_path, op_types: tuple[str, ...] | None = None)
         raise FileNotFoundError(f"no ONNX model at {fp32_path}; export one first with deploy.export_onnx")
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    with cache.atomic_file(int8_path, suffix=".onnx") as tmp, cache.atomic_file(int8_path, ".pre.onnx") as pre:
+    int8_path.parent.mkdir(parents=True, exist_ok=True)
+    # One publish: the int8 graph is renamed onto int8_path with its record; the preprocessed graph is a
+    # scratch file in a temporary folder beside it, removed whatever happens (never renamed anywhere).
+    with (
+        tempfile.TemporaryDirectory(prefix=".tmp-", dir=int8_path.parent) as scratch,
+        cache.atomic_file(int8_path, suffix=".onnx") as tmp,
+    ):
+        pre = Path(scratch) / "pre.onnx"
         # graph simplified and shapes inferred, as ORT advises (its symbolic pass cannot follow a BERT mask)
         quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)
         quantize_dynamic(
@@ -130,6 +138,8 @@ def quantize_onnx(fp32_path, int8_path, op_types: tuple[str, ...] | None = None)
 
 def session(path, threads: int = 2):
     """An ONNX Runtime CPU session with `threads` intra-op threads that sleep, not spin, between runs."""
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a whole number >= 1, got {threads!r}; e.g. threads=2")
     _require()
     import onnxruntime as ort
 

@@ -130,6 +130,8 @@ class DistillationTrainer(Trainer):
 
     Give `teacher` (run live, each step) or `cache` (from `teacher_cache`, rows looked up through the
     dataset's `_index` column) or both; alpha=0 and cosine_weight=0 need neither (plain fine-tuning).
+    The teacher is frozen in place: the model you pass keeps requires_grad=False after training (call
+    `teacher.requires_grad_(True)` to train it again) and is moved to the student's device.
     """
 
     def __init__(
@@ -234,11 +236,18 @@ def training_arguments(
     Same recipe as `training.distill`: AdamW (weight decay 0.01), linear decay after 10% warm-up,
     batches of similar lengths.
     """
+    if learning_rate is not None and (
+        isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or not learning_rate > 0
+    ):
+        raise ValueError(
+            f"learning_rate must be > 0, got {learning_rate!r}; leave it None for the profile's "
+            f"{profile.learning_rate:g}"
+        )
     return TrainingArguments(
         output_dir=output_dir,
         per_device_train_batch_size=profile.batch_size,
         num_train_epochs=epochs,
-        learning_rate=learning_rate or profile.learning_rate,
+        learning_rate=profile.learning_rate if learning_rate is None else learning_rate,
         warmup_steps=0.1,
         weight_decay=0.01,
         train_sampling_strategy="group_by_length",

@@ -35,10 +35,19 @@ from .cache import (
     key,
     load_cached,
 )
-from .losses import IGNORE_INDEX, token_kd_loss
+from .losses import IGNORE_INDEX, _check_unit, token_kd_loss
 from .stats import LEVEL, mean_interval
 
 LOSSES = ("ce", "forward", "reverse", "jsd")  # "ce": plain next-token cross-entropy on the text
+
+
+def _count(name: str, value, minimum: int = 1) -> int:
+    """A whole number >= minimum (not a bool), or a ValueError/TypeError naming the value."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be a whole number >= {minimum}, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
 
 
 def load_teacher(source: str = "smollm2", device: str = "cpu"):
@@ -289,6 +298,8 @@ def _texts_cached(settings, generate, cache: bool = True) -> list[str]:
     path = cache_dir() / "llm_samples" / (key(settings, 20) + ".json")
     if cache and file_ready(path):  # present and as written (a damaged file is removed and redone)
         return json.loads(path.read_text())
+    if cache:
+        check_writable(path.parent)  # before minutes of generation, not after
     texts = generate()
     if cache:
         atomic_write_json(texts, path)  # atomic: readers see the whole file or none
@@ -297,6 +308,8 @@ def _texts_cached(settings, generate, cache: bool = True) -> list[str]:
 
 def make_batches(tokenizer, texts, batch_size: int = 8, max_length: int = 64) -> list[dict]:
     """Right-padded batches (input_ids, attention_mask) of the texts, in order."""
+    _count("batch_size", batch_size)
+    _count("max_length", max_length, 2)  # a next-token loss needs at least two positions
     texts = [str(t) for t in texts]
     return [
         dict(
@@ -342,10 +355,13 @@ def teacher_topk(model, batches, k: int = 64, cache: bool = False) -> list[tuple
 
     With cache=True the result is stored under cache_dir()/llm_topk, keyed by the teacher and the batches.
     """
+    _count("k", k)
     path = cache_dir() / "llm_topk" / f"{_digest(_weights_digest(model), _batches_digest(batches), k)}.pt"
     saved = load_cached(path) if cache and path.is_file() else None  # None: absent or damaged -> rebuild
     if saved is not None:
         return [tuple(pair) for pair in saved]
+    if cache:
+        check_writable(path.parent)  # before the teacher's pass, not after
     out = []
     model.eval()
     for batch in tqdm(batches, desc=f"teacher top-{k}"):
@@ -398,6 +414,8 @@ def evaluate_lm(model, batches, reference=None) -> dict:
 
     "per_text" holds each text's summed NLL and token count (and agreeing tokens), in batch order: what
     `compare_perplexity` resamples."""
+    if not len(batches):
+        raise ValueError("batches is empty: evaluate_lm needs at least one batch (llm.make_batches(tokenizer, texts))")
     model.eval()
     nll, count, agree, predictions = 0.0, 0, 0, []
     per_text = {"nll": [], "tokens": [], "agree": []}
@@ -526,6 +544,7 @@ def greedy_continuations(
 
 def distinct_n(texts, n: int = 2) -> float:
     """Distinct-n: unique word n-grams / all word n-grams over the texts (1 = never repeats, near 0 = loops)."""
+    _count("n", n)
     grams = [
         tuple(words[i : i + n]) for text in texts for words in [str(text).split()] for i in range(len(words) - n + 1)
     ]
@@ -641,7 +660,13 @@ def lm_loss(
     """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
+    alpha = _check_unit("alpha", alpha)  # NaN fails the range check too
     logits, target_mask = student_logits[:, :-1], batch["attention_mask"][:, 1:]
+    if not target_mask.any():
+        raise ValueError(
+            "no next token to predict: every position after the first is padding (attention_mask == 0); "
+            "give texts of at least two tokens"
+        )
     labels = batch["input_ids"][:, 1:].masked_fill(target_mask == 0, IGNORE_INDEX)
     ce = F.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=IGNORE_INDEX)
     if loss == "ce" or alpha == 0:
@@ -690,6 +715,9 @@ def train_lm_student(
         raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
     if tail not in TAILS:
         raise ValueError(f"tail must be one of {', '.join(TAILS)}, got {tail!r}")
+    _count("steps", steps)
+    if not len(batches):
+        raise ValueError("batches is empty: nothing to train on (llm.make_batches(tokenizer, texts))")
     if loss != "ce" and (teacher_cache is None or len(teacher_cache) != len(batches)):
         raise ValueError(
             f"loss={loss!r} needs teacher_cache, one teacher_topk entry per batch "

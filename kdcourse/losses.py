@@ -172,7 +172,17 @@ def transfer_set_loss(
     alpha = _check_unit("alpha", alpha)
     if alpha > 0 and teacher_logits is None:
         raise ValueError(f"alpha={alpha} needs teacher_logits; pass them, or use alpha=0 (plain fine-tuning)")
+    student_logits = _check_logits("student_logits", student_logits, min_dim=2)
     n = student_logits.shape[0]
+    if n == 0:
+        raise ValueError("the batch is empty (0 rows of student_logits): a mean over no examples is undefined")
+    if not isinstance(labels, torch.Tensor) or labels.dtype not in (torch.int64, torch.int32):
+        raise TypeError(
+            "labels must be an integer torch.Tensor (class indices, -100 for unlabelled), got "
+            f"{getattr(labels, 'dtype', type(labels).__name__)}; wrap a list with torch.tensor(labels)"
+        )
+    if tuple(labels.shape) != (n,):
+        raise ValueError(f"labels have shape {tuple(labels.shape)} but the batch has {n} rows: give one label per row")
     known = labels != IGNORE_INDEX
     if alpha == 0 and not known.all():
         raise ValueError(

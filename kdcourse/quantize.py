@@ -73,8 +73,18 @@ def quantize_affine(x: torch.Tensor, scale, zero_point, bits: int = 8, symmetric
     """Integers q = clamp(round(x / scale) + zero_point, qmin, qmax), as int64."""
     qmin, qmax = int_range(bits, symmetric)
     scale = torch.as_tensor(scale, dtype=torch.float32)
-    if (scale <= 0).any():
-        raise ValueError(f"scale must be > 0, got {scale.min().item()}")
+    if not torch.isfinite(scale).all() or (scale <= 0).any():
+        bad = scale[~torch.isfinite(scale) | (scale <= 0)].flatten()[0].item()
+        raise ValueError(f"scale must be finite and > 0, got {bad}; affine_qparams(x) computes one from the data")
+    zp = torch.as_tensor(zero_point)
+    if zp.is_floating_point() and not torch.isfinite(zp).all():
+        raise ValueError(f"zero_point must be finite, got {zp.flatten()[~torch.isfinite(zp.flatten())][0].item()}")
+    if ((zp < qmin) | (zp > qmax)).any():
+        raise ValueError(
+            f"zero_point must lie in the integer range [{qmin}, {qmax}] of {bits}-bit "
+            f"{'symmetric' if symmetric else 'asymmetric'} quantization, got "
+            f"{zp.item() if zp.numel() == 1 else (zp.min().item(), zp.max().item())}"
+        )
     # Multiply by 1/scale as PyTorch's kernels do (x / scale can round the other way at exact ties).
     return (torch.round(x.float() * (1.0 / scale)) + torch.as_tensor(zero_point)).clamp(qmin, qmax).to(torch.int64)
 

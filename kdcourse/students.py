@@ -294,6 +294,13 @@ class WordCNN(nn.Module):
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if not widths or any(_as_int("width", w) < 1 for w in widths):
             raise ValueError(f"widths must be a non-empty sequence of positive ints, got {widths!r}; e.g. (3, 4, 5)")
+        if _as_int("pad_id", pad_id) < 0 or pad_id >= vocab_size:
+            raise ValueError(
+                f"pad_id must be a token id in [0, {vocab_size}) (vocab_size {vocab_size}), got {pad_id!r}; "
+                "use the tokenizer's pad_token_id"
+            )
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}; e.g. 0.5")
         self.widths = tuple(int(w) for w in widths)
         self.embeddings = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
         self.convs = nn.ModuleList(nn.Conv1d(embed_dim, filters, w, padding=w - 1) for w in self.widths)

@@ -277,6 +277,18 @@ def distill(
     by example index), the student predicts, `losses.transfer_set_loss` combines both, and only the
     student's parameters step. alpha=0 is plain fine-tuning (no teacher needed).
     """
+    if not isinstance(profile, Profile):
+        raise TypeError(
+            f"profile must be a Profile, got {type(profile).__name__} {profile!r}; pass kdcourse.setup()'s result "
+            "or kdcourse.get_profile('smoke')"
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}; e.g. seed=0")
+    if teacher_logits is not None and not isinstance(teacher_logits, torch.Tensor):
+        raise TypeError(
+            f"teacher_logits must be a torch.Tensor (one row per example), got {type(teacher_logits).__name__}; "
+            "use training.teacher_logits(...) or wrap it with torch.tensor(...)"
+        )
     alpha, temperature = _check_distill_inputs(
         student, train_dataset, teacher_logits, teacher, temperature, alpha, epochs, max_steps, learning_rate
     )

@@ -33,6 +33,12 @@ class VocabReport:
 
 def check_vocab_compatibility(teacher_tok, student_tok, teacher_model=None, student_model=None) -> VocabReport:
     """Can token-level KD compare these two models' logits? Checks token ids, sizes; says what to do."""
+    for name, tok in (("teacher_tok", teacher_tok), ("student_tok", student_tok)):
+        if not callable(getattr(tok, "get_vocab", None)):
+            raise TypeError(
+                f"{name} must be a tokenizer (with get_vocab()), got {type(tok).__name__}; load one with "
+                "kdcourse.assets.load_tokenizer or AutoTokenizer.from_pretrained"
+            )
     t_vocab, s_vocab = teacher_tok.get_vocab(), student_tok.get_vocab()
     shared = sum(s_vocab.get(tok) == i for tok, i in t_vocab.items())
     facts = {

@@ -1,9 +1,11 @@
 """Structure every lesson must have, and hygiene of the stored outputs students read on GitHub."""
 
 import json
+import math
 import re
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,9 @@ import pytest
 import kdcourse
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import lesson_table  # noqa: E402
+
 LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
 
 
@@ -45,7 +50,7 @@ def test_lesson_structure(path):
     assert "Instructor note" not in "".join(_source(c) for c in cells if c["cell_type"] == "markdown"), (
         "instructor notes go in kdcourse.instructor_note cells (folded for students)"
     )
-    assert any("kdcourse.instructor_note(" in _source(c) for c in cells if c["cell_type"] == "code")
+    assert any(_source(c).startswith("kdcourse.instructor_note(") for c in cells if c["cell_type"] == "code")
     meta = nb["metadata"].get("kdcourse", {})
     assert meta.get("teaches")
 
@@ -70,10 +75,118 @@ def test_stored_outputs_are_clean(path):
 
 
 def test_readme_lesson_table_is_current():
+    """README.md's lesson table is what tools/lesson_table.py computes from the lessons as stored."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert lesson_table.readme_with_table(readme) == readme, (
+        "README.md's lesson table is out of date: run `python tools/lesson_table.py --write` (`make readme`)"
+    )
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_time_line_is_the_tools(path):
+    """The **Time:** line and metadata.kdcourse.minutes are one number, the tool's, from the stored cpu run."""
+    problems = lesson_table.lesson_problems(path)
+    assert not problems, "\n".join(
+        [*problems, "fix: `python tools/lesson_table.py --write` after the lesson's last re-execution"]
+    )
+
+
+def test_the_check_mode_names_what_is_out_of_date(tmp_path):
     done = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "lesson_table.py"), "--check"], capture_output=True, text=True
     )
-    assert done.returncode == 0, done.stdout + done.stderr
+    stale = [p for p in LESSONS if lesson_table.lesson_problems(p)]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert done.returncode == (1 if stale or lesson_table.readme_with_table(readme) != readme else 0), done.stdout
+    for path in stale:
+        assert path.name in done.stdout
+
+
+def _cell(kind, text, seconds=None):
+    cell = {"cell_type": kind, "metadata": {}, "source": text.splitlines(keepends=True)}
+    if kind == "code":
+        cell["outputs"] = []
+        if seconds is not None:
+            start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+            stamp = {"iopub.execute_input": start, "shell.execute_reply": start + timedelta(seconds=seconds)}
+            cell["metadata"]["execution"] = {k: v.isoformat().replace("+00:00", "Z") for k, v in stamp.items()}
+    return cell
+
+
+def _toy_lesson(n_words=1300, timed=(30.0, 100.0)):
+    """A lesson 03 of known size: n_words words of prose, two timed code cells, two exercises (one check each)."""
+    cells = [
+        _cell("markdown", "# 03 · Toy\n\n**Time:** about 1 minute.\n**Prerequisites:** none."),
+        _cell("code", "print('| profile cpu: laptop')", timed[0]),
+        _cell("markdown", " ".join(["word"] * (n_words - 12))),
+        _cell("markdown", "## Exercises\n\n**03.1** Do it."),
+        _cell("code", "l03.check_it(answer)", timed[1]),
+    ]
+    cells[1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["| profile cpu: laptop\n"]}]
+    return {"cells": cells, "metadata": {}}
+
+
+def test_the_formula_on_a_lesson_of_known_size():
+    """reading = words / 130 (the Time line itself not counted), running = summed cell timings + what the first
+    run's cache builds add (cold less warm seconds), exercises = 5 minutes per exercise cell; each part rounded up,
+    the total their sum."""
+    nb = _toy_lesson()
+    words = lesson_table.words(nb)
+    caches = {"03": ["_teacher"]}
+    builds = {"_teacher": {"seconds": 345.0, "warm seconds": 15.0}}  # a rerun still pays the 15 s (loading)
+    t = lesson_table.estimate(nb, caches, builds)
+    assert t["words"] == words and t["read"] == math.ceil(words / 130)
+    assert t["run_seconds"] == pytest.approx(130.0) and t["run"] == 3
+    assert t["build"] == 6 and t["exercise_cells"] == 1 and t["exercises"] == 5
+    assert t["total"] == t["read"] + 3 + 6 + 5
+    text = lesson_table.time_text(t)
+    assert text.startswith(f"**Time:** about {t['total']} minutes on a first run: reading {t['read']} (")
+    assert "plus 6 that a first run spends building the caches" in text and "1 auto-checked, 5 minutes each" in text
+    written = lesson_table.with_time(nb, text)
+    assert lesson_table.header_time(written) == text and written["metadata"]["kdcourse"]["minutes"] == t["total"]
+    assert lesson_table.estimate(written, caches, builds) == t, "writing changed the time"
+    assert lesson_table.with_time(written, text) == written, "writing twice changes nothing"
+
+
+def test_an_unmeasured_lesson_gets_no_time():
+    nb = _toy_lesson()
+    nb["cells"][4]["metadata"] = {}  # a cell that the stored run did not time
+    t = lesson_table.estimate(nb, {"03": ["_teacher"]}, {})
+    assert t["total"] is None and len(t["problems"]) == 2
+    with pytest.raises(ValueError, match="no nbclient timings"):
+        lesson_table.time_text(t)
+    assert lesson_table.time_cell(t).startswith("not measured: ")
+
+
+def test_first_run_log_names_each_build_by_its_function():
+    """tools/first_run.py reads `kdcourse prepare`'s lines in warm()'s order: a build an earlier lesson ran is not
+    printed again."""
+    import first_run
+
+    caches = lesson_table.lesson_caches()
+    log = (
+        "progress\rbar\nlesson 03: fine-tuned teacher ready (328.4 s)\nlesson 04: lesson 04 setup ready (19.9 s)\n"
+        "lesson 05: distilled student ready (78.8 s)\nlesson 01: probe ready (40.0 s)\n"
+    )
+    rows = first_run.steps_from_log(log, caches)
+    assert [(r["step"], r["seconds"]) for r in rows] == [
+        ("_teacher_and_logits", 328.4),
+        ("_recipe_setup", 19.9),
+        ("_distilled_student", 78.8),
+        ("_probe", 40.0),
+    ]
+    with pytest.raises(ValueError, match="more builds for lesson 03"):
+        first_run.steps_from_log(log + "lesson 03: again ready (1.0 s)\n", caches)
+    again = first_run.steps_from_log(log.replace("328.4", "2.0").replace("(19.9", "(16.0"), caches)
+    warm = first_run.with_warm(rows, again)
+    assert [(r["seconds"], r["warm"]) for r in warm[:2]] == [(328.4, 2.0), (19.9, 16.0)]
+    with pytest.raises(ValueError, match="no line for"):
+        first_run.with_warm(rows, again[:2])
+    builds = {r["step"]: {"seconds": r["seconds"], "warm seconds": r["warm"]} for r in warm}
+    assert lesson_table.build_seconds("04", caches, builds) == pytest.approx(328.4 - 2.0 + 19.9 - 16.0)
+    del builds["_recipe_setup"]["warm seconds"]
+    assert lesson_table.build_seconds("04", caches, builds) is None
+    assert lesson_table.build_seconds("00", caches, builds) == 0
 
 
 def test_readme_starts_with_the_two_commands():

@@ -106,7 +106,7 @@ def test_per_channel_int8_weights_equal_the_ones_torch_stores():
         (lambda: quantize.int_range(1), "bits must be an int between 2 and 16"),
         (lambda: quantize.affine_qparams(torch.arange(3)), "floating-point tensor"),
         (lambda: quantize.affine_qparams(torch.ones(2, 2), dim=2), "dim must be in"),
-        (lambda: quantize.quantize_affine(torch.ones(2), 0.0, 0), "scale must be > 0"),
+        (lambda: quantize.quantize_affine(torch.ones(2), 0.0, 0), "scale must be finite and > 0"),
     ],
 )
 def test_by_hand_errors(call, match):

@@ -69,7 +69,7 @@ def problems() -> list[str]:
             found.append(f"{path.relative_to(ROOT)}: repository or version differs")
     table = subprocess.run([sys.executable, str(ROOT / "tools" / "lesson_table.py"), "--check"], capture_output=True)
     if table.returncode != 0:
-        found.append("README.md: lesson table (Colab links) is stale")
+        found.append("README.md lesson table or a lesson's **Time:** line is stale (tools/lesson_table.py --check)")
     return found
 
 

@@ -3,7 +3,7 @@
 Without a GPU the course needs only a CPU build of torch (about 200 MB) rather than PyPI's default
 Linux build with CUDA (several GB). If pip's find-links folders hold a CPU wheel for this Python,
 install exactly that one; otherwise print the plain requirement from pyproject.toml.
-Override with `make TORCH_SPEC='torch==2.5.1' ...`.
+Override with `make TORCH_SPEC='torch==2.10.0' ...` (2.10 is the floor: older weights_only loaders can be bypassed).
 """
 
 import glob

@@ -170,6 +170,11 @@ def run(profile, teacher=None, tokenizer=None, log=print) -> dict:
     if teacher is None:
         teacher, tokenizer = timed("load teacher", lambda: llm.load_teacher(profile.causal_lm, profile.device))
     n_layers = teacher.config.num_hidden_layers
+    too_deep = {f: d for f, d in (("llm_drop_layers", profile.llm_drop_layers), ("llm_curve", max(profile.llm_curve)))
+                if d >= n_layers}
+    if too_deep:  # checked before minutes of work, not at the cut
+        raise ValueError(f"{', '.join(f'{f} drops {d}' for f, d in too_deep.items())} blocks, but the teacher has "
+                         f"{n_layers}: drop at most {n_layers - 1} (profile.replace(...))")
     reviews = corpus.load_reviews(seed=0)
     train_texts = reviews["train"].shuffle(seed=0)["text"]
     held_out = reviews["test"].shuffle(seed=0)["text"][:profile.llm_eval_texts]
