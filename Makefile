@@ -120,9 +120,12 @@ bench: assets
 lab: assets
 	$(VENV)/bin/jupyter lab lessons/
 
-# Re-execute every lesson in place so the stored outputs students read on GitHub are real.
+# Re-execute every lesson in place so the stored outputs students read on GitHub are real. The caches are
+# warmed first, so each stored run times a rerun; tools/lesson_table.py adds what a first run spends building
+# them (lessons/first_run.json) to the **Time:** lines it writes at the end.
 NOTEBOOK_PROFILE ?= cpu
 notebooks: assets
+	$(PY) -m kdcourse prepare --profile $(NOTEBOOK_PROFILE)
 	for nb in lessons/*.ipynb; do \
 		KDCOURSE_PROFILE=$(NOTEBOOK_PROFILE) MPLBACKEND=module://matplotlib_inline.backend_inline \
 		$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \

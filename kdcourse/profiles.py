@@ -112,18 +112,27 @@ class Profile:
             "llm_text_openings",
         ):
             value = getattr(self, field)
-            if not isinstance(value, int) or value <= 0:
+            if not _is_int(value) or value <= 0:
                 raise ValueError(f"{field} must be a positive int, got {value!r}")
-        if self.llm_train_texts is not None and (
-            not isinstance(self.llm_train_texts, int) or self.llm_train_texts <= 0
-        ):
+        if self.llm_seq_len < 2:  # a next-token loss needs a token and the one after it
+            raise ValueError(f"llm_seq_len must be at least 2, got {self.llm_seq_len!r}")
+        if self.llm_train_texts is not None and (not _is_int(self.llm_train_texts) or self.llm_train_texts <= 0):
             raise ValueError(f"llm_train_texts must be a positive int or None (all), got {self.llm_train_texts!r}")
-        if not self.llm_curve or any(not isinstance(d, int) or d < 0 for d in self.llm_curve):
+        if (
+            not isinstance(self.llm_curve, tuple)
+            or not self.llm_curve
+            or any(not _is_int(d) or d < 0 for d in self.llm_curve)
+        ):
             raise ValueError(f"llm_curve must be a non-empty tuple of ints >= 0, got {self.llm_curve!r}")
         if self.llm_text_openings % 32 or self.llm_text_openings < 64:  # sets of llm.TEXT_SET; two for an interval
             raise ValueError(f"llm_text_openings must be a multiple of 32, at least 64, got {self.llm_text_openings!r}")
-        if not self.llm_lr > 0:
-            raise ValueError(f"llm_lr must be > 0, got {self.llm_lr!r}")
+        if (
+            isinstance(self.llm_lr, bool)
+            or not isinstance(self.llm_lr, numbers.Real)
+            or not math.isfinite(self.llm_lr)
+            or not self.llm_lr > 0
+        ):
+            raise ValueError(f"llm_lr must be a finite number > 0, got {self.llm_lr!r}; e.g. llm_lr=2e-4")
         if not 0 < self.label_fraction <= 1:
             raise ValueError(f"label_fraction must be in (0, 1], got {self.label_fraction}")
         if self.device not in ("cpu", "cuda"):
@@ -237,7 +246,7 @@ PROFILES: dict[str, Profile] = {
     ),
     "cpu": Profile(
         name="cpu",
-        summary="laptop CPU: real results on real data, each lesson in at most ~15 minutes",
+        summary="laptop CPU: real results on real data; each lesson's header says how long it takes",
         train_size=None,
         eval_size=None,
         test_size=None,

@@ -8,6 +8,7 @@ sentence held by neither (CONTRIBUTING.md, "Claims in the prose").
 import re
 
 from claims import NAMES, claim, lesson_fixture, number, outputs, run_seconds
+from lesson_time import check_time_line, time_sentences
 
 LESSON = "00"
 
@@ -18,7 +19,6 @@ NOT_MEASURED = {
     "learn what a *profile* is and why the same code runs on tiny data in CI and at full size on a GPU;": (
         "course design: an objective of the lesson"
     ),
-    "**Time:** about 10 minutes.": "course design: the reader's time, an estimate (the notebook's kdcourse.minutes)",
     "It seeds every random number generator (so you see the same numbers as everyone else), picks a *profile* and a "
     "device, and quiets library chatter that you cannot act on.": "course design: what kdcourse.setup() does",
     "03 the distillation loop | distil by hand in plain PyTorch; hard labels vs distillation, same data and seed": (
@@ -127,3 +127,10 @@ def test_00_the_smoke_profile_uses_a_few_hundred_snippets(lesson00):
     """Cell 4: `smoke` runs 'on a few hundred snippets' (the profile table printed in cell 3)."""
     sizes = [int(re.search(rf"^{field}\s+(\d+)\s", lesson00, re.M).group(1)) for field in ("train_size", "test_size")]
     assert all(100 <= n < 1000 for n in sizes), f"smoke train/test sizes {sizes}"
+
+
+@claim("00", *time_sentences("00"))
+def test_00_the_time_line_is_the_tools():
+    """Cell 0: the **Time:** line is tools/lesson_table.py's, computed from the stored cpu run and
+    lessons/first_run.json (tests/lesson_time.py)."""
+    check_time_line("00")

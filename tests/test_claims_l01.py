@@ -7,7 +7,8 @@ sentence held by neither (CONTRIBUTING.md, "Claims in the prose").
 
 import re
 
-from claims import L01, claim, lesson_fixture, number, numbers, prose, row, run_seconds
+from claims import L01, claim, lesson_fixture, number, numbers, prose, row
+from lesson_time import check_time_line, time_sentences
 
 LESSON = "01"
 
@@ -293,17 +294,6 @@ def test_01_the_benefits_summary_matches_the_measurements(lesson01):
 
 @claim(
     "01",
-    "**Time:** about 30 minutes, a few of them waiting for computations in the `cpu` profile.",
-)
-def test_01_a_few_minutes_of_the_lesson_are_computation(lesson01):
-    """Cell 0: 'a few of [the 30 minutes are spent] waiting for computations in the `cpu` profile': the stored cpu
-    run took between one and five minutes (read as 'a few'), with the course cache as `make notebooks` leaves it."""
-    minutes = run_seconds(L01) / 60
-    assert 1 <= minutes <= 5, f"the stored cpu run took {minutes:.1f} minutes"
-
-
-@claim(
-    "01",
     "The teacher's output says more: *fresh, surely* for a rave, *maybe fresh* for a mixed or sarcastic review.",
 )
 def test_01_the_shown_snippets_range_from_sure_to_unsure(lesson01):
@@ -326,3 +316,10 @@ def test_01_the_loops_student_is_the_one_timed_above(lesson01):
     """Cell 29: the loop's student is 'exactly the 3-layer model timed above': both print layers [0, 2, 4]."""
     assert "student: 3 layers, " in lesson01 and "(teacher layers [0, 2, 4] copied)" in lesson01
     assert "student: layers [0, 2, 4] copied + a copy of the linear layer" in lesson01
+
+
+@claim("01", *time_sentences("01"))
+def test_01_the_time_line_is_the_tools():
+    """Cell 0: the **Time:** line is tools/lesson_table.py's, computed from the stored cpu run and
+    lessons/first_run.json (tests/lesson_time.py)."""
+    check_time_line("01")

@@ -9,6 +9,7 @@ import math
 import re
 
 from claims import L02, block, claim, lesson_fixture, number, numbers
+from lesson_time import check_time_line, time_sentences
 
 LESSON = "02"
 
@@ -21,7 +22,6 @@ NOT_MEASURED = {
     "This lesson builds the loss that passes that knowledge to a student, one piece at a time.": (
         "course design: what the lesson does"
     ),
-    "**Time:** about 40 minutes.": "course design: the reader's time, an estimate (the notebook's kdcourse.minutes)",
     "Subtracting $z_{\\max}$ before `exp` changes nothing mathematically and keeps `exp` from overflowing.": (
         "general fact: softmax is shift-invariant"
     ),
@@ -166,3 +166,10 @@ def test_02_check_kd_loss_names_every_classic_bug(lesson02):
     for name in ("softmax_input", "swapped", "mean_reduction", "no_t_squared", "t_on_student_only", "weights_swapped"):
         assert re.search(rf"^{name}:\n+Not yet: ", text, re.M), f"check_kd_loss did not flag {name}"
     assert re.search(r"^distillation_by_hand:\n+Right!", text, re.M)
+
+
+@claim("02", *time_sentences("02"))
+def test_02_the_time_line_is_the_tools():
+    """Cell 0: the **Time:** line is tools/lesson_table.py's, computed from the stored cpu run and
+    lessons/first_run.json (tests/lesson_time.py)."""
+    check_time_line("02")

@@ -9,6 +9,7 @@ import math
 import re
 
 from claims import claim, lesson_fixture, number, numbers, row
+from lesson_time import check_time_line, time_sentences
 from verdicts import check_verdict, comparison
 
 LESSON = "03"
@@ -30,7 +31,6 @@ NOT_MEASURED = {
     "seed — with a paired test on the same test snippets, and see when distillation helps and when it does not;": (
         "course design: what the lesson does; cells 29 and 33 print the tests"
     ),
-    "**Time:** about 45 minutes.": "course design: the reader's time, an estimate",
     "`training.load_teacher` fine-tunes it once and saves the result in the cache, in a folder named after every "
     "setting that shapes it (profile, seed and a short hash of data size, epochs, learning rate, batch size, max "
     "length), with a record of what the fine-tune cost.": (
@@ -410,3 +410,10 @@ def test_03_dynamic_padding_skips_work(lesson03):
         lesson03,
     )
     assert dynamic < fixed and abs(fewer - 100 * (1 - dynamic / fixed)) <= 1
+
+
+@claim("03", *time_sentences("03"))
+def test_03_the_time_line_is_the_tools():
+    """Cell 0: the **Time:** line is tools/lesson_table.py's, computed from the stored cpu run and
+    lessons/first_run.json (tests/lesson_time.py)."""
+    check_time_line("03")

@@ -9,6 +9,7 @@ import re
 import statistics
 
 from claims import L04, block, claim, lesson_fixture, number, numbers, row
+from lesson_time import check_time_line, time_sentences
 from verdicts import after, check_verdict, comparison
 
 LESSON = "04"
@@ -23,14 +24,21 @@ REGIMES = ("all labels", "few labels + transfer set")
 
 # Flagged sentences of lesson 04 that state no measured result: {sentence: "<kind>: <why>"} (kinds: claims.KINDS).
 NOT_MEASURED = {
+    "Section 7 tested the all-labels gain with a paired t-test over the seeds of `profile.seeds`.": (
+        "course design: what section 7 does (exercise 04.3's setting; its checker reads the measured differences)"
+    ),
+    'Suppose more seeds kept the mean and the spread of the per-seed differences you measured there (`regimes["all '
+    'labels"]`): what is the **smallest number of seeds** whose 95% paired t-interval would exclude zero?': (
+        "instruction: exercise 04.3's question; l04.check_seeds_to_decide computes the answer from the run"
+    ),
+    "The interval is mean ± t · sd / √n, where t is `scipy.stats.t.ppf(0.975, n - 1)`; think about why that is not "
+    "1.96 here.": "general fact: the paired t-interval's half-width",
     "DistilBERT (Sanh et al., 2019) made BERT 40% smaller and 60% faster while keeping 97% of its GLUE score.": (
         "cited: Sanh et al. 2019, arXiv:1910.01108, abstract"
     ),
     "build a half-depth student by copying every other teacher layer, and check the copy is exact;": (
         "course design: what the lesson builds (cell 11 checks the copy)"
     ),
-    "**Time:** about 15 minutes; the students train while you read (the instructor note at the end prints how long "
-    "their training took).": "course design: the reader's time, an estimate; the training time is printed by code",
     "— soft targets over the 30,522-word vocabulary at every real (non-padding) token, the usual MLM loss on the "
     "masked words, and a cosine loss pulling the student's last hidden states towards the teacher's.": (
         "cited: Sanh et al. 2019 and the released distiller.py (transformers, examples/research_projects/distillation)"
@@ -390,3 +398,10 @@ def test_04_lesson_05_makes_the_student_smaller_and_faster(lesson05):
     table = block("05_quantization.ipynb", "speed-up and retention")
     fp32, int8 = row(table, "student fp32"), row(table, "student int8")
     assert int8[SIZE_MB] < fp32[SIZE_MB] and int8[LATENCY_MS] < fp32[LATENCY_MS], (fp32, int8)
+
+
+@claim("04", *time_sentences("04"))
+def test_04_the_time_line_is_the_tools():
+    """Cell 0: the **Time:** line is tools/lesson_table.py's, computed from the stored cpu run and
+    lessons/first_run.json (tests/lesson_time.py)."""
+    check_time_line("04")

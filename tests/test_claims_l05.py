@@ -8,6 +8,7 @@ sentence held by neither (CONTRIBUTING.md, "Claims in the prose").
 import re
 
 from claims import L05, block, claim, lesson_fixture, number, numbers, prose, row
+from lesson_time import check_time_line, time_sentences
 
 LESSON = "05"
 
@@ -19,7 +20,6 @@ NOT_MEASURED = {
     "save and reload a quantized model, and find which layers are sensitive to int8;": (
         "course design: what the lesson does"
     ),
-    "**Time:** about 15 minutes.": "course design: the reader's time, an estimate",
     "The dynamic int8 of `torch.ao.quantization`, which this lesson works with, runs on the CPU only (torchao's "
     "int8, met in section 4, runs on GPUs too), so we work on CPU copies.": (
         "general fact: where each library's int8 kernels run (quantize_dynamic_int8 refuses a GPU model, cell 44)"
@@ -446,3 +446,10 @@ def test_05_flips_in_both_directions_cancel_in_the_accuracy(lesson05):
     for name in ("all int8, per channel", "all int8, per tensor", "+ int8 word embeddings"):
         _, delta, flips, _ = row(table, name)
         assert flips > abs(delta) * n / 100 + 1, f"{name}: {flips} flips, accuracy change {delta:+.2f} points"
+
+
+@claim("05", *time_sentences("05"))
+def test_05_the_time_line_is_the_tools():
+    """Cell 0: the **Time:** line is tools/lesson_table.py's, computed from the stored cpu run and
+    lessons/first_run.json (tests/lesson_time.py)."""
+    check_time_line("05")

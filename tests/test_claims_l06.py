@@ -12,6 +12,7 @@ import re
 
 import pytest
 from claims import L06, block, claim, lesson_fixture, notebook, number, numbers, sentences
+from lesson_time import check_time_line, time_sentences
 
 LESSON = "06"
 
@@ -30,9 +31,6 @@ NOT_MEASURED = {
     "and JSD, on the same data;": "course design: what the lesson covers",
     "run a small **on-policy** distillation (the student writes, the teacher grades), the idea behind GKD and "
     "MiniLLM.": "cited: Agarwal et al. 2024 (GKD), Gu et al. 2024 (MiniLLM)",
-    "**Time:** see the lesson table in the README (measured on a 2-core laptop CPU, `cpu` profile, caches warm; the "
-    "first run trains the students and takes longer, or warm the caches with `python -m kdcourse prepare --lessons "
-    "06`).": "instruction: where the measured time is (README's table)",
     "The course ships it as a **GGUF** file — the single-file model format of the llama.cpp project — in **Q4_1**, "
     "a 4-bit format (each group of 32 weights stores 4-bit integers plus one scale and one offset). transformers "
     "reads the file and turns the weights back into float32, so the numbers we compute with carry that rounding: "
@@ -686,3 +684,10 @@ def test_06_the_prose_no_longer_claims_what_was_not_measured(phrase):
     """Issue 21 §4: the instructor note called the unhealed text 'word salad or a loop' (it repeated less than the
     healed student's) and claimed what most people say."""
     assert not [s.text for s in sentences(notebook(L06)) if phrase in s.text.lower()]
+
+
+@claim("06", *time_sentences("06"))
+def test_06_the_time_line_is_the_tools():
+    """Cell 0: the **Time:** line is tools/lesson_table.py's, computed from the stored cpu run and
+    lessons/first_run.json (tests/lesson_time.py)."""
+    check_time_line("06")

@@ -20,7 +20,7 @@ EXERCISES = {
     "standard_error": ("03_distillation_loop.ipynb", "check_standard_error"),
     "first_last_student": ("04_distilbert_reproduction.ipynb", "check_first_last_student"),
     "masked_cosine": ("04_distilbert_reproduction.ipynb", "check_masked_cosine"),
-    "embedding_share": ("04_distilbert_reproduction.ipynb", "check_embedding_share"),
+    "seeds_to_decide": ("04_distilbert_reproduction.ipynb", "check_seeds_to_decide"),
     "scale_zero_point": ("05_quantization.ipynb", "check_scale_zero_point"),
     "int8_linear_bytes": ("05_quantization.ipynb", "check_int8_linear_bytes"),
     "keep_fp32": ("05_quantization.ipynb", "check_keep_fp32"),

@@ -69,18 +69,47 @@ def test_masked_cosine(lesson, capsys):
     assert "Not yet" in capsys.readouterr().out
 
 
-def test_embedding_share(lesson, capsys):
-    student = lesson["student"]
-    answer = solved("embedding_share", lesson)["answer"]
-    embedding = sum(p.numel() for p in student.bert.embeddings.parameters())
-    assert answer == pytest.approx(embedding / sum(p.numel() for p in student.parameters()))
-    assert l04.check_embedding_share(answer, student)
-    assert "Right!" in capsys.readouterr().out
-    assert not l04.check_embedding_share(100 * answer, student)
-    assert "not a percentage" in capsys.readouterr().out
-    assert not l04.check_embedding_share(1 - answer, student)
-    assert "differs from embeddings / all parameters" in capsys.readouterr().out
-    assert not l04.check_embedding_share("0.68", student)
-    assert "give a number" in capsys.readouterr().out
-    assert not l04.check_embedding_share(None, student)
+def _regimes(without, with_):
+    return {"all labels": {"without teacher": list(without), "with teacher": list(with_)}}
+
+
+def test_seeds_to_decide(lesson, capsys):
+    """Differences +0.2, +0.8, +0.53 points (mean 0.51, sd 0.3005): the t half-width 4.303·0.3005/√3 = 0.75 at 3
+    seeds, 3.182·0.3005/2 = 0.478 at 4 (< 0.51): 4 seeds; with 1.96 in place of t, 2 would seem enough."""
+    without = [0.80, 0.81, 0.805]
+    regimes = _regimes(without, [w + d / 100 for w, d in zip(without, (0.2, 0.8, 0.53))])
+    answer = solved("seeds_to_decide", {**lesson, "regimes": regimes})["answer"]
+    assert answer == 4
+    plan = l04.seeds_to_decide([0.2, 0.8, 0.53])
+    assert (plan["n"], plan["n_normal"]) == (4, 2) and plan["n_power"] >= plan["n"]
+    assert l04.check_seeds_to_decide(answer, regimes)
+    out = capsys.readouterr().out
+    assert "Right! 4 seeds, 1 more than this run's 3" in out and "3 would not (+0.51 ± 0.75)" in out
+    assert f"plan {plan['n_power']} seeds" in out
+    for wrong, hint in [
+        (3, "the budget this run had"),
+        (2, "uses the normal 1.96"),
+        (9, "give the smallest"),
+        (1, "needs 2 or more"),
+        (3.5, "whole number"),
+        ("4", "whole number"),
+    ]:
+        assert not l04.check_seeds_to_decide(wrong, regimes), wrong
+        assert hint in capsys.readouterr().out, wrong
+    assert not l04.check_seeds_to_decide(None, regimes)
     assert "Not yet" in capsys.readouterr().out
+
+
+def test_seeds_to_decide_when_the_run_already_decides_or_cannot_plan(capsys):
+    without = [0.80, 0.81, 0.805]
+    decided = _regimes(without, [w + d / 100 for w, d in zip(without, (3.0, 2.8, 3.03))])
+    assert l04.check_seeds_to_decide(2, decided)
+    assert "this run's 3 already decide it" in capsys.readouterr().out
+    assert not l04.check_seeds_to_decide(2, _regimes([0.8], [0.81]))
+    assert "1 seed, so the spread of the differences is unknown" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="mean difference is 0"):
+        l04.seeds_to_decide([0.5, -0.5])
+    with pytest.raises(ValueError, match="at least 2 seeds"):
+        l04.seeds_to_decide([0.5])
+    with pytest.raises(ValueError, match="no regime 'few'"):
+        l04.check_seeds_to_decide(2, decided, regime="few")

@@ -50,7 +50,7 @@ def test_lesson_structure(path):
     assert "Instructor note" not in "".join(_source(c) for c in cells if c["cell_type"] == "markdown"), (
         "instructor notes go in kdcourse.instructor_note cells (folded for students)"
     )
-    assert any(_source(c).startswith("kdcourse.instructor_note(") for c in cells if c["cell_type"] == "code")
+    assert any("kdcourse.instructor_note(" in _source(c) for c in cells if c["cell_type"] == "code")
     meta = nb["metadata"].get("kdcourse", {})
     assert meta.get("teaches")
 
@@ -86,6 +86,8 @@ def test_readme_lesson_table_is_current():
 def test_time_line_is_the_tools(path):
     """The **Time:** line and metadata.kdcourse.minutes are one number, the tool's, from the stored cpu run."""
     problems = lesson_table.lesson_problems(path)
+    if not problems and path.name[:2] in lesson_table.NOT_YET:
+        pytest.skip(f"lesson {path.name[:2]} not measured yet: {lesson_table.NOT_YET[path.name[:2]]}")
     assert not problems, "\n".join(
         [*problems, "fix: `python tools/lesson_table.py --write` after the lesson's last re-execution"]
     )
@@ -142,6 +144,9 @@ def test_the_formula_on_a_lesson_of_known_size():
     text = lesson_table.time_text(t)
     assert text.startswith(f"**Time:** about {t['total']} minutes on a first run: reading {t['read']} (")
     assert "plus 6 that a first run spends building the caches" in text and "1 auto-checked, 5 minutes each" in text
+    assert text.endswith(
+        f"On a rerun, or after `python -m kdcourse prepare --lessons 03`, about {t['total'] - 6} minutes."
+    )
     written = lesson_table.with_time(nb, text)
     assert lesson_table.header_time(written) == text and written["metadata"]["kdcourse"]["minutes"] == t["total"]
     assert lesson_table.estimate(written, caches, builds) == t, "writing changed the time"
@@ -195,3 +200,15 @@ def test_readme_starts_with_the_two_commands():
     assert "make test    # sets everything up" in readme.split("## ")[0]
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci
+
+
+def test_a_lesson_waiting_for_its_measurement_leaves_the_list_once_measured(monkeypatch):
+    """NOT_YET only shrinks: a listed lesson whose builds are all measured is a problem, not a pass."""
+    nb = _toy_lesson()
+    monkeypatch.setattr(lesson_table, "NOT_YET", {"03": "toy"})
+    monkeypatch.setattr(lesson_table, "load", lambda path: nb)
+    caches = {"03": ["_teacher"]}
+    assert lesson_table.lesson_problems(Path("03_toy.ipynb"), caches, {}) == []
+    assert lesson_table.time_cell(lesson_table.estimate(nb, caches, {})).startswith("not measured yet")
+    measured = {"_teacher": {"seconds": 345.0, "warm seconds": 15.0}}
+    assert "remove it from NOT_YET" in lesson_table.lesson_problems(Path("03_toy.ipynb"), caches, measured)[0]

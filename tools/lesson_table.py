@@ -3,7 +3,8 @@
     time = reading + running + exercises, in whole minutes, each part rounded up:
     - reading:   every word of the lesson's markdown and code cells (code is read too) / 130 words a minute;
                  the **Time:** line itself is not counted, so writing it does not change it;
-    - running:   the stored `cpu` run: the sum over code cells of nbclient's cell timings (metadata.execution,
+    - running:   the stored `cpu` run, made with the caches warm (`make notebooks` runs `kdcourse prepare`
+                 first): the sum over code cells of nbclient's cell timings (metadata.execution,
                  iopub.execute_input -> shell.execute_reply), plus what a first run adds by building the caches
                  the lesson reads: for each cache build that kdcourse/lessons/warm.py lists for the lesson, its
                  seconds from an empty cache less its seconds once cached, as lessons/first_run.json records them
@@ -35,6 +36,13 @@ FIRST_RUN = LESSONS / "first_run.json"
 WARM = ROOT / "kdcourse" / "lessons" / "warm.py"
 
 START, END = "<!-- lessons:start -->", "<!-- lessons:end -->"
+# Lessons whose first-run cache builds are not in lessons/first_run.json yet, and why: their **Time:** line stays
+# as written (held by their claims file) and the README says "not measured yet". The tests fail once a lesson here
+# has every build measured, so this list only shrinks.
+NOT_YET = {
+    "07": "its cache build (21 CNNs, two narrow transformers, the ONNX files) takes about an hour from an empty "
+    "cache on 2 cores and was not measured yet: `python tools/first_run.py --lessons 07 --cache <empty folder>`",
+}
 WORDS_PER_MINUTE = 130
 MINUTES_PER_EXERCISE = 5
 PROFILE = "cpu"  # the profile whose stored run is timed
@@ -177,12 +185,20 @@ def estimate(nb: dict, caches: dict | None = None, builds: dict | None = None) -
     n_exercises = len(exercise_cells(nb))
     problems = []
     if stored_profile(nb) != PROFILE:
-        problems.append(f"its stored outputs are not from a `{PROFILE}` run (profile: {stored_profile(nb)})")
+        problems.append(
+            f"its stored outputs are not from a `{PROFILE}` run (profile: {stored_profile(nb)}; re-execute it with "
+            f"KDCOURSE_PROFILE={PROFILE})"
+        )
     if untimed:
-        problems.append(f"code cells {untimed} carry no nbclient timings (re-executed only in part?)")
+        problems.append(
+            f"code cells {untimed} carry no nbclient timings (re-executed only in part? run it top to bottom)"
+        )
     if build is None:
         missing = [s for s in caches.get(lesson, []) if s not in builds or "warm seconds" not in builds[s]]
-        problems.append(f"lessons/first_run.json lacks the cache builds it reads ({', '.join(missing)})")
+        problems.append(
+            f"lessons/first_run.json lacks the cache builds it reads ({', '.join(missing)}; measure them with "
+            f"`python tools/first_run.py --lessons {lesson} --cache <a new, empty folder>`)"
+        )
     parts = {
         "lesson": lesson,
         "words": n_words,
@@ -206,17 +222,21 @@ def time_text(t: dict) -> str:
     if t["build_seconds"]:
         running = (
             f"running {t['run'] + t['build']} (the `{PROFILE}` profile: {t['run']} for the cells as timed in the "
-            f"stored run, plus {t['build']} that a first run spends building the caches they read, timed by "
-            "`python -m kdcourse prepare`)"
+            f"stored run, caches warm, plus {t['build']} that a first run spends building the caches they read, "
+            "timed by `python -m kdcourse prepare`)"
         )
         first = " on a first run"
+        rerun = (
+            f" On a rerun, or after `python -m kdcourse prepare --lessons {t['lesson']}`, about "
+            f"{t['total'] - t['build']} minutes."
+        )
     else:
         running = f"running {t['run']} (the cells as timed in the stored `{PROFILE}` run; no cache to build)"
-        first = ""
+        first = rerun = ""
     return (
         f"**Time:** about {t['total']} minutes{first}: reading {t['read']} ({t['words']:,} words of text and code at "
         f"{WORDS_PER_MINUTE} a minute), {running} and exercises {t['exercises']} ({t['exercise_cells']} auto-checked, "
-        f"{MINUTES_PER_EXERCISE} minutes each)."
+        f"{MINUTES_PER_EXERCISE} minutes each).{rerun}"
     )
 
 
@@ -249,6 +269,8 @@ def colab_url(path: str) -> str:
 
 
 def time_cell(t: dict) -> str:
+    if t["lesson"] in NOT_YET:
+        return "not measured yet (its first-run cache build; the lesson's header gives an estimate)"
     if t["problems"]:
         return "not measured: " + "; ".join(t["problems"]).replace("|", "/")
     build = f" + {t['build']} first-run cache build" if t["build_seconds"] else ""
@@ -258,7 +280,8 @@ def time_cell(t: dict) -> str:
 NOTE = (
     "Times are written by `tools/lesson_table.py` into this table and each lesson's **Time:** line: reading at "
     f"{WORDS_PER_MINUTE} words a minute (markdown and code), running as timed in the stored `{PROFILE}` run "
-    "(nbclient's cell timings) plus, on a first run, the cache builds `python -m kdcourse prepare` timed from an "
+    "(nbclient's cell timings; `make notebooks` warms the caches first) plus, on a first run, the cache builds "
+    "`python -m kdcourse prepare` timed from an "
     f"empty cache (`lessons/first_run.json`), and {MINUTES_PER_EXERCISE} minutes per auto-checked exercise."
 )
 
@@ -295,8 +318,12 @@ def lesson_problems(path: Path, caches: dict | None = None, builds: dict | None 
     """Why the lesson's **Time:** line or metadata is not the tool's (empty when it is)."""
     nb = load(path)
     t = estimate(nb, caches, builds)
+    if t["lesson"] in NOT_YET:
+        if build_seconds(t["lesson"], caches, builds) is not None:
+            return [f"{path.name}: every cache build it reads is measured now: remove it from NOT_YET"]
+        return []
     if t["problems"]:
-        return [f"{path.name}: no measured time: " + "; ".join(t["problems"]) + "; re-execute it in the `cpu` profile"]
+        return [f"{path.name}: no measured time: " + "; ".join(t["problems"])]
     want = time_text(t)
     found = []
     if header_time(nb) != want:
@@ -314,6 +341,8 @@ def lesson_problems(path: Path, caches: dict | None = None, builds: dict | None 
 def write_lesson(path: Path, caches: dict | None = None, builds: dict | None = None) -> bool:
     """Write the lesson's **Time:** line and metadata; True if the file changed."""
     nb = load(path)
+    if lesson_number(nb) in NOT_YET:
+        return False
     new = dump(with_time(nb, time_text(estimate(nb, caches, builds))))
     if new == path.read_text(encoding="utf-8"):
         return False

@@ -396,23 +396,91 @@ def check_masked_cosine(fn) -> bool:
     return _report(False, "", f"the values differ ({rows})")
 
 
-SOLUTIONS["embedding_share"] = """
-info = students.describe_student(student)
-answer = info["embeddings"] / info["params"]
+SOLUTIONS["seeds_to_decide"] = """
+import math
+from scipy import stats as sps
+
+sides = regimes["all labels"]
+d = [100 * (b - a) for a, b in zip(sides["without teacher"], sides["with teacher"])]  # points, one per seed
+mean = sum(d) / len(d)
+sd = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1))
+# the paired t-interval's half-width at n seeds is t(0.975, n - 1) * sd / sqrt(n): the first n where it is < |mean|
+answer = next(n for n in range(2, 100_000) if sps.t.ppf(0.975, n - 1) * sd / math.sqrt(n) < abs(mean))
 """
 
 
-def check_embedding_share(answer, student) -> bool:
-    """Exercise 04.3: the fraction of the student's parameters that sit in its embedding block."""
+def _half_width(n: int, sd: float, quantile=None) -> float:
+    """Half-width of the 95% paired t-interval over n seeds whose differences have spread sd (z if quantile given)."""
+    from scipy import stats as sps
+
+    return (sps.t.ppf(0.975, n - 1) if quantile is None else quantile) * sd / math.sqrt(n)
+
+
+def seeds_to_decide(differences, limit: int = 100_000) -> dict:
+    """The smallest number of seeds whose 95% paired t-interval excludes zero, if the per-seed differences kept
+    their mean and spread; also the count with the normal 1.96 in place of t, and the count for 80% power."""
+    from scipy import stats as sps
+
+    d = [float(x) for x in differences]
+    if len(d) < 2:
+        raise ValueError(f"need the differences of at least 2 seeds to know their spread, got {len(d)}; "
+                         "run the lesson in the cpu profile (3 seeds)")
+    mean, sd = statistics.fmean(d), statistics.stdev(d)
+    if mean == 0:
+        raise ValueError("the mean difference is 0: no number of seeds can decide it")
+    if sd == 0:
+        return {"mean": mean, "sd": sd, "n": 2, "n_normal": 2, "n_power": 2}
+    n = next(k for k in range(2, limit) if _half_width(k, sd) < abs(mean))
+    n_normal = next(k for k in range(2, limit) if _half_width(k, sd, 1.959964) < abs(mean))
+
+    def power(k):  # P(the test decides) when the true mean and spread are the measured ones (noncentral t)
+        crit, shift = sps.t.ppf(0.975, k - 1), abs(mean) / (sd / math.sqrt(k))
+        return sps.nct.sf(crit, k - 1, shift) + sps.nct.cdf(-crit, k - 1, shift)
+
+    n_power = next(k for k in range(2, limit) if power(k) >= 0.8)
+    return {"mean": mean, "sd": sd, "n": n, "n_normal": n_normal, "n_power": n_power}
+
+
+def check_seeds_to_decide(answer, regimes, regime: str = "all labels") -> bool:
+    """Exercise 04.3: how many paired seeds would make the 95% t-interval of `regime`'s gain exclude zero, if
+    the per-seed differences kept the mean and spread measured in section 7."""
     if _unanswered(answer):
         return False
-    info = students.describe_student(student)
-    truth = info["embeddings"] / info["params"]
-    if not isinstance(answer, (int, float)) or isinstance(answer, bool):
-        return _report(False, "", f"give a number, got {type(answer).__name__}")
-    if answer > 1:
-        return _report(False, "", f"{answer} is above 1: give a fraction, not a percentage")
-    return _report(math.isclose(answer, truth, abs_tol=5e-3),
-                   f"{truth:.1%} of the student is embeddings: dropping layers cannot shrink those, "
-                   "which is why halving the depth removed far less than half the parameters.",
-                   f"{answer} differs from embeddings / all parameters of the student")
+    if regime not in regimes:
+        raise ValueError(f"no regime {regime!r} in regimes; regimes are: {', '.join(regimes)}")
+    sides = regimes[regime]
+    d = [100 * (b - a) for a, b in zip(sides["without teacher"], sides["with teacher"])]
+    if len(d) < 2:
+        return _report(False, "", f"this run has {len(d)} seed, so the spread of the differences is unknown and "
+                                  "nothing can be planned from it: run the lesson in the cpu profile (3 seeds)")
+    plan = seeds_to_decide(d)
+    n, ran = plan["n"], len(d)
+    if isinstance(answer, bool) or not isinstance(answer, (int, float)) or answer != int(answer):
+        return _report(False, "", f"give a whole number of seeds, got {answer!r}")
+    answer = int(answer)
+    if answer < 2:
+        return _report(False, "", f"{answer} seed(s) give no spread and so no t-interval: a paired t-test "
+                                  "needs 2 or more")
+    width = _half_width(answer, plan["sd"])
+    where = (f"with {answer} seeds the interval would be {plan['mean']:+.2f} ± {width:.2f} points "
+             f"(t = {width * math.sqrt(answer) / plan['sd']:.2f} times sd {plan['sd']:.2f} / sqrt({answer}))")
+    if answer == n:
+        if n <= ran:
+            fewer = (f"{n - 1} would not ({plan['mean']:+.2f} ± {_half_width(n - 1, plan['sd']):.2f})" if n > 2
+                     else "fewer than 2 give no interval")
+            told = f"{n} seeds: this run's {ran} already decide it (its interval excludes zero), and {fewer}"
+        else:
+            told = (f"{n} seeds, {n - ran} more than this run's {ran}: {where}, which excludes zero, and "
+                    f"{n - 1} would not ({plan['mean']:+.2f} ± {_half_width(n - 1, plan['sd']):.2f})")
+        return _report(True, f"{told}. A plan, not a promise: it takes the measured mean and spread of {ran} "
+                             f"seeds as the truth, and they are uncertain too. To decide with 80% probability "
+                             f"if they were the truth, plan {plan['n_power']} seeds (a power calculation).", "")
+    if answer == plan["n_normal"] and plan["n_normal"] != n:
+        return _report(False, "", f"{answer} uses the normal 1.96; with few seeds the t quantile "
+                                  "(scipy.stats.t.ppf(0.975, n - 1)) is larger, and it changes with n")
+    if answer == ran and n > ran:
+        return _report(False, "", f"{ran} is the budget this run had, and its interval includes zero: "
+                                  "that is why section 7 says 'not decided'")
+    if answer < n:
+        return _report(False, "", f"{where}, which still includes zero")
+    return _report(False, "", f"{where}: that excludes zero, but fewer seeds would too; give the smallest number")
