@@ -24,6 +24,15 @@ REGIMES = ("all labels", "few labels + transfer set")
 
 # Flagged sentences of lesson 04 that state no measured result: {sentence: "<kind>: <why>"} (kinds: claims.KINDS).
 NOT_MEASURED = {
+    "If no number below 100,000 would, answer `math.inf`.": (
+        "instruction: how exercise 04.3 takes a gain no practical budget decides (l04.seeds_to_decide's limit)"
+    ),
+    "That comparison changes two things at once — more text, and the teacher's labels for it — so it cannot say "
+    "whether the targets' *softness* matters: that needs the control that trains on the teacher's argmax labels "
+    "for the same snippets, for the same steps.": (
+        "general fact: what the few-labels comparison does not control (the lesson runs no argmax-label arm, and "
+        "says so)"
+    ),
     "Section 7 tested the all-labels gain with a paired t-test over the seeds of `profile.seeds`.": (
         "course design: what section 7 does (exercise 04.3's setting; its checker reads the measured differences)"
     ),
@@ -303,10 +312,11 @@ def _full_size(lesson04: str, regime: str):
     "04",
     "What to expect: with **all labels**, distillation buys little or nothing here — the student already starts from "
     "the teacher's layers and the labels carry most of what the teacher knows about this task.",
-    "With **few labels and plenty of text**, the soft targets on unlabelled snippets are real extra signal, and the "
-    "distilled student usually pulls ahead.",
-    "With all labels, distillation may not help at all; with few labels and more text, the teacher's soft targets "
-    "are real extra signal.",
+    "With **few labels and plenty of text**, the teacher's targets on the unlabelled snippets are signal the "
+    "label-only student never gets, and the distilled student usually pulls ahead.",
+    "With all labels, distillation may not help at all; with few labels and more text, the teacher's targets on "
+    "the unlabelled text give the student signal it otherwise lacks (whether their softness matters needs an "
+    "argmax-label control).",
 )
 def test_04_the_teacher_helps_little_with_all_labels_and_clearly_with_few(lesson04):
     """Cell 35 and key points: 'with all labels, distillation buys little or nothing' (under one point, here and at

@@ -1,6 +1,8 @@
 """Lesson 04's auto-checked exercises: each solution runs with the lesson's names and passes its checker;
 the classic wrong answers are refused with a reason; placeholders say "Not yet"."""
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -107,6 +109,13 @@ def test_seeds_to_decide_when_the_run_already_decides_or_cannot_plan(capsys):
     assert "this run's 3 already decide it" in capsys.readouterr().out
     assert not l04.check_seeds_to_decide(2, _regimes([0.8], [0.81]))
     assert "1 seed, so the spread of the differences is unknown" in capsys.readouterr().out
+    tiny = _regimes(without, [w + d / 100 for w, d in zip(without, (0.001, -0.5, 0.501))])  # mean 0.0007, sd 0.5
+    with pytest.raises(ValueError, match="would need more than 100,000 seeds"):
+        l04.seeds_to_decide([0.001, -0.5, 0.501])
+    assert not l04.check_seeds_to_decide(5, tiny)
+    assert "answer math.inf" in capsys.readouterr().out
+    assert l04.check_seeds_to_decide(math.inf, tiny)
+    assert "no practical budget decides it" in capsys.readouterr().out
     with pytest.raises(ValueError, match="mean difference is 0"):
         l04.seeds_to_decide([0.5, -0.5])
     with pytest.raises(ValueError, match="at least 2 seeds"):

@@ -187,6 +187,9 @@ def test_first_run_log_names_each_build_by_its_function():
     assert [(r["seconds"], r["warm"]) for r in warm[:2]] == [(328.4, 2.0), (19.9, 16.0)]
     with pytest.raises(ValueError, match="no line for"):
         first_run.with_warm(rows, again[:2])
+    assert [r["step"] for r in first_run.only(warm, ["_recipe_setup"])] == ["_recipe_setup"]
+    with pytest.raises(ValueError, match="no build _deploy; it has _teacher_and_logits"):
+        first_run.only(warm, ["_deploy"])
     builds = {r["step"]: {"seconds": r["seconds"], "warm seconds": r["warm"]} for r in warm}
     assert lesson_table.build_seconds("04", caches, builds) == pytest.approx(328.4 - 2.0 + 19.9 - 16.0)
     del builds["_recipe_setup"]["warm seconds"]

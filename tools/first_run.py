@@ -10,7 +10,9 @@ loading the cache, is in the stored run already). Two ways to fill it, both merg
 
     python tools/first_run.py --from-log cold.log --warm-log again.log --command "python -m kdcourse prepare ..."
         reads the "lesson NN: <cache> ready (S s)" lines that `python -m kdcourse prepare` printed on this machine,
-        first with the caches empty, then run again at once, naming the command that printed them.
+        first with the caches empty, then run again at once, naming the command that printed them; with
+        --builds NAME ..., only those builds are recorded (the log's other builds found their caches copied in
+        from an earlier measurement, so their first-run seconds there are not a first run's).
 
 Run it with nothing else busy on the machine (under the project's CPU lock): the seconds are wall time.
 """
@@ -93,6 +95,14 @@ def with_warm(rows: list[dict], warm_rows: list[dict]) -> list[dict]:
     return [{**row, "warm": again[row["step"]]} for row in rows]
 
 
+def only(rows: list[dict], builds: list[str]) -> list[dict]:
+    """The rows of `builds` alone; a name the log does not report is refused with the names it does."""
+    unknown = sorted(set(builds) - {row["step"] for row in rows})
+    if unknown:
+        raise ValueError(f"the log reports no build {', '.join(unknown)}; it has {', '.join(r['step'] for r in rows)}")
+    return [row for row in rows if row["step"] in builds]
+
+
 def merge(rows: list[dict], command: str, profile: str, load: float | None = None, path: Path = FIRST_RUN) -> dict:
     data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     data["about"] = ABOUT
@@ -121,6 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--from-log", type=Path, metavar="LOG", help="read a `kdcourse prepare` log instead")
     parser.add_argument("--warm-log", type=Path, help="with --from-log: the same command's log run again at once")
     parser.add_argument("--command", help="with --from-log: the command that printed the logs (recorded)")
+    parser.add_argument(
+        "--builds",
+        nargs="+",
+        metavar="NAME",
+        help="with --from-log: record only these builds (e.g. _deploy_lesson), when the caches of the "
+        "others were copied in beforehand, so the log's first run was cold for these alone",
+    )
     parser.add_argument("--profile", default="cpu")
     parser.add_argument("--cache", type=Path, help="with --lessons: a new, empty folder for the cache")
     args = parser.parse_args(argv)
@@ -130,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--from-log needs --warm-log and --command: the command that printed both logs")
         read = [path.read_text(encoding="utf-8", errors="replace") for path in (args.from_log, args.warm_log)]
         rows = with_warm(*(steps_from_log(text, lesson_caches()) for text in read))
+        if args.builds:
+            rows = only(rows, args.builds)
         command = args.command
     else:
         if not args.cache:

@@ -405,7 +405,8 @@ d = [100 * (b - a) for a, b in zip(sides["without teacher"], sides["with teacher
 mean = sum(d) / len(d)
 sd = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1))
 # the paired t-interval's half-width at n seeds is t(0.975, n - 1) * sd / sqrt(n): the first n where it is < |mean|
-answer = next(n for n in range(2, 100_000) if sps.t.ppf(0.975, n - 1) * sd / math.sqrt(n) < abs(mean))
+# (math.inf when no count below 100,000 would: a gain that small is "not decided" at any practical budget)
+answer = next((n for n in range(2, 100_000) if sps.t.ppf(0.975, n - 1) * sd / math.sqrt(n) < abs(mean)), math.inf)
 """
 
 
@@ -430,14 +431,24 @@ def seeds_to_decide(differences, limit: int = 100_000) -> dict:
         raise ValueError("the mean difference is 0: no number of seeds can decide it")
     if sd == 0:
         return {"mean": mean, "sd": sd, "n": 2, "n_normal": 2, "n_power": 2}
-    n = next(k for k in range(2, limit) if _half_width(k, sd) < abs(mean))
-    n_normal = next(k for k in range(2, limit) if _half_width(k, sd, 1.959964) < abs(mean))
+    if (1.959964 * sd / abs(mean)) ** 2 >= limit:  # even the normal interval needs `limit` seeds or more
+        raise ValueError(f"a mean difference of {mean:+.3g} with a spread of {sd:.3g} would need more than {limit:,} "
+                         "seeds to decide: no practical budget decides it, so report it as not decided")
+
+    def first(decides):  # the smallest seed count in [2, limit) for which `decides` holds
+        return next((k for k in range(2, limit) if decides(k)), None)
+
+    n = first(lambda k: _half_width(k, sd) < abs(mean))
+    n_normal = first(lambda k: _half_width(k, sd, 1.959964) < abs(mean))
 
     def power(k):  # P(the test decides) when the true mean and spread are the measured ones (noncentral t)
         crit, shift = sps.t.ppf(0.975, k - 1), abs(mean) / (sd / math.sqrt(k))
         return sps.nct.sf(crit, k - 1, shift) + sps.nct.cdf(-crit, k - 1, shift)
 
-    n_power = next(k for k in range(2, limit) if power(k) >= 0.8)
+    n_power = first(lambda k: power(k) >= 0.8)
+    if None in (n, n_normal, n_power):
+        raise ValueError(f"a mean difference of {mean:+.3g} with a spread of {sd:.3g} would need more than {limit:,} "
+                         "seeds to decide (or to reach 80% power): report it as not decided")
     return {"mean": mean, "sd": sd, "n": n, "n_normal": n_normal, "n_power": n_power}
 
 
@@ -453,7 +464,12 @@ def check_seeds_to_decide(answer, regimes, regime: str = "all labels") -> bool:
     if len(d) < 2:
         return _report(False, "", f"this run has {len(d)} seed, so the spread of the differences is unknown and "
                                   "nothing can be planned from it: run the lesson in the cpu profile (3 seeds)")
-    plan = seeds_to_decide(d)
+    try:
+        plan = seeds_to_decide(d)
+    except ValueError as why:  # a zero or tiny mean gain: no practical number of seeds decides it
+        if answer == math.inf:
+            return _report(True, f"no practical budget decides it: {why}.", "")
+        return _report(False, "", f"{why}; answer math.inf")
     n, ran = plan["n"], len(d)
     if isinstance(answer, bool) or not isinstance(answer, (int, float)) or answer != int(answer):
         return _report(False, "", f"give a whole number of seeds, got {answer!r}")
