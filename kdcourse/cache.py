@@ -5,18 +5,25 @@ samples) is written here so that a reader sees the whole file or folder or nothi
 kernel is interrupted mid-write or two processes race to build the same entry. When a file or folder
 is written, its size and sha256 are recorded next to it (`<name>.sha256`, or `.kdcourse-sha256.json`
 inside a folder); a loader checks them first, so a damaged or truncated artefact is rebuilt with a
-one-line notice instead of being trained on or failing deep inside a library.
+one-line notice instead of being trained on or failing deep inside a library. A cache artefact without
+its record (copied without it, say) cannot be vouched for and is rebuilt too: the checks fail closed.
+Publishing and removing an entry happen under a per-entry file lock (`filelock`, in <cache>/.locks), so
+a reader never removes what a writer is publishing; temporaries are named after their process, and
+`sweep_temporaries()` removes those whose process is gone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
 import shutil
+import socket
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -123,14 +130,14 @@ def _differs(path: Path, name: str, want) -> str | None:
 def file_problem(path) -> str | None:
     """Why the cache file `path` is not what was written (size or sha256), or None when it is intact.
 
-    A file from before checksums were recorded (no `<name>.sha256`) is taken as it is and recorded now.
+    A cache file without its record (`<name>.sha256`) fails closed: nothing can vouch for it, so it is rebuilt.
+    Outside the cache, only files saved with a record are checked.
     """
     path = Path(path)
     sidecar = path.with_name(path.name + SIDECAR)
     if not sidecar.is_file():
-        if _in_cache(path):  # outside the cache, only files saved with a record are checked
-            with contextlib.suppress(OSError):  # a read-only cache still loads; it just is not recorded
-                _write_record(sidecar, digest(path))
+        if _in_cache(path):
+            return f"it has no checksum record ({sidecar.name} is missing, so nothing vouches for it)"
         return None
     try:
         want = json.loads(sidecar.read_text())
@@ -149,14 +156,12 @@ def record_folder(folder) -> None:
 def folder_problem(folder) -> str | None:
     """Why the cache folder is not what was written (a file missing, resized or changed), or None.
 
-    A folder from before checksums were recorded (no manifest) is taken as it is and recorded now.
+    A folder without its manifest fails closed: nothing can vouch for it, so it is rebuilt (or fetched again).
     """
     folder = Path(folder)
     manifest = folder / MANIFEST
     if not manifest.is_file():
-        with contextlib.suppress(OSError):
-            record_folder(folder)
-        return None
+        return f"it has no checksum record ({MANIFEST} is missing, so nothing vouches for it)"
     try:
         sums = json.loads(manifest.read_text())
     except ValueError:
@@ -180,26 +185,40 @@ def file_ready(path) -> bool:
     path = Path(path)
     if not path.is_file():
         return False
-    problem = file_problem(path)
-    if problem is None:
+    if file_problem(path) is None:
         return True
-    _notice("cache file", path, problem)
-    for stale in (path, path.with_name(path.name + SIDECAR)):
-        with contextlib.suppress(OSError):
-            stale.unlink()
+    with entry_lock(path):  # a writer may be publishing it right now: wait, then look again
+        if not path.is_file():
+            return False
+        problem = file_problem(path)
+        if problem is None:
+            return True
+        _notice("cache file", path, problem)
+        for stale in (path, path.with_name(path.name + SIDECAR)):
+            with contextlib.suppress(OSError):
+                stale.unlink()
     return False
 
 
 def folder_ready(folder, done: str | None = "config.json") -> bool:
     """True when the cache folder is published (holds `done`, if given) and intact; a damaged one is removed."""
     folder = Path(folder)
-    if not (folder / done).is_file() if done else not folder.is_dir():
+
+    def published():
+        return (folder / done).is_file() if done else folder.is_dir()
+
+    if not published():
         return False
-    problem = folder_problem(folder)
-    if problem is None:
+    if folder_problem(folder) is None:
         return True
-    _notice("cache folder", folder, problem)
-    shutil.rmtree(folder, ignore_errors=True)
+    with entry_lock(folder):  # a writer may be publishing it right now: wait, then look again
+        if not published():
+            return False
+        problem = folder_problem(folder)
+        if problem is None:
+            return True
+        _notice("cache folder", folder, problem)
+        shutil.rmtree(folder, ignore_errors=True)
     return False
 
 
@@ -227,8 +246,85 @@ def load_cached(path):
         return None
 
 
+# --- Locks and temporaries ------------------------------------------------------------------------------
+
+LOCKS = ".locks"  # <cache>/.locks/<hash of the entry's path>.lock
+LOCK_TIMEOUT = 15 * 60  # seconds to wait for another process's publish or removal before giving up
+_locks: dict[str, object] = {}  # one FileLock per lock file, so a process can re-enter its own lock
+
+
+def entry_lock(path):
+    """A lock (filelock) for the cache entry `path`, held while it is published or removed; a no-op outside the
+    cache or where the cache is read-only (nothing is published or removed there)."""
+    path = Path(path)
+    if not _in_cache(path):
+        return contextlib.nullcontext()
+    from filelock import FileLock
+
+    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(cache_dir()))
+    lock = Path(cache_dir()) / LOCKS / f"{key(rel, 16)}.lock"
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        if not os.access(lock.parent, os.W_OK):
+            return contextlib.nullcontext()
+    except OSError:
+        return contextlib.nullcontext()
+    if str(lock) not in _locks:
+        _locks[str(lock)] = FileLock(str(lock), timeout=LOCK_TIMEOUT, mode=0o666 & ~_umask())
+    return _locks[str(lock)]
+
+
+TEMP_PREFIX = ".tmp-"  # ".tmp-<host hash>-<pid>-<random>": whose it is, for sweep_temporaries()
+STALE_SECONDS = 6 * 60 * 60  # an unowned temporary this old is a leftover (no write takes that long)
+
+
+def temp_prefix() -> str:
+    """The name prefix of this process's temporaries, which sweep_temporaries() can tell the owner of."""
+    return f"{TEMP_PREFIX}{key(socket.gethostname(), 6)}-{os.getpid()}-"
+
+
+def _temp_owner_alive(name: str) -> bool | None:
+    """Whether the process a temporary's name names still runs; None when that cannot be told."""
+    parts = name[len(TEMP_PREFIX) :].split("-")
+    if len(parts) < 3 or parts[0] != key(socket.gethostname(), 6) or not parts[1].isdigit() or os.name == "nt":
+        return None
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def sweep_temporaries(root=None, older_than: float = STALE_SECONDS) -> list[Path]:
+    """Remove the temporaries (".tmp-…" files and folders) that killed writes left anywhere in the cache: those
+    whose process is gone, or, owner unknown, unchanged for `older_than` seconds. Returns what it removed."""
+    root = Path(root) if root is not None else cache_dir()
+    removed, now = [], time.time()
+    for folder, dirs, files in os.walk(root):  # symlinks (linked assets) are not followed
+        for name in [*dirs, *files]:
+            if not name.startswith(TEMP_PREFIX):
+                continue
+            entry = Path(folder) / name
+            alive = _temp_owner_alive(name)
+            if alive is None:
+                with contextlib.suppress(OSError):
+                    alive = now - entry.lstat().st_mtime <= older_than
+            if alive is False:
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    with contextlib.suppress(OSError):
+                        entry.unlink()
+                removed.append(entry)
+        dirs[:] = [d for d in dirs if not d.startswith(TEMP_PREFIX)]
+    return removed
+
+
+@functools.cache
 def _umask() -> int:
-    """The process's umask (read by setting it and putting it back)."""
+    """The process's umask (read once, by setting it and putting it back)."""
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
@@ -251,15 +347,19 @@ def atomic_file(path, suffix: str = ".tmp", record: bool | None = None) -> Itera
     if path.is_dir():  # checked before anything is written: no stray record or temporary file
         raise IsADirectoryError(f"{path} is a folder; give a file name inside it, e.g. {path / ('model' + suffix)}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
         _share(tmp)
         if record or (record is None and _in_cache(path)):
-            # the checksum first: a crash between the two leaves a mismatch (rebuilt), never a pass
-            _write_record(path.with_name(path.name + SIDECAR), digest(tmp))
-        os.replace(tmp, path)  # atomic: readers see the whole file or none
+            sums = digest(tmp)
+            with entry_lock(path):  # a reader that finds a mismatch waits for this publish, then looks again
+                # the checksum first: a crash between the two leaves a mismatch (rebuilt), never a pass
+                _write_record(path.with_name(path.name + SIDECAR), sums)
+                os.replace(tmp, path)  # atomic: readers see the whole file or none
+        else:
+            os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
@@ -290,7 +390,7 @@ def atomic_folder(folder, done: str = "config.json") -> Iterator[Path]:
     """
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent)
+    tmp = tempfile.mkdtemp(prefix=temp_prefix(), dir=folder.parent)
     try:
         yield Path(tmp)
         _share(tmp, folder=True)
@@ -303,9 +403,10 @@ def atomic_folder(folder, done: str = "config.json") -> Iterator[Path]:
 def publish_folder(tmp, folder, done: str | None = None) -> Path:
     """os.replace a finished temporary folder onto `folder`; losing the race to another process is fine."""
     folder = Path(folder)
-    try:
-        os.replace(tmp, folder)  # atomic: the folder appears complete or not at all
-    except OSError:
-        if not (folder / done if done else folder).exists():  # nobody else published it: a real error
-            raise
+    with entry_lock(folder):  # a reader that finds it damaged waits for this publish, then looks again
+        try:
+            os.replace(tmp, folder)  # atomic: the folder appears complete or not at all
+        except OSError:
+            if not (folder / done if done else folder).exists():  # nobody else published it: a real error
+                raise
     return folder

@@ -124,7 +124,7 @@ def quantize_onnx(fp32_path, int8_path, op_types: tuple[str, ...] | None = None)
     # One publish: the int8 graph is renamed onto int8_path with its record; the preprocessed graph is a
     # scratch file in a temporary folder beside it, removed whatever happens (never renamed anywhere).
     with (
-        tempfile.TemporaryDirectory(prefix=".tmp-", dir=int8_path.parent) as scratch,
+        tempfile.TemporaryDirectory(prefix=cache.temp_prefix(), dir=int8_path.parent) as scratch,
         cache.atomic_file(int8_path, suffix=".onnx") as tmp,
     ):
         pre = Path(scratch) / "pre.onnx"
@@ -146,12 +146,25 @@ def session(path, threads: int = 2):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no ONNX model at {path}; export one first with deploy.export_onnx")
+    problem = cache.file_problem(path)  # size and sha256, where they were recorded when it was written
+    if problem:
+        raise ValueError(
+            f"{path} is damaged ({problem}); delete it and export it again with deploy.export_onnx "
+            "(or deploy.quantize_onnx for an int8 file)"
+        )
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3  # errors only: the optimizer's notes are not for students
-    sess = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    try:
+        sess = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as err:  # ORT's own errors (INVALID_PROTOBUF, ...) name neither the file nor the fix
+        reason = (str(err).strip().splitlines() or [""])[0][:160]
+        raise ValueError(
+            f"{path} is not a model ONNX Runtime can load ({type(err).__name__}: {reason}); delete it "
+            "and export it again with deploy.export_onnx"
+        ) from None
     names = sorted(i.name for i in sess.get_inputs())
     if names != sorted(INPUTS):
         raise ValueError(

@@ -18,6 +18,7 @@ PURPOSES = {
     "gguf": "reading the causal LM's GGUF file (lesson 06)",
     "packaging": "version checks (this table)",
     "scipy": "the paired t-test and McNemar's exact test (kdcourse.stats)",
+    "filelock": "one process at a time publishes or removes a cache entry (kdcourse.cache)",
 }
 
 

