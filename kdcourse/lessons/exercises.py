@@ -1,4 +1,5 @@
 """Auto-checked exercises: each `check_...` computes the right answer itself and says what is off."""
+
 from __future__ import annotations
 
 SOLUTIONS: dict[str, str] = {}

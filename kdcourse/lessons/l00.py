@@ -1,4 +1,5 @@
 """Lesson 00 (setup): its auto-checked exercises and their worked solutions."""
+
 from __future__ import annotations
 
 import math
@@ -22,12 +23,15 @@ def check_majority_baseline(answer, data) -> bool:
     if answer > 1:
         return _report(False, "", f"{answer} is above 1: give a fraction (0.57), not a percentage")
     if math.isclose(answer, 1 - truth, abs_tol=1e-6):
-        return _report(False, "", "that is the minority class's share; the baseline always guesses "
-                                  "the most frequent label")
-    return _report(math.isclose(answer, truth, abs_tol=1e-6),
-                   f"always answering the majority label scores {truth:.3f}; every accuracy in the "
-                   "course is read against this number.",
-                   f"{answer} differs from the share of the most frequent label in the test split")
+        return _report(
+            False, "", "that is the minority class's share; the baseline always guesses the most frequent label"
+        )
+    return _report(
+        math.isclose(answer, truth, abs_tol=1e-6),
+        f"always answering the majority label scores {truth:.3f}; every accuracy in the "
+        "course is read against this number.",
+        f"{answer} differs from the share of the most frequent label in the test split",
+    )
 
 
 SOLUTIONS["profile_choice"] = """
@@ -48,15 +52,17 @@ def interval_half_width(accuracy: float, n: int) -> float:
     return Z95 * math.sqrt(accuracy * (1 - accuracy) / n)
 
 
-def check_profile_choice(answer, profiles, reviews, accuracy: float = 0.8, margin: float = 0.02,
-                         gpu: bool = False) -> bool:
+def check_profile_choice(
+    answer, profiles, reviews, accuracy: float = 0.8, margin: float = 0.02, gpu: bool = False
+) -> bool:
     """Exercise 00.2: the profile that runs on this machine (`gpu`: it has CUDA) and measures an accuracy near
     `accuracy` on its test split to within +/- `margin` (95% interval); a `test_size` of None is the whole split."""
     if _unanswered(answer):
         return False
     if not isinstance(answer, str):
-        return _report(False, "", 'give the profile\'s name as a string ("smoke", "cpu" or "gpu"), got '
-                                  f"{type(answer).__name__}")
+        return _report(
+            False, "", f'give the profile\'s name as a string ("smoke", "cpu" or "gpu"), got {type(answer).__name__}'
+        )
     if answer not in profiles:
         return _report(False, "", f"{answer!r} is not a profile; choose one of {', '.join(profiles)}")
     n = {name: p.test_size or len(reviews["test"]) for name, p in profiles.items()}
@@ -65,13 +71,24 @@ def check_profile_choice(answer, profiles, reviews, accuracy: float = 0.8, margi
     if not any(runs[name] and width[name] <= margin for name in profiles):
         raise ValueError(f"no profile runs here and measures to +/- {margin}: half-widths {width}")
     if not runs[answer]:
-        return _report(False, "", f"{answer} runs on device {profiles[answer].device!r}: it needs a CUDA GPU, "
-                                  f"and this laptop has none (get_profile({answer!r}) refuses without one)")
+        return _report(
+            False,
+            "",
+            f"{answer} runs on device {profiles[answer].device!r}: it needs a CUDA GPU, "
+            f"and this laptop has none (get_profile({answer!r}) refuses without one)",
+        )
     if width[answer] > margin:
-        return _report(False, "", f"{answer} tests on {n[answer]:,} snippets, so an accuracy near {accuracy} "
-                                  f"is known to +/- {width[answer]:.3f} there, wider than +/- {margin}: two "
-                                  "students 3 points apart could swap places. It is for checking that code runs")
+        return _report(
+            False,
+            "",
+            f"{answer} tests on {n[answer]:,} snippets, so an accuracy near {accuracy} "
+            f"is known to +/- {width[answer]:.3f} there, wider than +/- {margin}: two "
+            "students 3 points apart could swap places. It is for checking that code runs",
+        )
     others = ", ".join(f"{name} +/- {width[name]:.3f}" for name in profiles if name != answer and runs[name])
-    return _report(True, f"{answer} tests on {n[answer]:,} snippets: +/- {width[answer]:.3f} at {accuracy} "
-                         f"({others}). The interval shrinks like 1/sqrt(n): 4x the snippets, half the width.",
-                   "")
+    return _report(
+        True,
+        f"{answer} tests on {n[answer]:,} snippets: +/- {width[answer]:.3f} at {accuracy} "
+        f"({others}). The interval shrinks like 1/sqrt(n): 4x the snippets, half the width.",
+        "",
+    )

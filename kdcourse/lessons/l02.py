@@ -1,4 +1,5 @@
 """Lesson 02 (soft labels and the loss): its auto-checked exercises and their worked solutions."""
+
 from __future__ import annotations
 
 import math
@@ -35,8 +36,11 @@ def check_soft_targets(fn) -> bool:
             return _report(False, "", f"your function raised {type(err).__name__}: {err}")
         want = soft_targets(logits, T)
         if not isinstance(got, torch.Tensor) or got.shape != want.shape:
-            return _report(False, "", f"return a tensor of shape {tuple(want.shape)}, got "
-                                      f"{getattr(got, 'shape', type(got).__name__)}")
+            return _report(
+                False,
+                "",
+                f"return a tensor of shape {tuple(want.shape)}, got {getattr(got, 'shape', type(got).__name__)}",
+            )
         if not torch.isfinite(got).all():
             return _report(False, "", "NaN/inf for logits like 1000: subtract each row's max before exp()")
         if torch.allclose(got, torch.softmax(logits * T, -1), atol=1e-5) and T != 1.0:
@@ -44,8 +48,12 @@ def check_soft_targets(fn) -> bool:
         if torch.allclose(got, torch.softmax(logits, -1), atol=1e-5) and T != 1.0:
             return _report(False, "", "the temperature has no effect: divide the logits by T")
         if not torch.allclose(got, want, atol=1e-5):
-            return _report(False, "", f"at T={T} your probabilities differ from softmax(logits / T) "
-                                      "(check the dim: softmax over classes, the last one)")
+            return _report(
+                False,
+                "",
+                f"at T={T} your probabilities differ from softmax(logits / T) "
+                "(check the dim: softmax over classes, the last one)",
+            )
     return _report(True, "softmax(z / T) over the classes, stable for large logits.", "")
 
 
@@ -66,8 +74,10 @@ def temperature_threshold(logits_row, limit: float = 0.6) -> float:
     """The temperature above which the top class's probability drops below `limit` (bisection)."""
     classes = logits_row.shape[-1]
     if not 1 / classes < limit < 1:
-        raise ValueError(f"limit must be in (1/{classes}, 1), got {limit}: with {classes} classes "
-                         f"the top probability is always at least 1/{classes}")
+        raise ValueError(
+            f"limit must be in (1/{classes}, 1), got {limit}: with {classes} classes "
+            f"the top probability is always at least 1/{classes}"
+        )
     lo, hi = 1e-4, 1e4
     for _ in range(80):  # the top probability falls monotonically as T grows
         mid = (lo * hi) ** 0.5
@@ -83,11 +93,11 @@ def check_temperature_for_top(answer, logits_row, limit: float = 0.6) -> bool:
         return _report(False, "", f"give a positive number (a temperature), got {answer!r}")
     threshold = temperature_threshold(logits_row, limit)
     top = float(soft_targets(logits_row[None], float(answer)).max())
-    return _report(top < limit,
-                   f"at T={answer:g} the top class gets {top:.1%}; every T above {threshold:.3f} "
-                   f"brings it under {limit:.0%}.",
-                   f"at T={answer:g} the top class still gets {top:.1%}: raise T (softer) until it "
-                   f"drops under {limit:.0%}")
+    return _report(
+        top < limit,
+        f"at T={answer:g} the top class gets {top:.1%}; every T above {threshold:.3f} brings it under {limit:.0%}.",
+        f"at T={answer:g} the top class still gets {top:.1%}: raise T (softer) until it drops under {limit:.0%}",
+    )
 
 
 SOLUTIONS["fix_kd_loss"] = """
@@ -106,19 +116,19 @@ l02.check_kd_loss(fixed_loss)
 
 KD_BUGS = {
     "input_softmax": "the student side gets softmax probabilities, but F.kl_div expects "
-                     "log-probabilities as its input: use F.log_softmax(student_logits / T, dim=-1)",
+    "log-probabilities as its input: use F.log_softmax(student_logits / T, dim=-1)",
     "swapped": "teacher and student are swapped: this is KL(student ‖ teacher); F.kl_div(input, "
-               "target) computes KL(target ‖ input), so input = student log-probs, target = teacher",
+    "target) computes KL(target ‖ input), so input = student log-probs, target = teacher",
     "mean_reduction": "reduction='mean' divides by batch × classes; KL needs reduction='batchmean' "
-                      "(sum over classes, mean over the batch)",
+    "(sum over classes, mean over the batch)",
     "no_t2": "the T² factor is missing: without it the soft term's gradients shrink like 1/T² "
-             "and alpha no longer means the same thing at every temperature",
+    "and alpha no longer means the same thing at every temperature",
     "t_student_only": "T divides only the student's logits; soften the teacher's too (teacher_logits / T)",
     "t_teacher_only": "T divides only the teacher's logits; soften the student's too (student_logits / T)",
     "weights_swapped": "the weights are swapped: alpha must weigh the soft (teacher) term and "
-                       "1 - alpha the hard-label cross-entropy",
+    "1 - alpha the hard-label cross-entropy",
     "hard_softened": "the hard-label cross-entropy uses the softened student logits (student / T); "
-                     "use the raw student logits for the hard term",
+    "use the raw student logits for the hard term",
 }
 
 
@@ -163,11 +173,11 @@ def check_kd_loss(fn, verbose: bool = True, rtol: float = 1e-4) -> KDCheck:
     try:
         with warnings.catch_warnings():  # torch warns on reduction='mean'; we name that bug below
             warnings.filterwarnings("ignore", message=r"reduction: 'mean' divides")
-            got = [float(fn(s.clone(), t.clone(), y.clone(), temperature=T, alpha=a))
-                   for s, t, y, T, a in probes]
+            got = [float(fn(s.clone(), t.clone(), y.clone(), temperature=T, alpha=a)) for s, t, y, T, a in probes]
     except Exception as err:  # the student's code: report any failure instead of crashing
         result = KDCheck(False, ("raised",), f"your loss raised {type(err).__name__}: {err}")
     else:
+
         def matches(bugs):
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=r"reduction: 'mean' divides")
@@ -175,20 +185,30 @@ def check_kd_loss(fn, verbose: bool = True, rtol: float = 1e-4) -> KDCheck:
             return all(math.isclose(g, w, rel_tol=rtol, abs_tol=1e-6) for g, w in zip(got, want))
 
         names = list(KD_BUGS)
-        found = next((b for b in [()] + [(n,) for n in names]
-                      + [(x, y) for i, x in enumerate(names) for y in names[i + 1:]]
-                      if matches(b)), None)
+        found = next(
+            (
+                b
+                for b in [()] + [(n,) for n in names] + [(x, y) for i, x in enumerate(names) for y in names[i + 1 :]]
+                if matches(b)
+            ),
+            None,
+        )
         if found == ():
-            result = KDCheck(True, (), "your loss matches T²·KL(teacher_T ‖ student_T) mixed "
-                                       "with cross-entropy by alpha on every probe")
+            result = KDCheck(
+                True,
+                (),
+                "your loss matches T²·KL(teacher_T ‖ student_T) mixed with cross-entropy by alpha on every probe",
+            )
         elif found:
             result = KDCheck(False, found, "; and ".join(KD_BUGS[b] for b in found))
         else:
             want = [float(_kd_variant(*p)) for p in probes]
-            rows = ", ".join(f"T={p[3]}, alpha={p[4]}: got {g:.4f}, expected {w:.4f}"
-                             for p, g, w in zip(probes, got, want))
-            result = KDCheck(False, ("unknown",), "the values differ in a way that is none of the "
-                             f"classic bugs ({rows})")
+            rows = ", ".join(
+                f"T={p[3]}, alpha={p[4]}: got {g:.4f}, expected {w:.4f}" for p, g, w in zip(probes, got, want)
+            )
+            result = KDCheck(
+                False, ("unknown",), f"the values differ in a way that is none of the classic bugs ({rows})"
+            )
     if verbose:
         print(("Right! " if result.ok else "Not yet: ") + result.message)
     return result

@@ -1,4 +1,5 @@
 """Lesson 03 (the distillation loop): its auto-checked exercises and their worked solutions."""
+
 from __future__ import annotations
 
 import copy
@@ -40,13 +41,13 @@ def _reference_losses(student, teacher, batch, temperature, alpha):
     kl = F.kl_div(F.log_softmax(s_logits / T, -1), F.softmax(t_logits / T, -1), reduction="batchmean")
     hard = F.cross_entropy(s_logits, batch["labels"])
     loss = alpha * kl * T * T + (1 - alpha) * hard
-    wrong = {"swapped": (1 - alpha) * kl * T * T + alpha * hard,
-             "no_T2": alpha * kl + (1 - alpha) * hard}
+    wrong = {"swapped": (1 - alpha) * kl * T * T + alpha * hard, "no_T2": alpha * kl + (1 - alpha) * hard}
     return loss, {k: v.item() for k, v in wrong.items()}
 
 
-def check_distill_step(distill_step, student, teacher, batch, temperature: float = TEMPERATURE,
-                       alpha: float = 0.5) -> bool:
+def check_distill_step(
+    distill_step, student, teacher, batch, temperature: float = TEMPERATURE, alpha: float = 0.5
+) -> bool:
     """Exercise 03.1: one distillation step `distill_step(student, teacher, batch, optimizer, T, alpha)`."""
     if _unanswered(distill_step):
         return False
@@ -66,8 +67,12 @@ def check_distill_step(distill_step, student, teacher, batch, temperature: float
     loss.backward()
     torch.optim.SGD(ref_s.parameters(), lr=0.1).step()
     if not all(torch.equal(v, before_t[k]) for k, v in mine_t.state_dict().items()):
-        return _report(False, "", "the teacher's weights changed: only the student may step (build "
-                                  "the optimizer from student.parameters() only)")
+        return _report(
+            False,
+            "",
+            "the teacher's weights changed: only the student may step (build "
+            "the optimizer from student.parameters() only)",
+        )
     if any(p.grad is not None for p in mine_t.parameters()):
         return _report(False, "", "the teacher got gradients: compute its logits under torch.no_grad()")
     if mine_t.training:
@@ -76,17 +81,22 @@ def check_distill_step(distill_step, student, teacher, batch, temperature: float
         return _report(False, "", f"return the loss (a number or a 0-d tensor), got {type(got).__name__}")
     for name, value in wrong.items():
         if not math.isclose(got, loss.item(), rel_tol=1e-4) and math.isclose(got, value, rel_tol=1e-4):
-            hint = {"swapped": "alpha weighs the teacher (soft) term here, 1 - alpha the hard labels",
-                    "no_T2": "multiply the KL term by T**2 so its gradients keep their size as T grows"}
+            hint = {
+                "swapped": "alpha weighs the teacher (soft) term here, 1 - alpha the hard labels",
+                "no_T2": "multiply the KL term by T**2 so its gradients keep their size as T grows",
+            }
             return _report(False, "", hint[name])
     if not math.isclose(got, loss.item(), rel_tol=1e-4, abs_tol=1e-6):
-        return _report(False, "", f"your loss {got:.5f} differs from alpha * T² * KL + (1 - alpha) * CE "
-                                  f"= {loss.item():.5f}")
+        return _report(
+            False, "", f"your loss {got:.5f} differs from alpha * T² * KL + (1 - alpha) * CE = {loss.item():.5f}"
+        )
     stepped = all(torch.allclose(a, b, atol=1e-5) for a, b in zip(mine_s.parameters(), ref_s.parameters()))
-    return _report(stepped, f"loss {got:.4f}; the student stepped and the teacher did not move — this "
-                            "is the whole distillation loop.",
-                   "the loss is right but the student's weights are not where one optimizer step "
-                   "takes them: call loss.backward() and optimizer.step() once")
+    return _report(
+        stepped,
+        f"loss {got:.4f}; the student stepped and the teacher did not move — this is the whole distillation loop.",
+        "the loss is right but the student's weights are not where one optimizer step "
+        "takes them: call loss.backward() and optimizer.step() once",
+    )
 
 
 SOLUTIONS["standard_error"] = """
@@ -104,11 +114,13 @@ def check_standard_error(answer, accuracy: float, n: int) -> bool:
     truth = math.sqrt(accuracy * (1 - accuracy) / n)
     if math.isclose(answer, truth * 100, rel_tol=1e-3):
         return _report(False, "", "that is in percentage points; give a fraction like the accuracies")
-    if math.isclose(answer, truth ** 2, rel_tol=1e-3):
+    if math.isclose(answer, truth**2, rel_tol=1e-3):
         return _report(False, "", "that is the variance p(1-p)/n; take its square root")
-    return _report(math.isclose(answer, truth, rel_tol=1e-3),
-                   f"±{truth:.4f}: the accuracy on endlessly many snippets like these lies within about "
-                   f"2 × {truth:.4f} = {2 * truth:.3f} of this one (a 95% confidence interval). Two models scored "
-                   "on the same snippets are compared with a paired test (McNemar's, section 5), not by setting "
-                   "their errors side by side.",
-                   f"{answer} differs from sqrt(p(1-p)/n) with p={accuracy:.4f}, n={n}")
+    return _report(
+        math.isclose(answer, truth, rel_tol=1e-3),
+        f"±{truth:.4f}: the accuracy on endlessly many snippets like these lies within about "
+        f"2 × {truth:.4f} = {2 * truth:.3f} of this one (a 95% confidence interval). Two models scored "
+        "on the same snippets are compared with a paired test (McNemar's, section 5), not by setting "
+        "their errors side by side.",
+        f"{answer} differs from sqrt(p(1-p)/n) with p={accuracy:.4f}, n={n}",
+    )

@@ -4,6 +4,7 @@ ablations, the demo), then its auto-checked exercises and their worked solutions
 One code path for every profile: the teacher, data and sizes come from the `Profile`; the layer
 choices follow the teacher's depth (6 -> [0, 2, 4], 12 -> [0, 2, 4, 7, 9, 11]).
 """
+
 from __future__ import annotations
 
 import math
@@ -39,8 +40,12 @@ ABLATIONS = {
 # change of the GLUE macro-score when one ingredient is removed (Table 4).
 PUBLISHED = {
     "sst2_accuracy": {"BERT-base (teacher)": 92.7, "DistilBERT (6 layers)": 91.3},
-    "ablation_glue_delta": {"without soft targets": -2.96, "without cosine": -1.46,
-                            "without MLM (our hard labels)": -0.31, "random init": -3.69},
+    "ablation_glue_delta": {
+        "without soft targets": -2.96,
+        "without cosine": -1.46,
+        "without MLM (our hard labels)": -0.31,
+        "random init": -3.69,
+    },
     "summary": "40% fewer parameters, 60% faster, 97% of BERT's GLUE score",
 }
 
@@ -48,18 +53,24 @@ PUBLISHED = {
 def layer_choices(n_teacher: int) -> dict[str, list[int]]:
     """Half the teacher's layers three ways: spread out (DistilBERT's choice), bottom half, top half."""
     half = max(1, n_teacher // 2)
-    return {"spread": students.every_other_layer(n_teacher, half), "bottom": list(range(half)),
-            "top": list(range(n_teacher - half, n_teacher))}
+    return {
+        "spread": students.every_other_layer(n_teacher, half),
+        "bottom": list(range(half)),
+        "top": list(range(n_teacher - half, n_teacher)),
+    }
 
 
 def hub_fallback(profile):
     """(profile, note): hub assets when reachable; otherwise the offline MiniLM + reviews, said so."""
-    needs_hub = (profile.teacher not in assets.ASSETS and not os.path.isdir(profile.teacher)) \
-        or profile.dataset not in assets.ASSETS
+    needs_hub = (
+        profile.teacher not in assets.ASSETS and not os.path.isdir(profile.teacher)
+    ) or profile.dataset not in assets.ASSETS
     if not needs_hub or assets.hub_reachable():
         return profile, f"teacher {profile.teacher}, data {profile.dataset}"
-    note = (f"the Hugging Face hub is unreachable, so {profile.teacher} on {profile.dataset} cannot "
-            "run here; using the offline path instead: teacher minilm, data rotten_tomatoes")
+    note = (
+        f"the Hugging Face hub is unreachable, so {profile.teacher} on {profile.dataset} cannot "
+        "run here; using the offline path instead: teacher minilm, data rotten_tomatoes"
+    )
     return profile.replace(teacher="minilm", dataset="rotten_tomatoes", reference_student=None), note
 
 
@@ -121,8 +132,15 @@ def labelled_rows(n: int, fraction: float, seed: int) -> list[int]:
     return sorted(np.random.RandomState(seed).permutation(n)[:k].tolist())
 
 
-def run(setup: Setup, init: str = "copy", layers="spread", seed: int = 0, labels: str = "all",
-        progress: bool = False, **loss) -> dict:
+def run(
+    setup: Setup,
+    init: str = "copy",
+    layers="spread",
+    seed: int = 0,
+    labels: str = "all",
+    progress: bool = False,
+    **loss,
+) -> dict:
     """Train one student and score it on the test split; labels: 'all', 'fraction' or 'transfer'.
 
     A random-init student trains at the profile's from-scratch rate for `scratch_epochs` (at the
@@ -139,19 +157,23 @@ def run(setup: Setup, init: str = "copy", layers="spread", seed: int = 0, labels
             train, cache, loss = train.select(keep), None, {**loss, "alpha": 0.0, "cosine_weight": 0.0}
         else:  # every snippet, soft targets everywhere, hard labels only on the labelled part
             kept = set(keep)
-            train = train.map(lambda ex, i: {"label": ex["label"] if i in kept else -100},
-                              with_indices=True)
+            train = train.map(lambda ex, i: {"label": ex["label"] if i in kept else -100}, with_indices=True)
     elif labels != "all":
         raise ValueError(f"labels must be 'all', 'fraction' or 'transfer', got {labels!r}")
     seed_everything(seed)
     student = make_student(setup.teacher, init, layers, seed).to(profile.device)
     start = time.perf_counter()
-    out = train_student(student, train, setup.tokenizer, profile, cache=cache, seed=seed,
-                        progress=progress, **loss)
+    out = train_student(student, train, setup.tokenizer, profile, cache=cache, seed=seed, progress=progress, **loss)
     seconds = time.perf_counter() - start
     correct = correct_on_test(student, setup)
-    return {"accuracy": correct.float().mean().item(), "correct": correct, "steps": out["steps"],
-            "seconds": seconds, "examples": len(train), "student": student}
+    return {
+        "accuracy": correct.float().mean().item(),
+        "correct": correct,
+        "steps": out["steps"],
+        "seconds": seconds,
+        "examples": len(train),
+        "student": student,
+    }
 
 
 def correct_on_test(model, setup: Setup) -> torch.Tensor:
@@ -168,14 +190,12 @@ def reference_run(setup: Setup, source: str, seed: int = 0) -> dict:
     profile = setup.profile
     model = assets.load_classifier(source).to(profile.device)
     tokenizer = assets.load_tokenizer(source)
-    raw = DatasetDict({"train": setup.raw["train"].select(range(len(setup.train))),
-                       "test": setup.raw["test"]})
+    raw = DatasetDict({"train": setup.raw["train"].select(range(len(setup.train))), "test": setup.raw["test"]})
     data = training.tokenize_splits(raw, tokenizer, profile.max_length)
     seed_everything(seed)
     train_student(model, data["train"], tokenizer, profile, alpha=0.0, cosine_weight=0.0, seed=seed)
     score = training.evaluate(model, data["test"], tokenizer, profile)
-    return {"accuracy": score["accuracy"], "params": benchmark.count_parameters(model),
-            "student": model}
+    return {"accuracy": score["accuracy"], "params": benchmark.count_parameters(model), "student": model}
 
 
 def majority_prediction(model, setup: Setup) -> tuple[int, float]:
@@ -203,10 +223,15 @@ def mean_std(values) -> tuple[float, float]:
 def results_table(setup: Setup, models: dict, accuracy: dict) -> list[dict]:
     """benchmark_table on the profile's stated batch: a teacher row first, retention against it."""
     profile = setup.profile
-    batch = benchmark.dummy_batch(setup.teacher.config.vocab_size, profile.bench_batch,
-                                  profile.max_length)
-    return benchmark.benchmark_table(models, batch, repeats=profile.bench_repeats, accuracy=accuracy,
-                                     reference=next(iter(models)), threads=profile.bench_threads)
+    batch = benchmark.dummy_batch(setup.teacher.config.vocab_size, profile.bench_batch, profile.max_length)
+    return benchmark.benchmark_table(
+        models,
+        batch,
+        repeats=profile.bench_repeats,
+        accuracy=accuracy,
+        reference=next(iter(models)),
+        threads=profile.bench_threads,
+    )
 
 
 def demo_sentences(all_labels: tuple, few_labels: tuple, n_train: int, n_labelled: int) -> list[str]:
@@ -227,24 +252,28 @@ def demo_sentences(all_labels: tuple, few_labels: tuple, n_train: int, n_labelle
                 f"All labels ({n_train:,} labelled snippets): distillation changes accuracy by {change}. "
                 f"Both students answered the same {len(hard):,} test snippets: {test}{reading}. One seed "
                 "each: the test says whether these two models differ, not whether another seed would "
-                "repeat it; lesson 04 pairs several seeds.")
+                "repeat it; lesson 04 pairs several seeds."
+            )
         else:
             sentences.append(
                 f"Few labels ({n_labelled:,} of {n_train:,} snippets labelled): the teacher's soft labels "
                 f"on the {n_train - n_labelled:,} unlabelled ones change accuracy by {change}: {test}"
                 f"{reading}. A gain here is optimistic: the teacher was fine-tuned on the very labels hidden "
                 "from the student, so its soft labels carry them; a teacher trained on other data would "
-                "give less.")
+                "give less."
+            )
     return sentences
 
 
 def demo_students(fraction: float) -> dict[str, dict]:
     """The demo's four students, paired (same seed, same snippets): name -> run() keywords."""
     few = f"{fraction:.0%} labels"
-    return {"student: all labels, hard only": {"alpha": 0.0, "cosine_weight": 0.0},
-            "student: all labels, distilled": {},
-            f"student: {few}, hard only": {"labels": "fraction"},
-            f"student: {few} + transfer set": {"labels": "transfer"}}
+    return {
+        "student: all labels, hard only": {"alpha": 0.0, "cosine_weight": 0.0},
+        "student: all labels, distilled": {},
+        f"student: {few}, hard only": {"labels": "fraction"},
+        f"student: {few} + transfer set": {"labels": "transfer"},
+    }
 
 
 def run_demo(profile, plot_path=None, seed: int = 0, setup: Setup | None = None) -> dict:
@@ -278,16 +307,19 @@ def run_demo(profile, plot_path=None, seed: int = 0, setup: Setup | None = None)
     steps.close()
     n_train, n_test = len(setup.train), len(setup.data["test"])
     n_labelled = len(labelled_rows(n_train, profile.label_fraction, seed))
-    print(f"\n{n_train:,} training snippets, all labelled or {n_labelled:,} labelled (the transfer set "
-          f"adds the teacher's soft labels on the other {n_train - n_labelled:,}); seed {seed}; test "
-          f"{n_test:,}\nlatency: median of {profile.bench_repeats} after warm-up, batch "
-          f"{profile.bench_batch} x {profile.max_length} tokens, {profile.bench_threads} threads")
+    print(
+        f"\n{n_train:,} training snippets, all labelled or {n_labelled:,} labelled (the transfer set "
+        f"adds the teacher's soft labels on the other {n_train - n_labelled:,}); seed {seed}; test "
+        f"{n_test:,}\nlatency: median of {profile.bench_repeats} after warm-up, batch "
+        f"{profile.bench_batch} x {profile.max_length} tokens, {profile.bench_threads} threads"
+    )
     width = max(len(r["name"]) for r in rows) + 2
-    print(f"{'model':<{width}}{'params':>12}{'MB':>8}{'ms':>9}{'speed-up':>10}{'accuracy':>10}"
-          f"{'retention':>11}")
+    print(f"{'model':<{width}}{'params':>12}{'MB':>8}{'ms':>9}{'speed-up':>10}{'accuracy':>10}{'retention':>11}")
     for r in rows:
-        print(f"{r['name']:<{width}}{r['params']:>12,}{r['size_mb']:>8.1f}{r['latency_ms']:>9.1f}"
-              f"{r['speedup']:>9.2f}x{r['accuracy']:>10.3f}{r['retention']:>11.1%}")
+        print(
+            f"{r['name']:<{width}}{r['params']:>12,}{r['size_mb']:>8.1f}{r['latency_ms']:>9.1f}"
+            f"{r['speedup']:>9.2f}x{r['accuracy']:>10.3f}{r['retention']:>11.1%}"
+        )
     names = list(specs)
     pairs = tuple((correct[names[i]].tolist(), correct[names[i + 1]].tolist()) for i in (0, 2))
     sentences = demo_sentences(*pairs, n_train, n_labelled)
@@ -299,8 +331,14 @@ def run_demo(profile, plot_path=None, seed: int = 0, setup: Setup | None = None)
         fig.savefig(plot_path, dpi=120, bbox_inches="tight")
         plt.close(fig)
         print(f"plot saved to {plot_path}")
-    return {"rows": rows, "sentences": sentences, "train": n_train, "labelled": n_labelled,
-            "test": n_test, "correct": pairs}
+    return {
+        "rows": rows,
+        "sentences": sentences,
+        "train": n_train,
+        "labelled": n_labelled,
+        "test": n_test,
+        "correct": pairs,
+    }
 
 
 # --- Exercises ---------------------------------------------------------------------------------
@@ -321,20 +359,29 @@ def check_first_last_student(answer, teacher) -> bool:
         return _report(False, "", f"give a model built from the teacher ({err})")
     n = students.num_layers(teacher)
     if depth != 2:
-        return _report(False, "", f"your student has {depth} layers; keep exactly two: the first "
-                                  f"(0) and the last ({n - 1})")
+        return _report(
+            False, "", f"your student has {depth} layers; keep exactly two: the first (0) and the last ({n - 1})"
+        )
     for layers in ([0, n - 1], [0, 1], [n - 2, n - 1]):
         check = students.copied_weights_equal(answer, teacher, layers)
         if not check["differ"]:
             break
     else:
-        return _report(False, "", "its weights match no pair of teacher layers; copy them "
-                                  "(students.student_from_teacher does) instead of initialising anew")
+        return _report(
+            False,
+            "",
+            "its weights match no pair of teacher layers; copy them "
+            "(students.student_from_teacher does) instead of initialising anew",
+        )
     if layers != [0, n - 1]:
-        return _report(False, "", f"that student copies teacher layers {layers}; take the first "
-                                  f"and the last: [0, {n - 1}]")
-    return _report(True, f"all {check['tensors']} tensors are exact copies of teacher layers "
-                         f"[0, {n - 1}], its embeddings and head.", "")
+        return _report(
+            False, "", f"that student copies teacher layers {layers}; take the first and the last: [0, {n - 1}]"
+        )
+    return _report(
+        True,
+        f"all {check['tensors']} tensors are exact copies of teacher layers [0, {n - 1}], its embeddings and head.",
+        "",
+    )
 
 
 SOLUTIONS["masked_cosine"] = """
@@ -352,8 +399,8 @@ def _cosine_probes():
         s = torch.randn(batch, seq, hidden, generator=gen)
         t = s + 0.8 * torch.randn(batch, seq, hidden, generator=gen)
         mask = torch.ones(batch, seq, dtype=torch.long)
-        mask[0, seq // 2:] = 0
-        mask[-1, seq - 2:] = 0
+        mask[0, seq // 2 :] = 0
+        mask[-1, seq - 2 :] = 0
         t[mask == 0] = -5 * s[mask == 0]  # padding positions disagree loudly: counting them shows
         probes.append((s, t, mask))
     return probes
@@ -385,13 +432,17 @@ def check_masked_cosine(fn) -> bool:
     if same(unmasked):
         return _report(False, "", "padding positions are averaged in; keep only attention_mask == 1")
     if same(plain_cos):
-        return _report(False, "", "that is the mean cosine similarity; the loss is 1 - cos "
-                                  "(0 when the directions agree)")
+        return _report(
+            False, "", "that is the mean cosine similarity; the loss is 1 - cos (0 when the directions agree)"
+        )
     if same(wrong_dim):
         return _report(False, "", "the cosine runs over the sequence axis; use dim=-1 (hidden size)")
     if same(int_index):
-        return _report(False, "", "indexing with the integer mask picks rows 0 and 1 instead of masking; "
-                                  "index with attention_mask.bool()")
+        return _report(
+            False,
+            "",
+            "indexing with the integer mask picks rows 0 and 1 instead of masking; index with attention_mask.bool()",
+        )
     rows = ", ".join(f"got {g:.4f}, expected {w:.4f}" for g, w in zip(got, want))
     return _report(False, "", f"the values differ ({rows})")
 
@@ -424,16 +475,20 @@ def seeds_to_decide(differences, limit: int = 100_000) -> dict:
 
     d = [float(x) for x in differences]
     if len(d) < 2:
-        raise ValueError(f"need the differences of at least 2 seeds to know their spread, got {len(d)}; "
-                         "run the lesson in the cpu profile (3 seeds)")
+        raise ValueError(
+            f"need the differences of at least 2 seeds to know their spread, got {len(d)}; "
+            "run the lesson in the cpu profile (3 seeds)"
+        )
     mean, sd = statistics.fmean(d), statistics.stdev(d)
     if mean == 0:
         raise ValueError("the mean difference is 0: no number of seeds can decide it")
     if sd == 0:
         return {"mean": mean, "sd": sd, "n": 2, "n_normal": 2, "n_power": 2}
     if (1.959964 * sd / abs(mean)) ** 2 >= limit:  # even the normal interval needs `limit` seeds or more
-        raise ValueError(f"a mean difference of {mean:+.3g} with a spread of {sd:.3g} would need more than {limit:,} "
-                         "seeds to decide: no practical budget decides it, so report it as not decided")
+        raise ValueError(
+            f"a mean difference of {mean:+.3g} with a spread of {sd:.3g} would need more than {limit:,} "
+            "seeds to decide: no practical budget decides it, so report it as not decided"
+        )
 
     def first(decides):  # the smallest seed count in [2, limit) for which `decides` holds
         return next((k for k in range(2, limit) if decides(k)), None)
@@ -447,8 +502,10 @@ def seeds_to_decide(differences, limit: int = 100_000) -> dict:
 
     n_power = first(lambda k: power(k) >= 0.8)
     if None in (n, n_normal, n_power):
-        raise ValueError(f"a mean difference of {mean:+.3g} with a spread of {sd:.3g} would need more than {limit:,} "
-                         "seeds to decide (or to reach 80% power): report it as not decided")
+        raise ValueError(
+            f"a mean difference of {mean:+.3g} with a spread of {sd:.3g} would need more than {limit:,} "
+            "seeds to decide (or to reach 80% power): report it as not decided"
+        )
     return {"mean": mean, "sd": sd, "n": n, "n_normal": n_normal, "n_power": n_power}
 
 
@@ -462,8 +519,12 @@ def check_seeds_to_decide(answer, regimes, regime: str = "all labels") -> bool:
     sides = regimes[regime]
     d = [100 * (b - a) for a, b in zip(sides["without teacher"], sides["with teacher"])]
     if len(d) < 2:
-        return _report(False, "", f"this run has {len(d)} seed, so the spread of the differences is unknown and "
-                                  "nothing can be planned from it: run the lesson in the cpu profile (3 seeds)")
+        return _report(
+            False,
+            "",
+            f"this run has {len(d)} seed, so the spread of the differences is unknown and "
+            "nothing can be planned from it: run the lesson in the cpu profile (3 seeds)",
+        )
     try:
         plan = seeds_to_decide(d)
     except ValueError as why:  # a zero or tiny mean gain: no practical number of seeds decides it
@@ -475,28 +536,48 @@ def check_seeds_to_decide(answer, regimes, regime: str = "all labels") -> bool:
         return _report(False, "", f"give a whole number of seeds, got {answer!r}")
     answer = int(answer)
     if answer < 2:
-        return _report(False, "", f"{answer} seed(s) give no spread and so no t-interval: a paired t-test "
-                                  "needs 2 or more")
+        return _report(
+            False, "", f"{answer} seed(s) give no spread and so no t-interval: a paired t-test needs 2 or more"
+        )
     width = _half_width(answer, plan["sd"])
-    where = (f"with {answer} seeds the interval would be {plan['mean']:+.2f} ± {width:.2f} points "
-             f"(t = {width * math.sqrt(answer) / plan['sd']:.2f} times sd {plan['sd']:.2f} / sqrt({answer}))")
+    where = (
+        f"with {answer} seeds the interval would be {plan['mean']:+.2f} ± {width:.2f} points "
+        f"(t = {width * math.sqrt(answer) / plan['sd']:.2f} times sd {plan['sd']:.2f} / sqrt({answer}))"
+    )
     if answer == n:
         if n <= ran:
-            fewer = (f"{n - 1} would not ({plan['mean']:+.2f} ± {_half_width(n - 1, plan['sd']):.2f})" if n > 2
-                     else "fewer than 2 give no interval")
+            fewer = (
+                f"{n - 1} would not ({plan['mean']:+.2f} ± {_half_width(n - 1, plan['sd']):.2f})"
+                if n > 2
+                else "fewer than 2 give no interval"
+            )
             told = f"{n} seeds: this run's {ran} already decide it (its interval excludes zero), and {fewer}"
         else:
-            told = (f"{n} seeds, {n - ran} more than this run's {ran}: {where}, which excludes zero, and "
-                    f"{n - 1} would not ({plan['mean']:+.2f} ± {_half_width(n - 1, plan['sd']):.2f})")
-        return _report(True, f"{told}. A plan, not a promise: it takes the measured mean and spread of {ran} "
-                             f"seeds as the truth, and they are uncertain too. To decide with 80% probability "
-                             f"if they were the truth, plan {plan['n_power']} seeds (a power calculation).", "")
+            told = (
+                f"{n} seeds, {n - ran} more than this run's {ran}: {where}, which excludes zero, and "
+                f"{n - 1} would not ({plan['mean']:+.2f} ± {_half_width(n - 1, plan['sd']):.2f})"
+            )
+        return _report(
+            True,
+            f"{told}. A plan, not a promise: it takes the measured mean and spread of {ran} "
+            f"seeds as the truth, and they are uncertain too. To decide with 80% probability "
+            f"if they were the truth, plan {plan['n_power']} seeds (a power calculation).",
+            "",
+        )
     if answer == plan["n_normal"] and plan["n_normal"] != n:
-        return _report(False, "", f"{answer} uses the normal 1.96; with few seeds the t quantile "
-                                  "(scipy.stats.t.ppf(0.975, n - 1)) is larger, and it changes with n")
+        return _report(
+            False,
+            "",
+            f"{answer} uses the normal 1.96; with few seeds the t quantile "
+            "(scipy.stats.t.ppf(0.975, n - 1)) is larger, and it changes with n",
+        )
     if answer == ran and n > ran:
-        return _report(False, "", f"{ran} is the budget this run had, and its interval includes zero: "
-                                  "that is why section 7 says 'not decided'")
+        return _report(
+            False,
+            "",
+            f"{ran} is the budget this run had, and its interval includes zero: "
+            "that is why section 7 says 'not decided'",
+        )
     if answer < n:
         return _report(False, "", f"{where}, which still includes zero")
     return _report(False, "", f"{where}: that excludes zero, but fewer seeds would too; give the smallest number")

@@ -1,4 +1,5 @@
 """Lesson 05 (quantization): lesson 04's distilled student, cached, and the lesson's auto-checked exercises."""
+
 from __future__ import annotations
 
 import math
@@ -14,12 +15,20 @@ from .exercises import SOLUTIONS, _report, _unanswered
 
 # --- The distilled student of lesson 04, cached -----------------------------------------------
 
+
 def student_dir(setup: l04.Setup, seed: int = 0) -> Path:
     """Cache folder of lesson 04's distilled student (recipe, layers [0, 2, 4]) for these settings."""
     p = setup.profile
-    settings = {"teacher": training.teacher_dir(p).name, "recipe": l04.RECIPE, "seed": seed,
-                "train": len(setup.train), "epochs": p.student_epochs, "lr": p.learning_rate,
-                "batch": p.batch_size, "max_length": p.max_length}
+    settings = {
+        "teacher": training.teacher_dir(p).name,
+        "recipe": l04.RECIPE,
+        "seed": seed,
+        "train": len(setup.train),
+        "epochs": p.student_epochs,
+        "lr": p.learning_rate,
+        "batch": p.batch_size,
+        "max_length": p.max_length,
+    }
     return cache.cache_path("students", f"{p.name}-{seed}-{cache.key(settings)}")
 
 
@@ -59,15 +68,25 @@ def check_scale_zero_point(answer, x) -> bool:
     if math.isclose(scale, (x.max() - x.min()).item() / 256, rel_tol=1e-4):
         return _report(False, "", "256 values make 255 steps: divide the range by 255, not 256")
     if not math.isclose(scale, want_scale, rel_tol=1e-4):
-        return _report(False, "", f"scale {scale:.6g} is off; it is (max - min) / (qmax - qmin), with "
-                                  "the range stretched to include 0")
+        return _report(
+            False,
+            "",
+            f"scale {scale:.6g} is off; it is (max - min) / (qmax - qmin), with the range stretched to include 0",
+        )
     if zero_point != want_zp:
-        return _report(False, "", f"zero_point {zero_point!r} is off; it is the integer that 0.0 maps "
-                                  "to: qmin - round(min / scale)")
+        return _report(
+            False,
+            "",
+            f"zero_point {zero_point!r} is off; it is the integer that 0.0 maps to: qmin - round(min / scale)",
+        )
     q = quantize.quantize_affine(x, want_scale, want_zp)
     err = (quantize.dequantize_affine(q, want_scale, want_zp) - x).abs().max().item()
-    return _report(True, f"scale {want_scale:.6g}, zero-point {want_zp}; the round trip is off by at "
-                         f"most {err:.2e} ≤ scale/2 = {want_scale / 2:.2e}.", "")
+    return _report(
+        True,
+        f"scale {want_scale:.6g}, zero-point {want_zp}; the round trip is off by at "
+        f"most {err:.2e} ≤ scale/2 = {want_scale / 2:.2e}.",
+        "",
+    )
 
 
 SOLUTIONS["int8_linear_bytes"] = """
@@ -95,10 +114,12 @@ def check_int8_linear_bytes(answer, layer) -> bool:
         return _report(False, "", "give bytes, not megabytes")
     int8 = quantize.quantize_dynamic_int8(torch.nn.Sequential(layer))
     saved = size_on_disk_mb(int8) * 1e6
-    return _report(answer == truth,
-                   f"{truth:,} bytes vs {4 * weights + bias:,} in float32 ({(4 * weights + bias) / truth:.2f}x "
-                   f"smaller); saved with its scales and pickle overhead it takes {saved:,.0f} bytes.",
-                   f"{answer} is not in_features x out_features x 1 byte + out_features x 4 bytes")
+    return _report(
+        answer == truth,
+        f"{truth:,} bytes vs {4 * weights + bias:,} in float32 ({(4 * weights + bias) / truth:.2f}x "
+        f"smaller); saved with its scales and pickle overhead it takes {saved:,.0f} bytes.",
+        f"{answer} is not in_features x out_features x 1 byte + out_features x 4 bytes",
+    )
 
 
 SOLUTIONS["keep_fp32"] = """
@@ -122,8 +143,9 @@ def check_keep_fp32(answer, sensitivity: dict) -> bool:
         return _report(False, "", f"{answer!r} is not one of the measured groups: {', '.join(sensitivity)}")
     truth = most_sensitive(sensitivity)
     row = sensitivity[truth]
-    return _report(answer == truth,
-                   f"quantizing {truth!r} alone flipped {row['flips']} predictions "
-                   f"({row['delta']:+.2f} points): keeping it in fp32 buys back the most for the least size.",
-                   f"{answer!r} flipped {sensitivity[answer]['flips']} predictions; another group "
-                   "flipped more")
+    return _report(
+        answer == truth,
+        f"quantizing {truth!r} alone flipped {row['flips']} predictions "
+        f"({row['delta']:+.2f} points): keeping it in fp32 buys back the most for the least size.",
+        f"{answer!r} flipped {sensitivity[answer]['flips']} predictions; another group flipped more",
+    )

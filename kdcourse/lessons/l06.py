@@ -1,5 +1,6 @@
 """Lesson 06 (distilling a causal LM): the lesson run headless (`run`, for cache warming and
 benchmarks/llm.py), its auto-checked exercises and their worked solutions."""
+
 from __future__ import annotations
 
 import copy
@@ -35,8 +36,10 @@ def check_reverse_kl(fn) -> bool:
     if _unanswered(fn):
         return False
     gen = torch.Generator().manual_seed(6)
-    probes = [(torch.randn(*shape, generator=gen) * 3, torch.randn(*shape, generator=gen) * 3)
-              for shape in ((2, 5, 11), (7, 4), (3,))]
+    probes = [
+        (torch.randn(*shape, generator=gen) * 3, torch.randn(*shape, generator=gen) * 3)
+        for shape in ((2, 5, 11), (7, 4), (3,))
+    ]
     if not callable(fn):
         return _report(False, "", f"pass your function itself (reverse_kl_by_hand), got {type(fn).__name__}")
     try:
@@ -45,25 +48,33 @@ def check_reverse_kl(fn) -> bool:
         return _report(False, "", f"your function raised {type(err).__name__}: {err}")
     if any(g is None for g in got):  # the placeholder body still returns None
         return not _unanswered(None)
-    for (s, t), g in zip(probes, got):
+    for (s, _t), g in zip(probes, got):
         if not isinstance(g, torch.Tensor) or tuple(g.shape) != tuple(s.shape[:-1]):
-            return _report(False, "", f"for logits of shape {tuple(s.shape)} return one value per "
-                                      f"position, shape {tuple(s.shape[:-1])}; got "
-                                      f"{tuple(g.shape) if isinstance(g, torch.Tensor) else type(g).__name__}")
+            return _report(
+                False,
+                "",
+                f"for logits of shape {tuple(s.shape)} return one value per "
+                f"position, shape {tuple(s.shape[:-1])}; got "
+                f"{tuple(g.shape) if isinstance(g, torch.Tensor) else type(g).__name__}",
+            )
 
     def same(reference):
-        return all(torch.allclose(g.float(), reference(s, t), atol=1e-5, rtol=1e-4)
-                   for (s, t), g in zip(probes, got))
+        return all(torch.allclose(g.float(), reference(s, t), atol=1e-5, rtol=1e-4) for (s, t), g in zip(probes, got))
 
     if same(lambda s, t: losses.forward_kl(s, t)):
-        return _report(False, "", "that is the forward KL(teacher ‖ student): weight by the *student's* "
-                                  "probabilities, sum q·(log q - log p)")
+        return _report(
+            False,
+            "",
+            "that is the forward KL(teacher ‖ student): weight by the *student's* probabilities, sum q·(log q - log p)",
+        )
     if same(lambda s, t: losses.reverse_kl(s, t) / s.shape[-1]):
         return _report(False, "", "you averaged over the vocabulary; KL sums over it (.sum(-1))")
-    return _report(same(lambda s, t: losses.reverse_kl(s, t)),
-                   "KL(student ‖ teacher) is large where the student puts mass the teacher does not: "
-                   "the student is pushed onto the teacher's modes (mode-seeking).",
-                   "the values differ from KL(student ‖ teacher); use F.log_softmax on both logits")
+    return _report(
+        same(lambda s, t: losses.reverse_kl(s, t)),
+        "KL(student ‖ teacher) is large where the student puts mass the teacher does not: "
+        "the student is pushed onto the teacher's modes (mode-seeking).",
+        "the values differ from KL(student ‖ teacher); use F.log_softmax on both logits",
+    )
 
 
 SOLUTIONS["topk_mass"] = """
@@ -87,11 +98,13 @@ def check_topk_mass(answer, cache, batches) -> bool:
         return _report(False, "", f"{answer} is above 1: give a fraction, not a percentage")
     if math.isclose(answer, float(every.mean()), abs_tol=1e-6) and not math.isclose(answer, truth, abs_tol=1e-6):
         return _report(False, "", "you counted padding positions too; keep attention_mask == 1 only")
-    return _report(math.isclose(answer, truth, abs_tol=1e-4),
-                   f"the top-{k} tokens hold {truth:.1%} of the teacher's probability on average; "
-                   f"the worst position keeps {float(real.min()):.1%}. The rest ({1 - truth:.1%} on "
-                   "average) is what expand_topk spreads evenly: the price of the cache.",
-                   f"{answer:.4f} differs from the mean of values.exp().sum(-1) over real positions")
+    return _report(
+        math.isclose(answer, truth, abs_tol=1e-4),
+        f"the top-{k} tokens hold {truth:.1%} of the teacher's probability on average; "
+        f"the worst position keeps {float(real.min()):.1%}. The rest ({1 - truth:.1%} on "
+        "average) is what expand_topk spreads evenly: the price of the cache.",
+        f"{answer:.4f} differs from the mean of values.exp().sum(-1) over real positions",
+    )
 
 
 SOLUTIONS["full_logits_mb"] = """
@@ -113,10 +126,12 @@ def check_full_logits_mb(answer, batches, vocab_size: int) -> bool:
         return _report(False, "", "a float32 takes 4 bytes; multiply by 4")
     if math.isclose(answer, truth / 2, rel_tol=1e-3):
         return _report(False, "", "that is float16; the question asks for float32 (4 bytes)")
-    return _report(math.isclose(answer, truth, rel_tol=1e-3),
-                   f"{positions:,} positions × {vocab_size:,} logits × 4 bytes = {truth:,.1f} MB, "
-                   "for a few dozen short texts; it grows with every token of data.",
-                   f"{answer:,.1f} MB is off; count batch × length positions of every batch")
+    return _report(
+        math.isclose(answer, truth, rel_tol=1e-3),
+        f"{positions:,} positions × {vocab_size:,} logits × 4 bytes = {truth:,.1f} MB, "
+        "for a few dozen short texts; it grows with every token of data.",
+        f"{answer:,.1f} MB is off; count batch × length positions of every batch",
+    )
 
 
 SOLUTIONS["perplexity"] = """
@@ -132,16 +147,17 @@ def check_perplexity(answer, mean_nll: float) -> bool:
     if answer is None:
         return False
     truth = math.exp(mean_nll)
-    if math.isclose(answer, 2 ** mean_nll, rel_tol=1e-3):
+    if math.isclose(answer, 2**mean_nll, rel_tol=1e-3):
         return _report(False, "", "NLL in nats goes with the natural exponential: e ** NLL, not 2 ** NLL")
-    if math.isclose(answer, 10 ** mean_nll, rel_tol=1e-3):
+    if math.isclose(answer, 10**mean_nll, rel_tol=1e-3):
         return _report(False, "", "nats go with e, not 10: math.exp(NLL)")
     if math.isclose(answer, math.exp(-mean_nll), rel_tol=1e-3):
         return _report(False, "", "the NLL is already negated: perplexity = exp(+mean NLL)")
-    return _report(math.isclose(answer, truth, rel_tol=1e-3),
-                   f"exp({mean_nll}) = {truth:.1f}: as unsure as a uniform choice among about "
-                   f"{truth:.0f} tokens.",
-                   f"{answer} is not exp({mean_nll}) = perplexity")
+    return _report(
+        math.isclose(answer, truth, rel_tol=1e-3),
+        f"exp({mean_nll}) = {truth:.1f}: as unsure as a uniform choice among about {truth:.0f} tokens.",
+        f"{answer} is not exp({mean_nll}) = perplexity",
+    )
 
 
 # --- The lesson headless: the same calls, settings and caches as the notebook ---------------------
@@ -150,8 +166,12 @@ K = 64  # teacher top-k kept in the caches
 EVAL_MAX_LENGTH = 96
 PROBE_TEXTS = 32  # training snippets on which block importance is measured
 TARGET_RATIO = 1.5  # healed perplexity / teacher perplexity, for >= 20% of the blocks removed
-COMPARE = {"cross-entropy (sequence-level KD)": "ce", "forward KL": "forward", "reverse KL": "reverse",
-           "JSD β=0.5": "jsd"}
+COMPARE = {
+    "cross-entropy (sequence-level KD)": "ce",
+    "forward KL": "forward",
+    "reverse KL": "reverse",
+    "JSD β=0.5": "jsd",
+}
 ON_POLICY = dict(batch_size=8, max_new_tokens=48, lr=5e-5, divergence="jsd", beta=0.5, seed=0)
 TOP_P = 0.9  # nucleus sampling for the teacher's text
 
@@ -170,14 +190,19 @@ def run(profile, teacher=None, tokenizer=None, log=print) -> dict:
     if teacher is None:
         teacher, tokenizer = timed("load teacher", lambda: llm.load_teacher(profile.causal_lm, profile.device))
     n_layers = teacher.config.num_hidden_layers
-    too_deep = {f: d for f, d in (("llm_drop_layers", profile.llm_drop_layers), ("llm_curve", max(profile.llm_curve)))
-                if d >= n_layers}
+    too_deep = {
+        f: d
+        for f, d in (("llm_drop_layers", profile.llm_drop_layers), ("llm_curve", max(profile.llm_curve)))
+        if d >= n_layers
+    }
     if too_deep:  # checked before minutes of work, not at the cut
-        raise ValueError(f"{', '.join(f'{f} drops {d}' for f, d in too_deep.items())} blocks, but the teacher has "
-                         f"{n_layers}: drop at most {n_layers - 1} (profile.replace(...))")
+        raise ValueError(
+            f"{', '.join(f'{f} drops {d}' for f, d in too_deep.items())} blocks, but the teacher has "
+            f"{n_layers}: drop at most {n_layers - 1} (profile.replace(...))"
+        )
     reviews = corpus.load_reviews(seed=0)
     train_texts = reviews["train"].shuffle(seed=0)["text"]
-    held_out = reviews["test"].shuffle(seed=0)["text"][:profile.llm_eval_texts]
+    held_out = reviews["test"].shuffle(seed=0)["text"][: profile.llm_eval_texts]
     eval_batches = llm.make_batches(tokenizer, held_out, batch_size=16, max_length=EVAL_MAX_LENGTH)
     reference = timed("teacher eval", lambda: llm.evaluate_lm(teacher, eval_batches))
     predictions = reference["predictions"]
@@ -191,9 +216,11 @@ def run(profile, teacher=None, tokenizer=None, log=print) -> dict:
         rows = []
         for d in profile.llm_curve:
             row = {"drop": d}
-            for rule, kept in (("span", llm.contiguous_cut(angles, d)),
-                               ("single", llm.keep_most_important(scores, d)),
-                               ("even", llm.evenly_spaced(n_layers, n_layers - d))):
+            for rule, kept in (
+                ("span", llm.contiguous_cut(angles, d)),
+                ("single", llm.keep_most_important(scores, d)),
+                ("even", llm.evenly_spaced(n_layers, n_layers - d)),
+            ):
                 row[rule] = llm.evaluate_lm(llm.prune_layers(teacher, kept), eval_batches)["perplexity"]
             rows.append(row)
         return rows
@@ -205,20 +232,32 @@ def run(profile, teacher=None, tokenizer=None, log=print) -> dict:
         rows = []
         for kept in llm.closest_spans(angles, drop, profile.llm_shortlist):
             removed = sorted(set(range(n_layers)) - set(kept))
-            texts = llm.greedy_continuations(llm.prune_layers(teacher, kept), tokenizer, check_prompts,
-                                             profile.llm_new_tokens)
-            rows.append({"removed": removed, "angle": float(angles[removed[0], removed[-1] + 1]), "keep": kept,
-                         **llm.text_quality(texts)})
+            texts = llm.greedy_continuations(
+                llm.prune_layers(teacher, kept), tokenizer, check_prompts, profile.llm_new_tokens
+            )
+            rows.append(
+                {
+                    "removed": removed,
+                    "angle": float(angles[removed[0], removed[-1] + 1]),
+                    "keep": kept,
+                    **llm.text_quality(texts),
+                }
+            )
         return rows
 
     shortlist = timed("shortlist text check", text_check)
     keep = min(shortlist, key=lambda row: row["repetition"])["keep"]  # ties: the smaller angle (listed first)
 
-    prompts = llm.review_prompts(train_texts[:profile.llm_prompts], words=6)
-    samples = timed("teacher samples (top-p)", lambda: llm.teacher_samples(
-        teacher, tokenizer, prompts, max_new_tokens=profile.llm_new_tokens, top_p=TOP_P, seed=0))
-    review_batches = llm.pack_texts(tokenizer, train_texts[PROBE_TEXTS:][:profile.llm_train_texts],
-                                    profile.llm_batch_size, profile.llm_seq_len)
+    prompts = llm.review_prompts(train_texts[: profile.llm_prompts], words=6)
+    samples = timed(
+        "teacher samples (top-p)",
+        lambda: llm.teacher_samples(
+            teacher, tokenizer, prompts, max_new_tokens=profile.llm_new_tokens, top_p=TOP_P, seed=0
+        ),
+    )
+    review_batches = llm.pack_texts(
+        tokenizer, train_texts[PROBE_TEXTS:][: profile.llm_train_texts], profile.llm_batch_size, profile.llm_seq_len
+    )
     sample_batches = llm.pack_texts(tokenizer, samples, profile.llm_batch_size, profile.llm_seq_len)
     train_batches = review_batches + sample_batches
     topk = timed("teacher top-k", lambda: llm.teacher_topk(teacher, train_batches, K, cache=True))
@@ -226,98 +265,184 @@ def run(profile, teacher=None, tokenizer=None, log=print) -> dict:
     student_init = llm.prune_layers(teacher, keep)
     before = llm.evaluate_lm(student_init, eval_batches, predictions)
     student = llm.prune_layers(teacher, keep)
-    healing_run = timed("heal student", lambda: llm.train_cached(
-        student, train_batches, "forward", topk, steps=profile.llm_train_steps, lr=profile.llm_lr, seed=0,
-        desc="healing (forward KL)"))
+    healing_run = timed(
+        "heal student",
+        lambda: llm.train_cached(
+            student,
+            train_batches,
+            "forward",
+            topk,
+            steps=profile.llm_train_steps,
+            lr=profile.llm_lr,
+            seed=0,
+            desc="healing (forward KL)",
+        ),
+    )
     healed = llm.evaluate_lm(student, eval_batches, predictions)
 
     for row in curve:  # both measured rules healed the same short way (the notebook's section 7)
         evals = {}
-        for rule, kept in (("span", llm.contiguous_cut(angles, row["drop"])),
-                           ("single", llm.keep_most_important(scores, row["drop"]))):
+        for rule, kept in (
+            ("span", llm.contiguous_cut(angles, row["drop"])),
+            ("single", llm.keep_most_important(scores, row["drop"])),
+        ):
             pruned = llm.prune_layers(teacher, kept)
-            timed(f"curve: heal {row['drop']} removed ({rule})", lambda: llm.train_cached(
-                pruned, train_batches, "forward", topk, steps=profile.llm_curve_steps, lr=profile.llm_lr, seed=0,
-                desc=f"{row['drop']} removed, {rule}"))
+            timed(
+                f"curve: heal {row['drop']} removed ({rule})",
+                lambda: llm.train_cached(
+                    pruned,
+                    train_batches,
+                    "forward",
+                    topk,
+                    steps=profile.llm_curve_steps,
+                    lr=profile.llm_lr,
+                    seed=0,
+                    desc=f"{row['drop']} removed, {rule}",
+                ),
+            )
             evals[rule] = llm.evaluate_lm(pruned, eval_batches)
             row[f"{rule}_healed"] = evals[rule]["perplexity"]
         row["single_over_span_healed"] = llm.compare_perplexity(evals["span"], evals["single"])
 
-    openings = llm.review_prompts(reviews["test"].shuffle(seed=0)["text"][:profile.llm_text_openings], words=6)
-    texts = timed(f"greedy text (3 models, {len(openings)} openings)", lambda: {
-        "teacher": llm.greedy_continuations(teacher, tokenizer, openings, profile.llm_new_tokens),
-        "pruned, before healing": llm.greedy_continuations(student_init, tokenizer, openings, profile.llm_new_tokens),
-        "healed student": llm.greedy_continuations(student, tokenizer, openings, profile.llm_new_tokens)})
+    openings = llm.review_prompts(reviews["test"].shuffle(seed=0)["text"][: profile.llm_text_openings], words=6)
+    texts = timed(
+        f"greedy text (3 models, {len(openings)} openings)",
+        lambda: {
+            "teacher": llm.greedy_continuations(teacher, tokenizer, openings, profile.llm_new_tokens),
+            "pruned, before healing": llm.greedy_continuations(
+                student_init, tokenizer, openings, profile.llm_new_tokens
+            ),
+            "healed student": llm.greedy_continuations(student, tokenizer, openings, profile.llm_new_tokens),
+        },
+    )
     sets = {name: llm.quality_by_set(t) for name, t in texts.items()}
 
     tails, tail_sets = {}, {}
     for tail in llm.TAILS:
         s = llm.prune_layers(teacher, keep)
-        timed(f"tail: {tail}", lambda: llm.train_cached(
-            s, train_batches, "forward", topk, steps=profile.llm_tail_steps, lr=profile.llm_lr, seed=0,
-            desc=f"tail={tail}", tail=tail))
+        timed(
+            f"tail: {tail}",
+            lambda: llm.train_cached(
+                s,
+                train_batches,
+                "forward",
+                topk,
+                steps=profile.llm_tail_steps,
+                lr=profile.llm_lr,
+                seed=0,
+                desc=f"tail={tail}",
+                tail=tail,
+            ),
+        )
         tail_sets[tail] = llm.quality_by_set(llm.greedy_continuations(s, tokenizer, openings, profile.llm_new_tokens))
         tails[tail] = {**llm.evaluate_lm(s, eval_batches, predictions), "text": llm.mean_quality(tail_sets[tail])}
 
-    greedy = timed("teacher greedy text", lambda: llm.teacher_samples(
-        teacher, tokenizer, prompts, max_new_tokens=profile.llm_new_tokens, do_sample=False))
+    greedy = timed(
+        "teacher greedy text",
+        lambda: llm.teacher_samples(
+            teacher, tokenizer, prompts, max_new_tokens=profile.llm_new_tokens, do_sample=False
+        ),
+    )
     greedy_batches = llm.pack_texts(tokenizer, greedy, profile.llm_batch_size, profile.llm_seq_len)
-    greedy_topk = timed("teacher top-k, greedy text", lambda: llm.teacher_topk(teacher, greedy_batches, K,
-                                                                               cache=True))
+    greedy_topk = timed("teacher top-k, greedy text", lambda: llm.teacher_topk(teacher, greedy_batches, K, cache=True))
     compare = [{"student": "before training", **before}]
     for name, loss in COMPARE.items():
         s = llm.prune_layers(teacher, keep)
-        result = timed(f"compare: {name}", lambda: llm.train_cached(
-            s, greedy_batches, loss, greedy_topk, steps=profile.llm_compare_steps, lr=profile.llm_lr, seed=0,
-            desc=name))
-        compare.append({"student": name, **llm.evaluate_lm(s, eval_batches, predictions),
-                        "train_s": result["seconds"]})
+        result = timed(
+            f"compare: {name}",
+            lambda: llm.train_cached(
+                s,
+                greedy_batches,
+                loss,
+                greedy_topk,
+                steps=profile.llm_compare_steps,
+                lr=profile.llm_lr,
+                seed=0,
+                desc=name,
+            ),
+        )
+        compare.append({"student": name, **llm.evaluate_lm(s, eval_batches, predictions), "train_s": result["seconds"]})
 
     on_policy = copy.deepcopy(student)
-    op_prompts = llm.review_prompts(train_texts[-ON_POLICY["batch_size"] * profile.llm_onpolicy_steps:], words=6)
-    op_run = timed("on-policy", lambda: llm.on_policy_cached(on_policy, teacher, tokenizer, op_prompts,
-                                                             steps=profile.llm_onpolicy_steps, **ON_POLICY))
+    op_prompts = llm.review_prompts(train_texts[-ON_POLICY["batch_size"] * profile.llm_onpolicy_steps :], words=6)
+    op_run = timed(
+        "on-policy",
+        lambda: llm.on_policy_cached(
+            on_policy, teacher, tokenizer, op_prompts, steps=profile.llm_onpolicy_steps, **ON_POLICY
+        ),
+    )
     after = llm.evaluate_lm(on_policy, eval_batches, predictions)
-    sets["healed + on-policy"] = timed("greedy text (on-policy student)", lambda: llm.quality_by_set(
-        llm.greedy_continuations(on_policy, tokenizer, openings, profile.llm_new_tokens)))
+    sets["healed + on-policy"] = timed(
+        "greedy text (on-policy student)",
+        lambda: llm.quality_by_set(llm.greedy_continuations(on_policy, tokenizer, openings, profile.llm_new_tokens)),
+    )
 
     ce, fkl = compare[1], compare[2]
     fkl_vs_ce = {"perplexity": llm.compare_perplexity(ce, fkl), "agreement": llm.compare_agreement(ce, fkl)}
-    on_policy_change = {"perplexity": llm.compare_perplexity(healed, after),
-                        "repetition": llm.paired_interval(sets["healed student"], sets["healed + on-policy"],
-                                                          "repetition")}
+    on_policy_change = {
+        "perplexity": llm.compare_perplexity(healed, after),
+        "repetition": llm.paired_interval(sets["healed student"], sets["healed + on-policy"], "repetition"),
+    }
     for row in [reference, before, healed, after, *compare, *tails.values()]:
         row.pop("predictions", None)
         row.pop("per_text", None)
     ratio = healed["perplexity"] / reference["perplexity"]
     span_angles = [float(angles[i, i + drop]) for i in range(n_layers - drop + 1)]
     return {
-        "profile": profile.name, "teacher": reference, "block_importance": scores,
-        "span_angles": span_angles, "dropped": drop,
+        "profile": profile.name,
+        "teacher": reference,
+        "block_importance": scores,
+        "span_angles": span_angles,
+        "dropped": drop,
         "shortlist": [{k: v for k, v in row.items() if k != "keep"} for row in shortlist],
-        "kept_layers": keep, "removed_fraction": drop / n_layers, "curve": curve,
-        "curve_steps": profile.llm_curve_steps, "before_healing": before, "healed": healed,
-        "healing": {"steps": profile.llm_train_steps, "lr": profile.llm_lr,
-                    "tokens_per_step": profile.llm_batch_size * profile.llm_seq_len,
-                    "train_seconds": healing_run["seconds"], "review_batches": len(review_batches),
-                    "teacher_text_batches": len(sample_batches)},
+        "kept_layers": keep,
+        "removed_fraction": drop / n_layers,
+        "curve": curve,
+        "curve_steps": profile.llm_curve_steps,
+        "before_healing": before,
+        "healed": healed,
+        "healing": {
+            "steps": profile.llm_train_steps,
+            "lr": profile.llm_lr,
+            "tokens_per_step": profile.llm_batch_size * profile.llm_seq_len,
+            "train_seconds": healing_run["seconds"],
+            "review_batches": len(review_batches),
+            "teacher_text_batches": len(sample_batches),
+        },
         "perplexity_ratio": ratio,
-        "target": {"ratio_at_most": TARGET_RATIO, "removed_at_least": 0.2,
-                   "met": ratio <= TARGET_RATIO and drop / n_layers >= 0.2},
+        "target": {
+            "ratio_at_most": TARGET_RATIO,
+            "removed_at_least": 0.2,
+            "met": ratio <= TARGET_RATIO and drop / n_layers >= 0.2,
+        },
         "block_influence": influence,
-        "text_openings": len(openings), "text_set": llm.TEXT_SET,
+        "text_openings": len(openings),
+        "text_set": llm.TEXT_SET,
         "text_quality": {name: llm.mean_quality(q) for name, q in sets.items()},
         "fluency": llm.fluency(sets["healed student"], sets["teacher"]),
-        "healing_text_change": {m: llm.paired_interval(sets["pruned, before healing"], sets["healed student"], m)
-                                for m in ("distinct_2", "repetition")},
-        "examples": {name: t[:3] for name, t in texts.items()}, "prompts": openings[:3],
-        "tail_steps": profile.llm_tail_steps, "tails": tails,
-        "tail_repetition_even_minus_buckets": llm.paired_interval(tail_sets["buckets"], tail_sets["even"],
-                                                                  "repetition"),
-        "compare_steps": profile.llm_compare_steps, "compare": compare, "forward_kl_vs_ce": fkl_vs_ce,
-        "forward_kl_beats_ce": (fkl_vs_ce["perplexity"]["verdict"] == "lower"
-                                and fkl_vs_ce["agreement"]["verdict"] == "higher"),
-        "on_policy": {"steps": profile.llm_onpolicy_steps, **ON_POLICY, "train_seconds": op_run["seconds"],
-                      **after, "change": on_policy_change},
+        "healing_text_change": {
+            m: llm.paired_interval(sets["pruned, before healing"], sets["healed student"], m)
+            for m in ("distinct_2", "repetition")
+        },
+        "examples": {name: t[:3] for name, t in texts.items()},
+        "prompts": openings[:3],
+        "tail_steps": profile.llm_tail_steps,
+        "tails": tails,
+        "tail_repetition_even_minus_buckets": llm.paired_interval(
+            tail_sets["buckets"], tail_sets["even"], "repetition"
+        ),
+        "compare_steps": profile.llm_compare_steps,
+        "compare": compare,
+        "forward_kl_vs_ce": fkl_vs_ce,
+        "forward_kl_beats_ce": (
+            fkl_vs_ce["perplexity"]["verdict"] == "lower" and fkl_vs_ce["agreement"]["verdict"] == "higher"
+        ),
+        "on_policy": {
+            "steps": profile.llm_onpolicy_steps,
+            **ON_POLICY,
+            "train_seconds": op_run["seconds"],
+            **after,
+            "change": on_policy_change,
+        },
         "seconds": seconds,
     }

@@ -4,6 +4,7 @@
 `kdcourse.setup(lesson="03")`) runs `warm`, which calls the very functions the lessons call, with the same arguments,
 so the lesson then finds every teacher, logit file and sample set in the cache.
 """
+
 from __future__ import annotations
 
 import time
@@ -20,10 +21,10 @@ def _probe(profile, seed):
 
 def _teacher_and_logits(profile, seed):
     teacher, tokenizer = training.load_teacher(profile, seed=seed)
-    tokenized = training.tokenize_splits(corpus.load_task_data(profile, seed=0), tokenizer,
-                                         profile.max_length)
-    training.teacher_logits(teacher, tokenized["train"], tokenizer, profile,
-                            cache_key=training.teacher_dir(profile, seed=seed).name)
+    tokenized = training.tokenize_splits(corpus.load_task_data(profile, seed=0), tokenizer, profile.max_length)
+    training.teacher_logits(
+        teacher, tokenized["train"], tokenizer, profile, cache_key=training.teacher_dir(profile, seed=seed).name
+    )
     return "fine-tuned teacher + its logits on the training split"
 
 
@@ -45,9 +46,12 @@ def _deploy_lesson(profile, seed):
     l07.train_cnn(setup, seed=seed, embeddings="random")
     narrow = {w: l07.train_narrow(setup, hidden_weight=w, seed=seed) for w in (0.0, l07.NARROW["hidden_weight"])}
     if deploy.available()[0]:
-        models = {"teacher": setup.teacher, "layer-copy student": l05.distilled_student(setup.base, seed=seed),
-                  "narrow student": narrow[l07.NARROW["hidden_weight"]]["student"],
-                  "CNN student (taught)": l07.train_cnn(setup, seed=profile.cnn_seeds[0])["student"]}
+        models = {
+            "teacher": setup.teacher,
+            "layer-copy student": l05.distilled_student(setup.base, seed=seed),
+            "narrow student": narrow[l07.NARROW["hidden_weight"]]["student"],
+            "CNN student (taught)": l07.train_cnn(setup, seed=profile.cnn_seeds[0])["student"],
+        }
         for name, model in models.items():
             l07.onnx_pair(model, name.split(" (")[0].replace(" ", "-"), setup)
     return "lesson 07: CNN and narrow students, ONNX files (fp32, int8)"
