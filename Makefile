@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.kdcourse-installed
-# A CPU-only torch wheel if pip can see one locally, else torch>=2.4 (see tools/torch_spec.py).
+# A CPU-only torch wheel if pip can see one locally, else torch>=2.10 (see tools/torch_spec.py).
 TORCH_SPEC ?= $(shell $(PYTHON) tools/torch_spec.py)
 # Tests run the smoke profile: every lesson end to end on tiny subsets.
 TEST_PROFILE ?= smoke
@@ -31,11 +31,13 @@ demo: assets
 	$(PY) -m kdcourse demo
 
 # Lint and format check (ruff, configured in pyproject.toml) and the package's import layers
-# (import-linter); a second or two, so every test target starts with it.
+# (import-linter), and the GitHub workflows against their schema (check-jsonschema); a few seconds, so
+# every test target starts with it.
 lint: install
 	$(VENV)/bin/ruff check kdcourse tests tools benchmarks
 	$(VENV)/bin/ruff format --check kdcourse tests tools benchmarks
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 # The main suite (lint and the package's import layers, unit, widget and browser tests, every lesson under
 # nbval), then the unit and widget tests again on Colab's versions (test-colab) and on the lowest
