@@ -274,6 +274,27 @@ def entry_lock(path):
     return _locks[str(lock)]
 
 
+@contextlib.contextmanager
+def building(path) -> Iterator[None]:
+    """Hold `path`'s lock while this process builds and publishes it: a second process that wants the same
+    entry waits here (saying so), then finds it built. Check the cache again inside the block."""
+    lock = entry_lock(path)
+    if isinstance(lock, contextlib.nullcontext):
+        yield
+        return
+    from filelock import Timeout
+
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        print(f"kdcourse: another process is building {path}; waiting for it to finish", file=sys.stderr, flush=True)
+        lock.acquire(timeout=-1)  # a build can take an hour; the lock is released if that process dies
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 TEMP_PREFIX = ".tmp-"  # ".tmp-<host hash>-<pid>-<random>": whose it is, for sweep_temporaries()
 STALE_SECONDS = 6 * 60 * 60  # an unowned temporary this old is a leftover (no write takes that long)
 

@@ -29,6 +29,7 @@ from .assets import load_causal_lm
 from .cache import (
     atomic_save,
     atomic_write_json,
+    building,
     cache_dir,
     check_writable,
     file_ready,
@@ -298,10 +299,13 @@ def _texts_cached(settings, generate, cache: bool = True) -> list[str]:
     path = cache_dir() / "llm_samples" / (key(settings, 20) + ".json")
     if cache and file_ready(path):  # present and as written (a damaged file is removed and redone)
         return json.loads(path.read_text())
-    if cache:
-        check_writable(path.parent)  # before minutes of generation, not after
-    texts = generate()
-    if cache:
+    if not cache:
+        return generate()
+    check_writable(path.parent)  # before minutes of generation, not after
+    with building(path):  # another kernel generating the same texts: wait for it, then load
+        if file_ready(path):
+            return json.loads(path.read_text())
+        texts = generate()
         atomic_write_json(texts, path)  # atomic: readers see the whole file or none
     return texts
 
@@ -360,16 +364,25 @@ def teacher_topk(model, batches, k: int = 64, cache: bool = False) -> list[tuple
     saved = load_cached(path) if cache and path.is_file() else None  # None: absent or damaged -> rebuild
     if saved is not None:
         return [tuple(pair) for pair in saved]
-    if cache:
-        check_writable(path.parent)  # before the teacher's pass, not after
-    out = []
-    model.eval()
-    for batch in tqdm(batches, desc=f"teacher top-{k}"):
-        logits = model(**{n: t.to(model.device) for n, t in batch.items()}).logits
-        logp = F.log_softmax(logits.float(), -1)
-        values, ids = logp.topk(k, dim=-1)
-        out.append((values.cpu(), ids.int().cpu()))
-    if cache:
+
+    def teacher_pass():
+        out = []
+        model.eval()
+        for batch in tqdm(batches, desc=f"teacher top-{k}"):
+            logits = model(**{n: t.to(model.device) for n, t in batch.items()}).logits
+            logp = F.log_softmax(logits.float(), -1)
+            values, ids = logp.topk(k, dim=-1)
+            out.append((values.cpu(), ids.int().cpu()))
+        return out
+
+    if not cache:
+        return teacher_pass()
+    check_writable(path.parent)  # before the teacher's pass, not after
+    with building(path):  # another kernel running the same pass: wait for it, then load
+        saved = load_cached(path) if path.is_file() else None
+        if saved is not None:
+            return [tuple(pair) for pair in saved]
+        out = teacher_pass()
         atomic_save(out, path)
     return out
 
@@ -754,16 +767,25 @@ def _trained(student, key_parts, run) -> dict:
     """Load the weights `run()` would train into `student` from the cache, or run it and cache them."""
     key = _digest(_weights_digest(student), *key_parts, torch.__version__, torch.get_num_threads())
     path = cache_dir() / "llm_students" / f"{key}.pt"
-    saved = load_cached(path) if path.is_file() else None  # None: absent or damaged -> train again
-    if saved is not None:
+
+    def load():
+        saved = load_cached(path) if path.is_file() else None  # None: absent or damaged -> train again
+        if saved is None:
+            return None
         student.load_state_dict(saved["state"])
         student.eval()
         return {"history": saved["history"], "seconds": saved["seconds"], "cached": True}
+
+    if (done := load()) is not None:
+        return done
     check_writable(path.parent)  # before minutes of training, not after
-    start = time.perf_counter()
-    history = run()
-    seconds = time.perf_counter() - start
-    atomic_save({"state": student.state_dict(), "history": history, "seconds": seconds}, path)
+    with building(path):  # another kernel training the same student: wait for it, then load
+        if (done := load()) is not None:
+            return done
+        start = time.perf_counter()
+        history = run()
+        seconds = time.perf_counter() - start
+        atomic_save({"state": student.state_dict(), "history": history, "seconds": seconds}, path)
     return {"history": history, "seconds": seconds, "cached": False}
 
 

@@ -139,34 +139,44 @@ def _content_hash(dataset) -> str:
     return digest.hexdigest()[:12]
 
 
+def _saved_logits(path: Path, dataset):
+    """The cached logits at `path` if they are intact and fit `dataset` (one finite row per example), else None."""
+    if not cache.file_ready(_record(path)):  # a file whose cost record is missing or damaged is rebuilt with it
+        return None
+    saved = cache.load_cached(path)  # weights_only: a planted pickle is refused, not run
+    if (
+        isinstance(saved, torch.Tensor)
+        and saved.is_floating_point()
+        and saved.dim() == 2
+        and len(saved) == len(dataset)
+        and bool(torch.isfinite(saved).all())
+    ):
+        return saved
+    if saved is not None:
+        print(
+            f"kdcourse: cache file {path} does not hold {len(dataset)} finite logit rows; rebuilding it",
+            file=sys.stderr,
+            flush=True,
+        )
+    return None
+
+
 def teacher_logits(teacher: nn.Module, dataset, tokenizer, profile: Profile, cache_key: str | None = None):
     """The teacher's logits on every example, computed once; cached on disk when cache_key is given."""
-    path = None
-    if cache_key is not None:
-        if not isinstance(cache_key, str) or not cache_key or "/" in cache_key:
-            raise ValueError(f"cache_key must be a non-empty name without '/', got {cache_key!r}")
-        path = cache.cache_path("logits", f"{cache_key}-{_content_hash(dataset)}.pt")
-        if cache.file_ready(_record(path)):  # a file whose cost record is missing or damaged is rebuilt with it
-            saved = cache.load_cached(path)  # weights_only: a planted pickle is refused, not run
-            if (
-                isinstance(saved, torch.Tensor)
-                and saved.is_floating_point()
-                and saved.dim() == 2
-                and len(saved) == len(dataset)
-                and bool(torch.isfinite(saved).all())
-            ):
-                return saved
-            if saved is not None:
-                print(
-                    f"kdcourse: cache file {path} does not hold {len(dataset)} finite logit rows; rebuilding it",
-                    file=sys.stderr,
-                    flush=True,
-                )
-        cache.check_writable(path.parent)
-    start = time.perf_counter()
-    logits = predict_logits(teacher, dataset, tokenizer, profile.eval_batch_size)
-    seconds = time.perf_counter() - start
-    if path is not None:
+    if cache_key is None:
+        return predict_logits(teacher, dataset, tokenizer, profile.eval_batch_size)
+    if not isinstance(cache_key, str) or not cache_key or "/" in cache_key:
+        raise ValueError(f"cache_key must be a non-empty name without '/', got {cache_key!r}")
+    path = cache.cache_path("logits", f"{cache_key}-{_content_hash(dataset)}.pt")
+    if (saved := _saved_logits(path, dataset)) is not None:
+        return saved
+    cache.check_writable(path.parent)
+    with cache.building(path):  # another kernel computing the same logits: wait for it, then load
+        if (saved := _saved_logits(path, dataset)) is not None:
+            return saved
+        start = time.perf_counter()
+        logits = predict_logits(teacher, dataset, tokenizer, profile.eval_batch_size)
+        seconds = time.perf_counter() - start
         cache.atomic_write_json({"rows": len(dataset), "teacher_pass_seconds": round(seconds, 2)}, _record(path))
         cache.atomic_save(logits, path)
     return logits
@@ -418,10 +428,12 @@ def load_teacher(profile: Profile, seed: int = 0, progress: bool = True):
     check_device(profile.device)
     if not cache.folder_ready(folder):  # absent, or damaged (then removed, with a notice): train it
         cache.check_writable(folder.parent)  # before minutes of training, not after
-        model, tokenizer, record = fine_tune_teacher(profile, seed, progress)
-        with cache.atomic_folder(folder) as tmp:
-            model.save_pretrained(tmp)
-            tokenizer.save_pretrained(tmp)
-            (Path(tmp) / FINE_TUNE_RECORD).write_text(json.dumps(record, indent=1) + "\n")
+        with cache.building(folder):  # another kernel training the same teacher: wait for it, then load
+            if not cache.folder_ready(folder):
+                model, tokenizer, record = fine_tune_teacher(profile, seed, progress)
+                with cache.atomic_folder(folder) as tmp:
+                    model.save_pretrained(tmp)
+                    tokenizer.save_pretrained(tmp)
+                    (Path(tmp) / FINE_TUNE_RECORD).write_text(json.dumps(record, indent=1) + "\n")
     model = AutoModelForSequenceClassification.from_pretrained(folder).to(profile.device).eval()
     return model, AutoTokenizer.from_pretrained(folder)

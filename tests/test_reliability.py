@@ -572,6 +572,45 @@ def test_concurrent_writers_and_a_reader_never_see_a_false_damage(tmp_path, monk
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(cache.TEMP_PREFIX)]
 
 
+def test_a_second_process_waits_for_the_first_build_then_loads_it(tmp_path):
+    """Issue 22: two kernels asking for the same uncached entry build it once; the second waits (and says so),
+    then loads what the first published. The first one's build holds until the second is seen waiting."""
+    go = tmp_path / "go"
+    code = (
+        "import sys, time; from pathlib import Path; from kdcourse import llm\n"
+        "def generate():\n"
+        "    print('generated', flush=True)\n"
+        "    end = time.time() + 120\n"
+        "    while not Path(sys.argv[1]).exists() and time.time() < end: time.sleep(0.05)\n"
+        "    return ['a text']\n"
+        "print(llm._texts_cached({'same': 'settings'}, generate))\n"
+    )
+    cache_dir = tmp_path / "cache"
+    env = {**os.environ, cache.CACHE_ENV: str(cache_dir)}
+    logs = [tmp_path / "first.err", tmp_path / "second.err"]
+    procs = []
+    for log in logs:
+        with open(log, "w") as err:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", code, str(go)], env=env, stdout=subprocess.PIPE, stderr=err, text=True
+                )
+            )
+        if not procs[1:]:  # the first holds the lock (its lock file exists) before the second starts
+            deadline = time.time() + 120
+            while not list(cache_dir.glob(f"{cache.LOCKS}/*.lock")) and time.time() < deadline:
+                time.sleep(0.05)
+    deadline = time.time() + 120
+    while "another process is building" not in logs[1].read_text() and time.time() < deadline:
+        time.sleep(0.05)
+    go.touch()
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [log.read_text()[-800:] for log in logs]
+    assert sum(out.count("generated") for out in outs) == 1, outs
+    assert all("['a text']" in out for out in outs)
+    assert "another process is building" in logs[1].read_text()
+
+
 def test_killed_writes_leave_temporaries_that_the_sweep_removes(tmp_path, monkeypatch):
     """Issue 22: temporaries are named after their process; one sweep over the cache removes those of a
     process that is gone (and unowned ones past the limit), and keeps a live writer's."""

@@ -39,9 +39,11 @@ def distilled_student(setup: l04.Setup, seed: int = 0, progress: bool = False) -
     folder = student_dir(setup, seed)
     if not cache.folder_ready(folder):  # absent, or damaged (then removed, with a notice)
         cache.check_writable(folder.parent)  # before the training run, not after it
-        student = l04.run(setup, seed=seed, progress=progress)["student"]
-        with cache.atomic_folder(folder) as tmp:
-            student.save_pretrained(tmp)
+        with cache.building(folder):  # another kernel training the same student: wait for it, then load
+            if not cache.folder_ready(folder):
+                student = l04.run(setup, seed=seed, progress=progress)["student"]
+                with cache.atomic_folder(folder) as tmp:
+                    student.save_pretrained(tmp)
     return AutoModelForSequenceClassification.from_pretrained(folder).to(setup.profile.device).eval()
 
 

@@ -149,13 +149,22 @@ def labelled_copies(setup: Setup, seed: int = 0):
 def _cached(student, path, train) -> dict:
     """Load `student`'s weights and training record from `path`; or run `train()` (it returns the record)
     and save both, atomically, for the next run."""
-    saved = cache.load_cached(path) if path.is_file() else None
-    if isinstance(saved, dict) and "state" in saved:
-        student.load_state_dict(saved["state"])
-        return saved["record"]
+
+    def load():
+        saved = cache.load_cached(path) if path.is_file() else None
+        if isinstance(saved, dict) and "state" in saved:
+            student.load_state_dict(saved["state"])
+            return saved["record"]
+        return None
+
+    if (record := load()) is not None:
+        return record
     cache.check_writable(path.parent)  # before minutes of training, not after
-    record = train()
-    cache.atomic_save({"state": student.state_dict(), "record": record}, path)
+    with cache.building(path):  # another kernel training the same student: wait for it, then load
+        if (record := load()) is not None:
+            return record
+        record = train()
+        cache.atomic_save({"state": student.state_dict(), "record": record}, path)
     return record
 
 
