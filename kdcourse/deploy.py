@@ -4,7 +4,7 @@
 `logits`, batch and length dynamic); `quantize_onnx` stores its weights as int8 (activations are
 quantized on the fly, like torch.ao's dynamic int8, lesson 05); `session` opens it with a fixed number
 of threads that do not spin between runs, so models timed in turn do not steal each other's CPU.
-ONNX Runtime and the exporter are an extra: `pip install "kdcourse[deploy]"`.
+ONNX Runtime and the exporter are the course's `deploy` extra: `pip install onnxruntime onnx onnxscript`.
 """
 
 from __future__ import annotations
@@ -19,11 +19,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import cache
+from . import REF, REPO, cache
 
 INPUTS = ("input_ids", "attention_mask")
 NEEDS = {"onnxruntime": "onnxruntime", "onnx": "onnx", "onnxscript": "onnxscript"}  # module -> pip name
-INSTALL = 'pip install "kdcourse[deploy]"  (or: pip install onnxruntime onnx onnxscript)'
+# kdcourse is on no package index before its first release: the extra is named with the git URL at the tag.
+INSTALL = (
+    f'pip install onnxruntime onnx onnxscript  (or the course with its extra: pip install "kdcourse[deploy] @ '
+    f'git+https://github.com/{REPO}@{REF}")'
+)
 
 
 def available() -> tuple[bool, str]:

@@ -84,7 +84,7 @@ NOT_MEASURED = {
     "matmul with its scaling into one oneDNN kernel.": (
         "general fact: what torchao and inductor do; cell 33 measures the compiled model"
     ),
-    'The cell runs when torchao is installed (`pip install "kdcourse[int8]"`, or just `pip install torchao`); it '
+    "The cell runs when torchao is installed (`pip install torchao`: the course's `int8` extra); it "
     "compiles for one shape, so it times that shape, and it scores accuracy with the same int8 model uncompiled, "
     "which takes any shape.": "course design: what cell 33 does",
     "The two hold the same int8 weights, but their kernels do not round alike: the compiled graph fuses and "
