@@ -295,6 +295,21 @@ def building(path) -> Iterator[None]:
         lock.release()
 
 
+def once(path, load, build, save):
+    """Build a cache entry once: `load()` it (None when absent or damaged); else check the cache is writable,
+    take `path`'s lock (building), `load()` again (another process may have built it meanwhile), then
+    `save(build())`. Returns what `load()` or `build()` gave. Every train-once cache of the course uses it."""
+    if (found := load()) is not None:
+        return found
+    check_writable(Path(path).parent)  # before minutes of work, not after
+    with building(path):  # another kernel building the same entry: wait for it, then load
+        if (found := load()) is not None:
+            return found
+        made = build()
+        save(made)
+    return made
+
+
 TEMP_PREFIX = ".tmp-"  # ".tmp-<host hash>-<pid>-<random>": whose it is, for sweep_temporaries()
 STALE_SECONDS = 6 * 60 * 60  # an unowned temporary this old is a leftover (no write takes that long)
 

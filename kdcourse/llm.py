@@ -29,12 +29,11 @@ from .assets import load_causal_lm
 from .cache import (
     atomic_save,
     atomic_write_json,
-    building,
     cache_dir,
-    check_writable,
     file_ready,
     key,
     load_cached,
+    once,
 )
 from .losses import IGNORE_INDEX, _check_unit, token_kd_loss
 from .stats import LEVEL, mean_interval
@@ -297,17 +296,13 @@ def teacher_samples(
 def _texts_cached(settings, generate, cache: bool = True) -> list[str]:
     """generate()'s texts, cached atomically under a key of `settings` (loaded when present and as written)."""
     path = cache_dir() / "llm_samples" / (key(settings, 20) + ".json")
-    if cache and file_ready(path):  # present and as written (a damaged file is removed and redone)
-        return json.loads(path.read_text())
     if not cache:
         return generate()
-    check_writable(path.parent)  # before minutes of generation, not after
-    with building(path):  # another kernel generating the same texts: wait for it, then load
-        if file_ready(path):
-            return json.loads(path.read_text())
-        texts = generate()
-        atomic_write_json(texts, path)  # atomic: readers see the whole file or none
-    return texts
+
+    def load():  # present and as written (a damaged file is removed and redone)
+        return json.loads(path.read_text()) if file_ready(path) else None
+
+    return once(path, load, generate, lambda texts: atomic_write_json(texts, path))  # atomic: all or nothing
 
 
 def make_batches(tokenizer, texts, batch_size: int = 8, max_length: int = 64) -> list[dict]:
@@ -361,9 +356,10 @@ def teacher_topk(model, batches, k: int = 64, cache: bool = False) -> list[tuple
     """
     _count("k", k)
     path = cache_dir() / "llm_topk" / f"{_digest(_weights_digest(model), _batches_digest(batches), k)}.pt"
-    saved = load_cached(path) if cache and path.is_file() else None  # None: absent or damaged -> rebuild
-    if saved is not None:
-        return [tuple(pair) for pair in saved]
+
+    def load():  # None: absent or damaged -> rebuild
+        saved = load_cached(path) if path.is_file() else None
+        return None if saved is None else [tuple(pair) for pair in saved]
 
     def teacher_pass():
         out = []
@@ -377,14 +373,7 @@ def teacher_topk(model, batches, k: int = 64, cache: bool = False) -> list[tuple
 
     if not cache:
         return teacher_pass()
-    check_writable(path.parent)  # before the teacher's pass, not after
-    with building(path):  # another kernel running the same pass: wait for it, then load
-        saved = load_cached(path) if path.is_file() else None
-        if saved is not None:
-            return [tuple(pair) for pair in saved]
-        out = teacher_pass()
-        atomic_save(out, path)
-    return out
+    return once(path, load, teacher_pass, lambda out: atomic_save(out, path))
 
 
 def expand_topk(values: torch.Tensor, ids: torch.Tensor, vocab_size: int) -> torch.Tensor:
@@ -776,17 +765,15 @@ def _trained(student, key_parts, run) -> dict:
         student.eval()
         return {"history": saved["history"], "seconds": saved["seconds"], "cached": True}
 
-    if (done := load()) is not None:
-        return done
-    check_writable(path.parent)  # before minutes of training, not after
-    with building(path):  # another kernel training the same student: wait for it, then load
-        if (done := load()) is not None:
-            return done
+    def train():
         start = time.perf_counter()
         history = run()
-        seconds = time.perf_counter() - start
-        atomic_save({"state": student.state_dict(), "history": history, "seconds": seconds}, path)
-    return {"history": history, "seconds": seconds, "cached": False}
+        return {"history": history, "seconds": time.perf_counter() - start, "cached": False}
+
+    def save(done):
+        atomic_save({"state": student.state_dict(), "history": done["history"], "seconds": done["seconds"]}, path)
+
+    return once(path, load, train, save)
 
 
 def train_cached(

@@ -168,18 +168,19 @@ def teacher_logits(teacher: nn.Module, dataset, tokenizer, profile: Profile, cac
     if not isinstance(cache_key, str) or not cache_key or "/" in cache_key:
         raise ValueError(f"cache_key must be a non-empty name without '/', got {cache_key!r}")
     path = cache.cache_path("logits", f"{cache_key}-{_content_hash(dataset)}.pt")
-    if (saved := _saved_logits(path, dataset)) is not None:
-        return saved
-    cache.check_writable(path.parent)
-    with cache.building(path):  # another kernel computing the same logits: wait for it, then load
-        if (saved := _saved_logits(path, dataset)) is not None:
-            return saved
+
+    def build():
         start = time.perf_counter()
         logits = predict_logits(teacher, dataset, tokenizer, profile.eval_batch_size)
-        seconds = time.perf_counter() - start
+        return logits, time.perf_counter() - start
+
+    def save(built):
+        logits, seconds = built
         cache.atomic_write_json({"rows": len(dataset), "teacher_pass_seconds": round(seconds, 2)}, _record(path))
         cache.atomic_save(logits, path)
-    return logits
+
+    found = cache.once(path, lambda: _saved_logits(path, dataset), build, save)
+    return found[0] if isinstance(found, tuple) else found
 
 
 def _record(path: Path) -> Path:
@@ -426,14 +427,20 @@ def load_teacher(profile: Profile, seed: int = 0, progress: bool = True):
 
     folder = teacher_dir(profile, seed)
     check_device(profile.device)
-    if not cache.folder_ready(folder):  # absent, or damaged (then removed, with a notice): train it
-        cache.check_writable(folder.parent)  # before minutes of training, not after
-        with cache.building(folder):  # another kernel training the same teacher: wait for it, then load
-            if not cache.folder_ready(folder):
-                model, tokenizer, record = fine_tune_teacher(profile, seed, progress)
-                with cache.atomic_folder(folder) as tmp:
-                    model.save_pretrained(tmp)
-                    tokenizer.save_pretrained(tmp)
-                    (Path(tmp) / FINE_TUNE_RECORD).write_text(json.dumps(record, indent=1) + "\n")
+
+    def save(trained):
+        model, tokenizer, record = trained
+        with cache.atomic_folder(folder) as tmp:
+            model.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
+            (Path(tmp) / FINE_TUNE_RECORD).write_text(json.dumps(record, indent=1) + "\n")
+
+    # absent, or damaged (then removed, with a notice): train it once
+    cache.once(
+        folder,
+        lambda: folder if cache.folder_ready(folder) else None,
+        lambda: fine_tune_teacher(profile, seed, progress),
+        save,
+    )
     model = AutoModelForSequenceClassification.from_pretrained(folder).to(profile.device).eval()
     return model, AutoTokenizer.from_pretrained(folder)

@@ -37,13 +37,18 @@ def distilled_student(setup: l04.Setup, seed: int = 0, progress: bool = False) -
     from transformers import AutoModelForSequenceClassification
 
     folder = student_dir(setup, seed)
-    if not cache.folder_ready(folder):  # absent, or damaged (then removed, with a notice)
-        cache.check_writable(folder.parent)  # before the training run, not after it
-        with cache.building(folder):  # another kernel training the same student: wait for it, then load
-            if not cache.folder_ready(folder):
-                student = l04.run(setup, seed=seed, progress=progress)["student"]
-                with cache.atomic_folder(folder) as tmp:
-                    student.save_pretrained(tmp)
+
+    def save(student):
+        with cache.atomic_folder(folder) as tmp:
+            student.save_pretrained(tmp)
+
+    # absent, or damaged (then removed, with a notice): train it once
+    cache.once(
+        folder,
+        lambda: folder if cache.folder_ready(folder) else None,
+        lambda: l04.run(setup, seed=seed, progress=progress)["student"],
+        save,
+    )
     return AutoModelForSequenceClassification.from_pretrained(folder).to(setup.profile.device).eval()
 
 

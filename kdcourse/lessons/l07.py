@@ -157,15 +157,9 @@ def _cached(student, path, train) -> dict:
             return saved["record"]
         return None
 
-    if (record := load()) is not None:
-        return record
-    cache.check_writable(path.parent)  # before minutes of training, not after
-    with cache.building(path):  # another kernel training the same student: wait for it, then load
-        if (record := load()) is not None:
-            return record
-        record = train()
-        cache.atomic_save({"state": student.state_dict(), "record": record}, path)
-    return record
+    return cache.once(
+        path, load, train, lambda record: cache.atomic_save({"state": student.state_dict(), "record": record}, path)
+    )
 
 
 # --- The convolutional student ------------------------------------------------------------------------
