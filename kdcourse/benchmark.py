@@ -128,7 +128,7 @@ def _run_rounds(
     _check_counts(repeats, warmup)
     inputs = {name: _prepare(model, batch) for name, model in models.items()}
     modes = {name: model.training for name, model in models.items()}
-    times = {name: [] for name in models}
+    times: dict[str, list[float]] = {name: [] for name in models}
     try:
         with _fixed_threads(threads) as used, torch.inference_mode():
             for name, model in models.items():
@@ -209,7 +209,7 @@ def time_calls(calls: dict, rounds: int, warmup: int = 2, threads: int | None = 
     if not isinstance(calls, dict) or not calls or not all(callable(f) for f in calls.values()):
         raise TypeError("calls must be a non-empty dict of name -> callable(i), e.g. {'teacher': lambda i: ...}")
     _check_counts(rounds, warmup)
-    times = {name: [] for name in calls}
+    times: dict[str, list[float]] = {name: [] for name in calls}
     with _fixed_threads(threads), torch.inference_mode():
         for call in calls.values():
             for i in range(warmup):
@@ -264,7 +264,7 @@ def parse_cpuinfo(text: str) -> dict:
     blocks = [b for b in text.strip().split("\n\n") if b.strip()]
     processors = []
     for block in blocks:
-        fields = {}
+        fields: dict[str, str] = {}
         for line in block.splitlines():
             key, sep, value = line.partition(":")
             if sep:
@@ -355,8 +355,8 @@ def cpu_record(threads: int | None = None, cpuinfo: str | None = None, gpu: bool
     try:
         available = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        available = os.cpu_count()
-    record = {
+        available = os.cpu_count() or 0
+    record: dict = {
         "kind": _kind(model, info and info["family"], info and info["model_number"], flags, capability),
         "model": model,
         "vendor": info and info["vendor"],

@@ -420,7 +420,7 @@ def evaluate_lm(model, batches, reference=None) -> dict:
         raise ValueError("batches is empty: evaluate_lm needs at least one batch (llm.make_batches(tokenizer, texts))")
     model.eval()
     nll, count, agree, predictions = 0.0, 0, 0, []
-    per_text = {"nll": [], "tokens": [], "agree": []}
+    per_text: dict[str, list] = {"nll": [], "tokens": [], "agree": []}
     for i, batch in enumerate(batches):
         ids, mask = batch["input_ids"].to(model.device), batch["attention_mask"].to(model.device)
         logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
@@ -630,7 +630,7 @@ def fluency(student_sets: list[dict], teacher_sets: list[dict], bar: dict | None
 
     Returns {metric: {"mean", "low", "high", "n", "side", "bar", "verdict"}, ..., "verdict": overall}; the
     overall verdict is 'met' when every part is met, 'missed' when any part is missed, else 'not decided'."""
-    out = {}
+    out: dict = {}
     for metric, (side, limit) in (bar or FLUENCY_BAR).items():
         estimate = paired_interval(teacher_sets, student_sets, metric)
         out[metric] = {**estimate, "side": side, "bar": limit, "verdict": bar_verdict(estimate, side, limit)}
@@ -726,7 +726,7 @@ def train_lm_student(
             f"({len(batches)}); got {None if teacher_cache is None else len(teacher_cache)}"
         )
     gen = torch.Generator().manual_seed(seed)
-    order = []
+    order: list[int] = []
     while len(order) < steps:  # every batch once per pass, passes reshuffled
         order += torch.randperm(len(batches), generator=gen).tolist()
     torch.manual_seed(seed)

@@ -12,11 +12,12 @@ import math
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader, RandomSampler, SequentialSampler
+from torch.utils.data import DataLoader, RandomSampler, Sampler, SequentialSampler
 from tqdm.auto import tqdm
 from transformers import DataCollatorWithPadding, get_linear_schedule_with_warmup
 from transformers.trainer_pt_utils import LengthGroupedSampler
@@ -72,6 +73,7 @@ def make_loader(
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     if "input_ids" not in dataset.column_names:
         raise ValueError("make_loader needs a tokenized dataset (input_ids); run tokenize_splits first")
+    sampler: Sampler
     if shuffle:
         generator = torch.Generator().manual_seed(seed)
         if group_by_length:
@@ -322,7 +324,7 @@ def distill(
     cached = None if teacher_logits is None else teacher_logits.to(device)
     optimizer = _optimizer((p for p in student.parameters() if p.requires_grad), lr)
     schedule = get_linear_schedule_with_warmup(optimizer, int(0.1 * steps), steps)
-    history = {
+    history: dict[str, Any] = {
         "step": [],
         "loss": [],
         "eval_step": [],

@@ -13,6 +13,7 @@ import statistics
 import textwrap
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -23,6 +24,12 @@ from ..kd_trainer import teacher_cache, train_student
 from ..session import seed_everything
 from ..viz.plots import bubble_plot
 from .exercises import SOLUTIONS, _report, _unanswered
+
+if TYPE_CHECKING:
+    from datasets import Dataset, DatasetDict
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+    from ..profiles import Profile
 
 # Task distillation with DistilBERT's three terms: soft targets (alpha, T), hard labels, hidden cosine.
 RECIPE = {"temperature": 2.0, "alpha": 0.5, "cosine_weight": 1.0}
@@ -78,12 +85,12 @@ def hub_fallback(profile):
 class Setup:
     """Everything the runs share: teacher, tokenizer, tokenized splits, training subset, teacher cache."""
 
-    profile: object
-    teacher: object
-    tokenizer: object
-    raw: object
-    data: object
-    train: object
+    profile: Profile
+    teacher: PreTrainedModel  # a fine-tuned sequence classifier, in eval mode
+    tokenizer: PreTrainedTokenizerBase
+    raw: DatasetDict  # the text splits
+    data: DatasetDict  # the same splits tokenized
+    train: Dataset  # the training subset the runs use
     _cache: dict | None  # `cache`; None: computed the first time a run needs it
     teacher_accuracy: float
     note: str

@@ -14,6 +14,7 @@ import math
 import random
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -22,6 +23,9 @@ from .. import benchmark, cache, deploy, kd_trainer, losses, quantize, stats, st
 from ..session import seed_everything
 from . import l04
 from .exercises import SOLUTIONS, _report, _unanswered
+
+if TYPE_CHECKING:
+    from datasets import Dataset
 
 # The convolutional student (Kim 2014) and how it trains: a from-scratch rate, like lesson 04's random init.
 CNN = {"widths": (3, 4, 5), "filters": 100, "dropout": 0.5}
@@ -38,7 +42,7 @@ class Setup:
     """Lesson 04's setup (teacher, tokenizer, splits) plus the whole training split and its teacher logits."""
 
     base: l04.Setup
-    train: object  # every training snippet (lesson 04 trains on a subset)
+    train: Dataset  # every training snippet (lesson 04 trains on a subset)
     train_logits: torch.Tensor
     _hidden: dict | None = None
 

@@ -9,6 +9,8 @@ cheap redraws. Each one is also a static figure a lesson can show on its own.
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib.pyplot as plt
 
 from .plots import PALETTE
@@ -54,7 +56,7 @@ def temperature_panels(
     names, width = list(probs), 0.8 / max(1, len(probs))
     if fig is None or not hasattr(fig, "_kd_artists"):
         fig, (bars, curve) = _two_panels()
-        art = {"bars": {}, "texts": {}, "lines": {}}
+        art: dict[str, Any] = {"bars": {}, "texts": {}, "lines": {}}
         for k, name in enumerate(names):
             xs = [c + (k - (len(names) - 1) / 2) * width for c in range(len(class_names))]
             colour = PALETTE.get(name, "#8172B3")
