@@ -18,14 +18,7 @@ from .session import (
     seed_everything,
     show_source,
 )
-
-# The one place for the version (pyproject.toml reads it) and the repository. A lesson's Colab badge
-# opens, and its install cell installs, REF: the release tag of this version, so a lesson always runs
-# the package it was written for; a development version (".dev") has no tag yet and uses main.
-# tools/release.py writes them into the lessons, README, CITATION.cff; tests/test_release.py checks.
-__version__ = "0.2.0"
-REPO = "kdcourse/kdcourse"  # GitHub owner/name
-REF = "main" if ".dev" in __version__ else f"v{__version__}"
+from .version import REF, REPO, __version__  # the version and the repository (kdcourse/version.py)
 
 __all__ = [
     "setup",

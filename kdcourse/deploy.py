@@ -19,7 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import REF, REPO, cache
+from . import cache, checks
+from .version import REF, REPO
 
 INPUTS = ("input_ids", "attention_mask")
 NEEDS = {"onnxruntime": "onnxruntime", "onnx": "onnx", "onnxscript": "onnxscript"}  # module -> pip name
@@ -142,8 +143,7 @@ def quantize_onnx(fp32_path, int8_path, op_types: tuple[str, ...] | None = None)
 
 def session(path, threads: int = 2):
     """An ONNX Runtime CPU session with `threads` intra-op threads that sleep, not spin, between runs."""
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads must be a whole number >= 1, got {threads!r}; e.g. threads=2")
+    checks.count("threads", threads)
     _require()
     import onnxruntime as ort
 

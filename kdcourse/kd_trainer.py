@@ -22,18 +22,18 @@ from transformers import (
     TrainingArguments,
 )
 
-from . import losses
+from . import checks, losses
 from .losses import TEMPERATURE
-from .training import INDEX, by_length, check_positive
+from .training import INDEX, by_length
 
 # Columns the Trainer may feed the model (plus the cache index, read by compute_loss).
 MODEL_COLUMNS = ("input_ids", "attention_mask", "token_type_ids", "labels", "label", INDEX)
 
 
 def _check_weights(temperature, alpha, cosine_weight) -> None:
-    losses._check_temperature(temperature)
-    losses._check_unit("alpha", alpha)
-    if not math.isfinite(losses._real("cosine_weight", cosine_weight)) or cosine_weight < 0:
+    checks.temperature(temperature)
+    checks.unit("alpha", alpha)
+    if not math.isfinite(checks.real("cosine_weight", cosine_weight)) or cosine_weight < 0:
         raise ValueError(
             f"cosine_weight must be a number >= 0 (0 switches the hidden-state cosine loss off), got {cosine_weight!r}"
         )
@@ -236,13 +236,8 @@ def training_arguments(
     Same recipe as `training.distill`: AdamW (weight decay 0.01), linear decay after 10% warm-up,
     batches of similar lengths.
     """
-    if learning_rate is not None and (
-        isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or not learning_rate > 0
-    ):
-        raise ValueError(
-            f"learning_rate must be > 0, got {learning_rate!r}; leave it None for the profile's "
-            f"{profile.learning_rate:g}"
-        )
+    if learning_rate is not None:  # None: the profile's rate
+        checks.positive("learning_rate", learning_rate)
     return TrainingArguments(
         output_dir=output_dir,
         per_device_train_batch_size=profile.batch_size,
@@ -283,9 +278,9 @@ def train_student(
 
     `cache` (from `teacher_cache` on this same `train_dataset`) replaces the teacher's forward passes.
     """
-    epochs = check_positive("epochs", profile.student_epochs if epochs is None else epochs)
+    epochs = checks.positive("epochs", profile.student_epochs if epochs is None else epochs)
     if learning_rate is not None:
-        check_positive("learning_rate", learning_rate)
+        checks.positive("learning_rate", learning_rate)
     if len(train_dataset) == 0:
         raise ValueError(
             "train_dataset is empty (0 examples); there is nothing to train on: check "

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from . import checks
 from .assets import load_causal_lm
 from .cache import (
     atomic_save,
@@ -35,19 +36,10 @@ from .cache import (
     load_cached,
     once,
 )
-from .losses import IGNORE_INDEX, _check_unit, token_kd_loss
+from .losses import IGNORE_INDEX, token_kd_loss
 from .stats import LEVEL, mean_interval
 
 LOSSES = ("ce", "forward", "reverse", "jsd")  # "ce": plain next-token cross-entropy on the text
-
-
-def _count(name: str, value, minimum: int = 1) -> int:
-    """A whole number >= minimum (not a bool), or a ValueError/TypeError naming the value."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be a whole number >= {minimum}, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
 
 
 def load_teacher(source: str = "smollm2", device: str = "cpu"):
@@ -307,8 +299,8 @@ def _texts_cached(settings, generate, cache: bool = True) -> list[str]:
 
 def make_batches(tokenizer, texts, batch_size: int = 8, max_length: int = 64) -> list[dict]:
     """Right-padded batches (input_ids, attention_mask) of the texts, in order."""
-    _count("batch_size", batch_size)
-    _count("max_length", max_length, 2)  # a next-token loss needs at least two positions
+    checks.count("batch_size", batch_size)
+    checks.count("max_length", max_length, 2)  # a next-token loss needs at least two positions
     texts = [str(t) for t in texts]
     return [
         dict(
@@ -354,7 +346,7 @@ def teacher_topk(model, batches, k: int = 64, cache: bool = False) -> list[tuple
 
     With cache=True the result is stored under cache_dir()/llm_topk, keyed by the teacher and the batches.
     """
-    _count("k", k)
+    checks.count("k", k)
     path = cache_dir() / "llm_topk" / f"{_digest(_weights_digest(model), _batches_digest(batches), k)}.pt"
 
     def load():  # None: absent or damaged -> rebuild
@@ -546,7 +538,7 @@ def greedy_continuations(
 
 def distinct_n(texts, n: int = 2) -> float:
     """Distinct-n: unique word n-grams / all word n-grams over the texts (1 = never repeats, near 0 = loops)."""
-    _count("n", n)
+    checks.count("n", n)
     grams = [
         tuple(words[i : i + n]) for text in texts for words in [str(text).split()] for i in range(len(words) - n + 1)
     ]
@@ -662,7 +654,7 @@ def lm_loss(
     """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
-    alpha = _check_unit("alpha", alpha)  # NaN fails the range check too
+    alpha = checks.unit("alpha", alpha)  # NaN fails the range check too
     logits, target_mask = student_logits[:, :-1], batch["attention_mask"][:, 1:]
     if not target_mask.any():
         raise ValueError(
@@ -717,7 +709,7 @@ def train_lm_student(
         raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
     if tail not in TAILS:
         raise ValueError(f"tail must be one of {', '.join(TAILS)}, got {tail!r}")
-    _count("steps", steps)
+    checks.count("steps", steps)
     if not len(batches):
         raise ValueError("batches is empty: nothing to train on (llm.make_batches(tokenizer, texts))")
     if loss != "ce" and (teacher_cache is None or len(teacher_cache) != len(batches)):

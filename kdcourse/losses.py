@@ -7,51 +7,19 @@ Conventions (the whole course): `kd_loss` is T² · KL(teacher_T ‖ student_T) 
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 import torch.nn.functional as F
 
+from . import checks
+
 IGNORE_INDEX = -100  # label value of positions that no loss should see (padding, prompt tokens)
 DIVERGENCES = ("forward", "reverse", "jsd")
 # Temperatures outside this range make logits / T or the T² factor over- or underflow in float32.
-TEMPERATURE_RANGE = (1e-4, 1e4)
 TEMPERATURE = 2.0  # the course's default distillation temperature, for every function that takes one
 
 
 # --- Input checks ------------------------------------------------------------------------------
-
-
-def _real(name: str, value) -> float:
-    """A real number of any common type (int, float, NumPy scalar, 0-d array or tensor) as a float."""
-    if not isinstance(value, numbers.Real) and getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
-        value = value.item()  # a 0-d torch tensor or NumPy array
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    return float(value)
-
-
-def _check_temperature(temperature) -> float:
-    T = _real("temperature", temperature)
-    if not math.isfinite(T) or T <= 0:
-        raise ValueError(f"temperature must be > 0, got {temperature}; T=1 is the plain softmax, T>1 softens it")
-    lo, hi = TEMPERATURE_RANGE
-    if not lo <= T <= hi:
-        raise ValueError(
-            f"temperature must be between {lo:g} and {hi:g}, got {temperature}: outside "
-            "that range logits / T or the T² factor over- or underflows in float32 and "
-            "the loss is not finite; T from 1 to 10 is the usual range"
-        )
-    return T
-
-
-def _check_unit(name: str, value, closed: bool = True) -> float:
-    value = _real(name, value)
-    inside = 0 <= value <= 1 if closed else 0 < value < 1
-    if not inside:
-        where = "[0, 1]" if closed else "(0, 1) (open)"
-        raise ValueError(f"{name} must be in {where}, got {value:g}")
-    return value
 
 
 def _check_logits(name: str, logits, min_dim: int = 1) -> torch.Tensor:
@@ -96,7 +64,7 @@ def _check_pair(student_logits, teacher_logits, min_dim: int = 1) -> None:
 
 def soft_targets(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
     """Softmax of logits / T over the last dim: T>1 flattens the distribution, T<1 sharpens it."""
-    T = _check_temperature(temperature)
+    T = checks.temperature(temperature)
     return F.softmax(_check_logits("logits", logits) / T, dim=-1)
 
 
@@ -104,7 +72,7 @@ def kd_loss(
     student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float = TEMPERATURE
 ) -> torch.Tensor:
     """T² · KL(teacher_T ‖ student_T) for (batch, classes) logits, averaged over the batch."""
-    T = _check_temperature(temperature)
+    T = checks.temperature(temperature)
     _check_pair(student_logits, teacher_logits)
     if student_logits.dim() != 2:
         raise ValueError(
@@ -150,7 +118,7 @@ def distillation_loss(
     alpha: float = 0.5,
 ) -> torch.Tensor:
     """alpha · kd_loss + (1 - alpha) · cross-entropy on hard labels (alpha=0 plain fine-tuning)."""
-    alpha = _check_unit("alpha", alpha)
+    alpha = checks.unit("alpha", alpha)
     soft = kd_loss(student_logits, teacher_logits, temperature)
     hard = F.cross_entropy(student_logits, _check_labels(labels, student_logits))
     return alpha * soft + (1 - alpha) * hard
@@ -169,7 +137,7 @@ def transfer_set_loss(
     snippet) has no hard label, so its soft term keeps full weight. `training.distill` (lesson 03) and
     `kd_trainer.triple_loss` (lesson 04) both call this one function.
     """
-    alpha = _check_unit("alpha", alpha)
+    alpha = checks.unit("alpha", alpha)
     if alpha > 0 and teacher_logits is None:
         raise ValueError(f"alpha={alpha} needs teacher_logits; pass them, or use alpha=0 (plain fine-tuning)")
     student_logits = _check_logits("student_logits", student_logits, min_dim=2)
@@ -243,7 +211,7 @@ def hidden_cosine_loss(
 
 def _log_probs(student_logits, teacher_logits, temperature):
     """Checked inputs -> (student, teacher) log-probabilities at temperature T over the last dim."""
-    T = _check_temperature(temperature)
+    T = checks.temperature(temperature)
     _check_pair(student_logits, teacher_logits)
     # The teacher is a fixed target: no gradient reaches it (as in kd_loss and token_kd_loss).
     return F.log_softmax(student_logits / T, -1), F.log_softmax(teacher_logits.detach() / T, -1)
@@ -265,12 +233,12 @@ def generalized_jsd(
     student_logits: torch.Tensor, teacher_logits: torch.Tensor, beta: float = 0.5, temperature: float = 1.0
 ) -> torch.Tensor:
     """Per-position β·KL(t ‖ m) + (1-β)·KL(s ‖ m), m = β·t + (1-β)·s (GKD, Agarwal et al. 2024)."""
-    if _real("beta", beta) in (0.0, 1.0):
+    if checks.real("beta", beta) in (0.0, 1.0):
         raise ValueError(
             f"beta must be in (0, 1) (open), got {beta}: at beta=0 or 1 the mixture "
             "equals one side and the JSD is 0; use forward_kl / reverse_kl instead"
         )
-    beta = _check_unit("beta", beta, closed=False)
+    beta = checks.unit("beta", beta, closed=False)
     log_s, log_t = _log_probs(student_logits, teacher_logits, temperature)
     log_m = torch.logsumexp(torch.stack([log_t + math.log(beta), log_s + math.log(1 - beta)]), 0)
     kl_t = F.kl_div(log_m, log_t, reduction="none", log_target=True).sum(-1)
@@ -290,7 +258,7 @@ def token_kd_loss(
     """T² · mean divergence over valid positions (labels -100 and attention_mask 0 are skipped; no shift)."""
     if divergence not in DIVERGENCES:
         raise ValueError(f"divergence must be one of {', '.join(DIVERGENCES)}, got {divergence!r}")
-    T = _check_temperature(temperature)
+    T = checks.temperature(temperature)
     teacher_logits = _check_logits("teacher_logits", teacher_logits).detach()
     if divergence == "forward":
         per_token = forward_kl(student_logits, teacher_logits, T)

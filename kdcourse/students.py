@@ -18,6 +18,8 @@ import re
 import torch
 from torch import nn
 
+from . import checks
+
 # Where the list of transformer blocks lives, relative to the base model (BERT/RoBERTa, DistilBERT).
 _LAYER_PATHS = ("encoder.layer", "transformer.layer")
 # Config fields that fix the width: a student must share them with its teacher to copy weights.
@@ -71,15 +73,6 @@ def num_layers(model) -> int:
     return len(model.get_submodule(path))
 
 
-def _as_int(name: str, value) -> int:
-    """An int from any integer type (int, NumPy integer, 0-d integer tensor); floats and bools refused."""
-    if hasattr(value, "ndim") and getattr(value, "ndim", None) == 0 and hasattr(value, "tolist"):
-        value = value.tolist()  # a 0-d NumPy array or tensor: its Python value
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    return int(value)
-
-
 def check_layers(layers, n_teacher: int) -> list[int]:
     """Validate a teacher-layer list (non-empty, ints, in range, unique, sorted); return it as a list.
 
@@ -87,7 +80,7 @@ def check_layers(layers, n_teacher: int) -> list[int]:
     """
     if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__") or getattr(layers, "ndim", 1) != 1:
         raise TypeError(f"layers must be a list of teacher layer indices, e.g. [0, 2, 4], got {layers!r}")
-    n_teacher = _as_int("n_teacher", n_teacher)
+    n_teacher = checks.integer("n_teacher", n_teacher)
     layers = layers.tolist() if hasattr(layers, "tolist") else list(layers)
     if not layers:
         raise ValueError("layers must name at least one teacher layer, got []; e.g. layers=[0, 2, 4]")
@@ -117,7 +110,7 @@ def check_layers(layers, n_teacher: int) -> list[int]:
 
 def every_other_layer(n_teacher: int, n_student: int) -> list[int]:
     """DistilBERT's choice, generalised: n_student layers spread evenly, first and last kept."""
-    n_teacher, n_student = _as_int("n_teacher", n_teacher), _as_int("n_student", n_student)
+    n_teacher, n_student = checks.integer("n_teacher", n_teacher), checks.integer("n_student", n_student)
     if not 1 <= n_student <= n_teacher:
         raise ValueError(f"n_student must be between 1 and the teacher's {n_teacher} layers, got {n_student}")
     if n_student == 1:
@@ -217,7 +210,7 @@ def narrow_student(teacher, hidden_size: int, n_layers: int, seed: int = 0):
     """
     _check_model(teacher)
     width = teacher.config.hidden_size
-    hidden_size, n_layers = _as_int("hidden_size", hidden_size), _as_int("n_layers", n_layers)
+    hidden_size, n_layers = checks.integer("hidden_size", hidden_size), checks.integer("n_layers", n_layers)
     if not 64 <= hidden_size < width or hidden_size % 64:
         raise ValueError(
             f"hidden_size must be a multiple of 64 (one attention head each), at least 64 and below the "
@@ -289,12 +282,12 @@ class WordCNN(nn.Module):
             ("filters", filters),
             ("num_labels", num_labels),
         ):
-            _as_int(name, value)
+            checks.integer(name, value)
             if value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if not widths or any(_as_int("width", w) < 1 for w in widths):
+        if not widths or any(checks.integer("width", w) < 1 for w in widths):
             raise ValueError(f"widths must be a non-empty sequence of positive ints, got {widths!r}; e.g. (3, 4, 5)")
-        if _as_int("pad_id", pad_id) < 0 or pad_id >= vocab_size:
+        if checks.integer("pad_id", pad_id) < 0 or pad_id >= vocab_size:
             raise ValueError(
                 f"pad_id must be a token id in [0, {vocab_size}) (vocab_size {vocab_size}), got {pad_id!r}; "
                 "use the tokenizer's pad_token_id"

@@ -22,25 +22,13 @@ from tqdm.auto import tqdm
 from transformers import DataCollatorWithPadding, get_linear_schedule_with_warmup
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
-from . import assets, cache, corpus, losses
+from . import assets, cache, checks, corpus, losses
 from .losses import TEMPERATURE
 from .profiles import Profile, check_device
 from .session import seed_everything
 
 TEACHER_RECIPE = 1  # bump when the fine-tuning recipe changes, so cached teachers are retrained
 INDEX = "_index"  # column holding each example's row, to look its cached teacher outputs up
-
-
-def check_positive(name: str, value, integer: bool = False):
-    """`value` if it is a finite number > 0 (an int when `integer`), else a clear error naming it."""
-    if integer:
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-        return value
-    number = losses._real(name, value)
-    if not math.isfinite(number) or number <= 0:
-        raise ValueError(f"{name} must be a number > 0, got {value!r}")
-    return value
 
 
 def _check_dataset(dataset, what: str = "dataset") -> None:
@@ -213,16 +201,16 @@ def _check_distill_inputs(
     student, train_dataset, teacher_logits, teacher, temperature, alpha, epochs, max_steps, learning_rate
 ) -> tuple:
     """distill's arguments checked, each error naming the value and the fix; returns (alpha, temperature)."""
-    checked = losses._check_unit("alpha", alpha)  # [0, 1]: the weight of the teacher term
+    checked = checks.unit("alpha", alpha)  # [0, 1]: the weight of the teacher term
     alpha = alpha if type(alpha) in (int, float) else checked
-    checked = losses._check_temperature(temperature)
+    checked = checks.temperature(temperature)
     temperature = temperature if type(temperature) in (int, float) else checked
     if epochs is not None:
-        check_positive("epochs", epochs)
+        checks.positive("epochs", epochs)
     if max_steps is not None:
-        check_positive("max_steps", max_steps, integer=True)
+        checks.positive("max_steps", max_steps, integer=True)
     if learning_rate is not None:
-        check_positive("learning_rate", learning_rate)
+        checks.positive("learning_rate", learning_rate)
     _check_dataset(train_dataset, "train_dataset")
     if "label" not in train_dataset.column_names:
         raise ValueError(

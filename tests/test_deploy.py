@@ -7,7 +7,7 @@ from conftest import tiny_bert
 
 from kdcourse import benchmark, deploy, students, training
 
-pytest.importorskip("onnxruntime", reason='ONNX Runtime is the deploy extra: pip install onnxruntime onnx onnxscript')
+pytest.importorskip("onnxruntime", reason="ONNX Runtime is the deploy extra: pip install onnxruntime onnx onnxscript")
 
 
 def small_bert(seed=0):

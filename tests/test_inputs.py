@@ -114,7 +114,7 @@ def test_training_arguments_refuses_a_zero_learning_rate(tmp_path):
 
     profile = PROFILES["smoke"]
     for lr in (0, -1e-5, math.nan, "1e-4"):
-        with pytest.raises(ValueError, match="learning_rate must be > 0"):
+        with pytest.raises((TypeError, ValueError), match="learning_rate must be a number"):
             kd_trainer.training_arguments(str(tmp_path), profile, epochs=1, learning_rate=lr)
     args = kd_trainer.training_arguments(str(tmp_path), profile, epochs=1)
     assert args.learning_rate == profile.learning_rate
@@ -137,7 +137,7 @@ def test_word_cnn_refuses_a_pad_id_outside_the_vocabulary(kwargs, message):
 def test_onnx_session_refuses_bad_thread_counts(threads, tmp_path):
     from kdcourse import deploy
 
-    with pytest.raises(ValueError, match="threads must be a whole number >= 1"):
+    with pytest.raises((TypeError, ValueError), match="threads must be (a whole number )?>= 1"):
         deploy.session(tmp_path / "model.onnx", threads=threads)
 
 

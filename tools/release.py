@@ -1,6 +1,6 @@
 """The course's repository and release tag, written everywhere they appear, from kdcourse.REPO / REF.
 
-`python tools/release.py` lists every place that disagrees with kdcourse/__init__.py (exit 1 if any);
+`python tools/release.py` lists every place that disagrees with kdcourse/version.py (exit 1 if any);
 `python tools/release.py --write` rewrites them: each lesson's Colab badge and Colab install cell,
 the README's lesson table and clone line, CITATION.cff's version and repository. How to cut a release:
 README, "Releases".
