@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     demo.add_argument("--out", default="demo", help="folder for the saved plot (default: demo/)")
     prep = sub.add_parser("prepare", help="warm the caches of some lessons before class")
-    prep.add_argument("--lessons", nargs="+", type=_lesson, default=["01", "02", "03", "04", "05", "06", "07"])
+    prep.add_argument("--lessons", nargs="+", type=_lesson, help="default: every lesson that reads a cache")
     prep.add_argument(
         "--profile",
         default=None,
@@ -135,10 +135,10 @@ def _run(args, profile) -> int:
     elif args.command == "prepare":
         import kdcourse
 
-        from .lessons.warm import warm
+        from .lessons.warm import LESSON_CACHES, warm
 
         profile = kdcourse.setup(seed=0, profile=profile)
-        _print_table(warm(args.lessons, profile))
+        _print_table(warm(args.lessons or [n for n, builds in LESSON_CACHES.items() if builds], profile))
     return 0
 
 

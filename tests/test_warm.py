@@ -66,3 +66,16 @@ def test_instructor_notes_fold_for_students_and_open_for_instructors(monkeypatch
     assert opened.startswith("<details open>") and "opens these" not in opened
     with pytest.raises(ValueError, match="an instructor note needs some text, got ''"):
         kdcourse.instructor_note("")
+
+
+def test_prepare_without_lessons_warms_every_lesson_that_reads_a_cache(monkeypatch):
+    """`python -m kdcourse prepare` takes its default from warm.LESSON_CACHES, not a list typed twice."""
+    from kdcourse import __main__ as cli
+    from kdcourse.lessons import warm
+
+    seen = {}
+    monkeypatch.setattr(warm, "warm", lambda lessons, profile: seen.setdefault("lessons", lessons) and [])
+    monkeypatch.setattr("kdcourse.setup", lambda **kwargs: None)
+    assert cli.main(["prepare", "--profile", "smoke"]) == 0
+    assert seen["lessons"] == [n for n, builds in warm.LESSON_CACHES.items() if builds]
+    assert "00" not in seen["lessons"] and "07" in seen["lessons"]
