@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .exercises import SOLUTIONS, _is_number, _report, _unanswered
+from .exercises import SOLUTIONS, is_number, report, unanswered
 
 SOLUTIONS["fair_comparison"] = """
 settings = [c for c in timings.columns if c not in ("model", "latency_ms")]
@@ -36,7 +36,7 @@ def _timing_rows(timings) -> dict:
 def check_fair_comparison(answer, timings) -> bool:
     """Exercise 01.1: the two rows of `timings` (one per measurement: model, settings, latency_ms) that differ
     in the model and in nothing else, so that their ratio is a fair speed-up."""
-    if _unanswered(answer):
+    if unanswered(answer):
         return False
     rows = _timing_rows(timings)
     settings = [c for c in next(iter(rows.values())) if c not in ("model", "latency_ms")]
@@ -49,17 +49,17 @@ def check_fair_comparison(answer, timings) -> bool:
     if not fair:
         raise ValueError("no two rows of timings differ in the model only")
     if isinstance(answer, str) or not hasattr(answer, "__len__") or len(answer) != 2:
-        return _report(
+        return report(
             False, "", f"give two row labels, e.g. ({', '.join(repr(r) for r in list(rows)[:2])}), got {answer!r}"
         )
     x, y = sorted(answer, key=str)
     unknown = [r for r in (x, y) if r not in rows]
     if unknown:
-        return _report(False, "", f"{unknown[0]!r} is not a row of timings; rows are {', '.join(map(str, rows))}")
+        return report(False, "", f"{unknown[0]!r} is not a row of timings; rows are {', '.join(map(str, rows))}")
     if x == y:
-        return _report(False, "", "that is one row twice; a comparison needs two measurements")
+        return report(False, "", "that is one row twice; a comparison needs two measurements")
     if rows[x]["model"] == rows[y]["model"]:
-        return _report(
+        return report(
             False,
             "",
             f"rows {x} and {y} both time {rows[x]['model']}: a comparison of two models needs one row of each",
@@ -69,7 +69,7 @@ def check_fair_comparison(answer, timings) -> bool:
     differ = [c for c in settings if rows[x][c] != rows[y][c]]
     if differ:
         reasons = "; ".join(UNFAIR.get(c, "{x} vs {y} " + c).format(x=rows[x][c], y=rows[y][c]) for c in differ)
-        return _report(
+        return report(
             False,
             "",
             f"rows {x} and {y} differ in {' and '.join(differ)} as well as the model, so "
@@ -81,7 +81,7 @@ def check_fair_comparison(answer, timings) -> bool:
         if {"batch", "tokens"} <= set(settings)
         else ""
     )
-    return _report(
+    return report(
         True,
         f"rows {x} and {y} differ in the model only: {rows[fast]['model']} ran {ratio:.2f}x as "
         f"fast as {rows[slow]['model']}{shape}. Every other pair of the two models mixes the "
@@ -98,31 +98,31 @@ answer = latency["BERT-base"] / latency["DistilBERT"]
 
 def check_measured_speedup(answer, rows, slow: str = "BERT-base", fast: str = "DistilBERT") -> bool:
     """Exercise 01.2: how many times faster `fast` ran than `slow`, from benchmark_table rows."""
-    if _unanswered(answer):
+    if unanswered(answer):
         return False
-    if not _is_number(answer):
-        return _report(False, "", f"give a number, got {type(answer).__name__}")
+    if not is_number(answer):
+        return report(False, "", f"give a number, got {type(answer).__name__}")
     latency = {row["name"]: row["latency_ms"] for row in rows}
     for name in (slow, fast):
         if name not in latency:
             raise ValueError(f"no row named {name!r} in rows; rows are: {', '.join(latency)}")
     truth = latency[slow] / latency[fast]
     if math.isclose(answer, 1 / truth, rel_tol=1e-3):
-        return _report(
+        return report(
             False,
             "",
             "that is the inverse: divide the slow model's latency by the fast "
             "model's, so that 'faster' gives a ratio above 1",
         )
     if math.isclose(answer, truth - 1, rel_tol=1e-3):
-        return _report(
+        return report(
             False,
             "",
             f"{answer:.2f} is how much faster ('{truth - 1:.0%} faster'); the speed-up ratio is one more than that",
         )
     if math.isclose(answer, latency[slow] - latency[fast], rel_tol=1e-3):
-        return _report(False, "", "that is a difference in milliseconds; take a ratio")
-    return _report(
+        return report(False, "", "that is a difference in milliseconds; take a ratio")
+    return report(
         math.isclose(answer, truth, rel_tol=1e-3),
         f"{fast} ran {truth:.2f}x as fast as {slow} here, i.e. {truth - 1:.0%} faster. "
         "Ratios from one run on one machine are what to compare, never raw "
@@ -139,7 +139,7 @@ answer = int(off_top.argmax())
 
 def check_most_uncertain_snippet(answer, probs) -> bool:
     """Exercise 01.3: the row index of `probs` with the most probability mass off its top class."""
-    if _unanswered(answer):
+    if unanswered(answer):
         return False
     import torch
 
@@ -147,22 +147,22 @@ def check_most_uncertain_snippet(answer, probs) -> bool:
     if probs.dim() != 2:
         raise ValueError(f"probs must be (snippets, classes), got shape {tuple(probs.shape)}")
     if isinstance(answer, bool) or not isinstance(answer, int):
-        return _report(
+        return report(
             False,
             "",
             f"give a row index (an int), got {type(answer).__name__}; int(tensor.argmax()) turns a tensor into one",
         )
     if not 0 <= answer < len(probs):
-        return _report(False, "", f"{answer} is not a row index; there are {len(probs)} rows (0 to {len(probs) - 1})")
+        return report(False, "", f"{answer} is not a row index; there are {len(probs)} rows (0 to {len(probs) - 1})")
     off_top = 1 - probs.max(dim=-1).values
     truth = int(off_top.argmax())
     if off_top[answer] == off_top.min() and off_top[answer] != off_top[truth]:
-        return _report(
+        return report(
             False,
             "",
             f"row {answer} is the teacher's *most* confident snippet; look for the most mass off the top answer",
         )
-    return _report(
+    return report(
         bool(off_top[answer] == off_top[truth]),
         f"row {truth} puts {float(off_top[truth]):.2f} of its mass off the top answer: "
         "that is the snippet the teacher finds most ambiguous, a fact a hard label "

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from ..losses import soft_targets
-from .exercises import SOLUTIONS, _report, _unanswered
+from .exercises import SOLUTIONS, is_number, report, unanswered
 
 SOLUTIONS["soft_targets"] = """
 def my_soft_targets(logits, T):
@@ -24,7 +24,7 @@ def my_soft_targets(logits, T):
 
 def check_soft_targets(fn) -> bool:
     """Exercise 02.1: fn(logits, T) must equal softmax(logits / T) over the last dim, even for huge logits."""
-    if _unanswered(fn):
+    if unanswered(fn):
         return False
     g = torch.Generator().manual_seed(2)
     probes = [(torch.randn(4, 3, generator=g) * 3, T) for T in (0.5, 1.0, 2.0, 8.0)]
@@ -33,28 +33,28 @@ def check_soft_targets(fn) -> bool:
         try:
             got = fn(logits.clone(), T)
         except Exception as err:  # the student's code: report, do not crash
-            return _report(False, "", f"your function raised {type(err).__name__}: {err}")
+            return report(False, "", f"your function raised {type(err).__name__}: {err}")
         want = soft_targets(logits, T)
         if not isinstance(got, torch.Tensor) or got.shape != want.shape:
-            return _report(
+            return report(
                 False,
                 "",
                 f"return a tensor of shape {tuple(want.shape)}, got {getattr(got, 'shape', type(got).__name__)}",
             )
         if not torch.isfinite(got).all():
-            return _report(False, "", "NaN/inf for logits like 1000: subtract each row's max before exp()")
+            return report(False, "", "NaN/inf for logits like 1000: subtract each row's max before exp()")
         if torch.allclose(got, torch.softmax(logits * T, -1), atol=1e-5) and T != 1.0:
-            return _report(False, "", "you multiplied by T; divide the logits by T")
+            return report(False, "", "you multiplied by T; divide the logits by T")
         if torch.allclose(got, torch.softmax(logits, -1), atol=1e-5) and T != 1.0:
-            return _report(False, "", "the temperature has no effect: divide the logits by T")
+            return report(False, "", "the temperature has no effect: divide the logits by T")
         if not torch.allclose(got, want, atol=1e-5):
-            return _report(
+            return report(
                 False,
                 "",
                 f"at T={T} your probabilities differ from softmax(logits / T) "
                 "(check the dim: softmax over classes, the last one)",
             )
-    return _report(True, "softmax(z / T) over the classes, stable for large logits.", "")
+    return report(True, "softmax(z / T) over the classes, stable for large logits.", "")
 
 
 SOLUTIONS["temperature_for_top"] = """
@@ -87,13 +87,13 @@ def temperature_threshold(logits_row, limit: float = 0.6) -> float:
 
 def check_temperature_for_top(answer, logits_row, limit: float = 0.6) -> bool:
     """Exercise 02.2: a temperature T at which the teacher's top class gets less than `limit`."""
-    if _unanswered(answer):
+    if unanswered(answer):
         return False
-    if isinstance(answer, bool) or not isinstance(answer, (int, float)) or answer <= 0:
-        return _report(False, "", f"give a positive number (a temperature), got {answer!r}")
+    if not is_number(answer) or answer <= 0:
+        return report(False, "", f"give a positive number (a temperature), got {answer!r}")
     threshold = temperature_threshold(logits_row, limit)
     top = float(soft_targets(logits_row[None], float(answer)).max())
-    return _report(
+    return report(
         top < limit,
         f"at T={answer:g} the top class gets {top:.1%}; every T above {threshold:.3f} brings it under {limit:.0%}.",
         f"at T={answer:g} the top class still gets {top:.1%}: raise T (softer) until it drops under {limit:.0%}",

@@ -23,7 +23,7 @@ from .. import assets, benchmark, corpus, losses, stats, students, training
 from ..kd_trainer import teacher_cache, train_student
 from ..session import seed_everything
 from ..viz.plots import bubble_plot
-from .exercises import SOLUTIONS, _report, _unanswered
+from .exercises import SOLUTIONS, is_number, report, unanswered
 
 if TYPE_CHECKING:
     from datasets import Dataset, DatasetDict
@@ -358,15 +358,15 @@ answer = students.student_from_teacher(teacher, [0, n - 1])
 
 def check_first_last_student(answer, teacher) -> bool:
     """Exercise 04.1: a 2-layer student holding exact copies of the teacher's first and last layers."""
-    if _unanswered(answer):
+    if unanswered(answer):
         return False
     try:
         depth = students.num_layers(answer)
     except TypeError as err:
-        return _report(False, "", f"give a model built from the teacher ({err})")
+        return report(False, "", f"give a model built from the teacher ({err})")
     n = students.num_layers(teacher)
     if depth != 2:
-        return _report(
+        return report(
             False, "", f"your student has {depth} layers; keep exactly two: the first (0) and the last ({n - 1})"
         )
     for layers in ([0, n - 1], [0, 1], [n - 2, n - 1]):
@@ -374,17 +374,17 @@ def check_first_last_student(answer, teacher) -> bool:
         if not check["differ"]:
             break
     else:
-        return _report(
+        return report(
             False,
             "",
             "its weights match no pair of teacher layers; copy them "
             "(students.student_from_teacher does) instead of initialising anew",
         )
     if layers != [0, n - 1]:
-        return _report(
+        return report(
             False, "", f"that student copies teacher layers {layers}; take the first and the last: [0, {n - 1}]"
         )
-    return _report(
+    return report(
         True,
         f"all {check['tensors']} tensors are exact copies of teacher layers [0, {n - 1}], its embeddings and head.",
         "",
@@ -415,43 +415,43 @@ def _cosine_probes():
 
 def check_masked_cosine(fn) -> bool:
     """Exercise 04.2: fn(student_hidden, teacher_hidden, attention_mask) = mean of 1 - cos over real tokens."""
-    if _unanswered(fn):
+    if unanswered(fn):
         return False
     probes = _cosine_probes()
     try:
         results = [fn(s.clone(), t.clone(), m.clone()) for s, t, m in probes]
         if any(r is None for r in results):
-            return _report(False, "", "your function returns None; return the loss (a 0-dim tensor)")
+            return report(False, "", "your function returns None; return the loss (a 0-dim tensor)")
         got = [float(r) for r in results]
     except Exception as err:  # the learner's code: report any failure
-        return _report(False, "", f"your function raised {type(err).__name__}: {err}")
+        return report(False, "", f"your function raised {type(err).__name__}: {err}")
     want = [float(losses.hidden_cosine_loss(s, t, m)) for s, t, m in probes]
 
     def same(values):
         return all(math.isclose(g, w, rel_tol=1e-4, abs_tol=1e-6) for g, w in zip(got, values))
 
     if same(want):
-        return _report(True, "your loss matches kdcourse.losses.hidden_cosine_loss on padded batches.", "")
+        return report(True, "your loss matches kdcourse.losses.hidden_cosine_loss on padded batches.", "")
     unmasked = [float((1 - F.cosine_similarity(s, t, dim=-1)).mean()) for s, t, _ in probes]
     wrong_dim = [float((1 - F.cosine_similarity(s, t, dim=1)).mean()) for s, t, _ in probes]
     int_index = [float((1 - F.cosine_similarity(s, t, dim=-1))[m].mean()) for s, t, m in probes]
     plain_cos = [1 - w for w in want]
     if same(unmasked):
-        return _report(False, "", "padding positions are averaged in; keep only attention_mask == 1")
+        return report(False, "", "padding positions are averaged in; keep only attention_mask == 1")
     if same(plain_cos):
-        return _report(
+        return report(
             False, "", "that is the mean cosine similarity; the loss is 1 - cos (0 when the directions agree)"
         )
     if same(wrong_dim):
-        return _report(False, "", "the cosine runs over the sequence axis; use dim=-1 (hidden size)")
+        return report(False, "", "the cosine runs over the sequence axis; use dim=-1 (hidden size)")
     if same(int_index):
-        return _report(
+        return report(
             False,
             "",
             "indexing with the integer mask picks rows 0 and 1 instead of masking; index with attention_mask.bool()",
         )
     rows = ", ".join(f"got {g:.4f}, expected {w:.4f}" for g, w in zip(got, want))
-    return _report(False, "", f"the values differ ({rows})")
+    return report(False, "", f"the values differ ({rows})")
 
 
 SOLUTIONS["seeds_to_decide"] = """
@@ -519,14 +519,14 @@ def seeds_to_decide(differences, limit: int = 100_000) -> dict:
 def check_seeds_to_decide(answer, regimes, regime: str = "all labels") -> bool:
     """Exercise 04.3: how many paired seeds would make the 95% t-interval of `regime`'s gain exclude zero, if
     the per-seed differences kept the mean and spread measured in section 7."""
-    if _unanswered(answer):
+    if unanswered(answer):
         return False
     if regime not in regimes:
         raise ValueError(f"no regime {regime!r} in regimes; regimes are: {', '.join(regimes)}")
     sides = regimes[regime]
     d = [100 * (b - a) for a, b in zip(sides["without teacher"], sides["with teacher"])]
     if len(d) < 2:
-        return _report(
+        return report(
             False,
             "",
             f"this run has {len(d)} seed, so the spread of the differences is unknown and "
@@ -536,14 +536,14 @@ def check_seeds_to_decide(answer, regimes, regime: str = "all labels") -> bool:
         plan = seeds_to_decide(d)
     except ValueError as why:  # a zero or tiny mean gain: no practical number of seeds decides it
         if answer == math.inf:
-            return _report(True, f"no practical budget decides it: {why}.", "")
-        return _report(False, "", f"{why}; answer math.inf")
+            return report(True, f"no practical budget decides it: {why}.", "")
+        return report(False, "", f"{why}; answer math.inf")
     n, ran = plan["n"], len(d)
-    if isinstance(answer, bool) or not isinstance(answer, (int, float)) or answer != int(answer):
-        return _report(False, "", f"give a whole number of seeds, got {answer!r}")
+    if not is_number(answer) or not math.isfinite(answer) or answer != int(answer):
+        return report(False, "", f"give a whole number of seeds, got {answer!r}")
     answer = int(answer)
     if answer < 2:
-        return _report(
+        return report(
             False, "", f"{answer} seed(s) give no spread and so no t-interval: a paired t-test needs 2 or more"
         )
     width = _half_width(answer, plan["sd"])
@@ -564,7 +564,7 @@ def check_seeds_to_decide(answer, regimes, regime: str = "all labels") -> bool:
                 f"{n} seeds, {n - ran} more than this run's {ran}: {where}, which excludes zero, and "
                 f"{n - 1} would not ({plan['mean']:+.2f} ± {_half_width(n - 1, plan['sd']):.2f})"
             )
-        return _report(
+        return report(
             True,
             f"{told}. A plan, not a promise: it takes the measured mean and spread of {ran} "
             f"seeds as the truth, and they are uncertain too. To decide with 80% probability "
@@ -572,19 +572,19 @@ def check_seeds_to_decide(answer, regimes, regime: str = "all labels") -> bool:
             "",
         )
     if answer == plan["n_normal"] and plan["n_normal"] != n:
-        return _report(
+        return report(
             False,
             "",
             f"{answer} uses the normal 1.96; with few seeds the t quantile "
             "(scipy.stats.t.ppf(0.975, n - 1)) is larger, and it changes with n",
         )
     if answer == ran and n > ran:
-        return _report(
+        return report(
             False,
             "",
             f"{ran} is the budget this run had, and its interval includes zero: "
             "that is why section 7 says 'not decided'",
         )
     if answer < n:
-        return _report(False, "", f"{where}, which still includes zero")
-    return _report(False, "", f"{where}: that excludes zero, but fewer seeds would too; give the smallest number")
+        return report(False, "", f"{where}, which still includes zero")
+    return report(False, "", f"{where}: that excludes zero, but fewer seeds would too; give the smallest number")

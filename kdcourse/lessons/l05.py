@@ -11,7 +11,7 @@ from torch import nn
 from .. import cache, quantize, training
 from ..benchmark import size_on_disk_mb
 from . import l04
-from .exercises import SOLUTIONS, _report, _unanswered
+from .exercises import SOLUTIONS, is_number, report, unanswered
 
 # --- The distilled student of lesson 04, cached -----------------------------------------------
 
@@ -64,31 +64,31 @@ answer = (scale, zero_point)
 
 def check_scale_zero_point(answer, x) -> bool:
     """Exercise 05.1: (scale, zero_point) of asymmetric uint8 quantization of tensor x (per tensor)."""
-    if _unanswered(answer):
+    if unanswered(answer):
         return False
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        return _report(False, "", f"give a pair (scale, zero_point), got {answer!r}")
+        return report(False, "", f"give a pair (scale, zero_point), got {answer!r}")
     scale, zero_point = answer
     want_scale, want_zp = (t.item() for t in quantize.affine_qparams(x, bits=8, symmetric=False))
-    if not isinstance(scale, (int, float)) or isinstance(scale, bool):
-        return _report(False, "", f"scale must be a number, got {type(scale).__name__}")
+    if not is_number(scale):
+        return report(False, "", f"scale must be a number, got {type(scale).__name__}")
     if math.isclose(scale, (x.max() - x.min()).item() / 256, rel_tol=1e-4):
-        return _report(False, "", "256 values make 255 steps: divide the range by 255, not 256")
+        return report(False, "", "256 values make 255 steps: divide the range by 255, not 256")
     if not math.isclose(scale, want_scale, rel_tol=1e-4):
-        return _report(
+        return report(
             False,
             "",
             f"scale {scale:.6g} is off; it is (max - min) / (qmax - qmin), with the range stretched to include 0",
         )
     if zero_point != want_zp:
-        return _report(
+        return report(
             False,
             "",
             f"zero_point {zero_point!r} is off; it is the integer that 0.0 maps to: qmin - round(min / scale)",
         )
     q = quantize.quantize_affine(x, want_scale, want_zp)
     err = (quantize.dequantize_affine(q, want_scale, want_zp) - x).abs().max().item()
-    return _report(
+    return report(
         True,
         f"scale {want_scale:.6g}, zero-point {want_zp}; the round trip is off by at "
         f"most {err:.2e} ≤ scale/2 = {want_scale / 2:.2e}.",
@@ -104,24 +104,24 @@ answer = layer.in_features * layer.out_features * 1 + layer.out_features * 4   #
 
 def check_int8_linear_bytes(answer, layer) -> bool:
     """Exercise 05.2: bytes of an int8 nn.Linear's weights (1 byte each) plus its float32 bias."""
-    if _unanswered(answer):
+    if unanswered(answer):
         return False
     if not isinstance(layer, torch.nn.Linear):
         raise TypeError(f"layer must be a float nn.Linear, got {type(layer).__name__}")
-    if not isinstance(answer, (int, float)) or isinstance(answer, bool):
-        return _report(False, "", f"give a number of bytes, got {type(answer).__name__}")
+    if not is_number(answer):
+        return report(False, "", f"give a number of bytes, got {type(answer).__name__}")
     weights = layer.in_features * layer.out_features
     bias = layer.out_features * 4 if layer.bias is not None else 0
     truth = weights + bias
     if answer == 4 * weights + bias:
-        return _report(False, "", "that is the float32 size: int8 stores one byte per weight")
+        return report(False, "", "that is the float32 size: int8 stores one byte per weight")
     if answer == weights:
-        return _report(False, "", "add the bias: it stays float32 (4 bytes per output)")
+        return report(False, "", "add the bias: it stays float32 (4 bytes per output)")
     if math.isclose(answer, truth / 1e6, rel_tol=1e-3):
-        return _report(False, "", "give bytes, not megabytes")
+        return report(False, "", "give bytes, not megabytes")
     int8 = quantize.quantize_dynamic_int8(torch.nn.Sequential(layer))
     saved = size_on_disk_mb(int8) * 1e6
-    return _report(
+    return report(
         answer == truth,
         f"{truth:,} bytes vs {4 * weights + bias:,} in float32 ({(4 * weights + bias) / truth:.2f}x "
         f"smaller); saved with its scales and pickle overhead it takes {saved:,.0f} bytes.",
@@ -144,13 +144,13 @@ def most_sensitive(sensitivity: dict) -> str:
 
 def check_keep_fp32(answer, sensitivity: dict) -> bool:
     """Exercise 05.3: which one layer group to keep in fp32 (the most sensitive one, measured)."""
-    if _unanswered(answer):
+    if unanswered(answer):
         return False
     if answer not in sensitivity:
-        return _report(False, "", f"{answer!r} is not one of the measured groups: {', '.join(sensitivity)}")
+        return report(False, "", f"{answer!r} is not one of the measured groups: {', '.join(sensitivity)}")
     truth = most_sensitive(sensitivity)
     row = sensitivity[truth]
-    return _report(
+    return report(
         answer == truth,
         f"quantizing {truth!r} alone flipped {row['flips']} predictions "
         f"({row['delta']:+.2f} points): keeping it in fp32 buys back the most for the least size.",

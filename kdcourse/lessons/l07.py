@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from .. import benchmark, cache, deploy, kd_trainer, losses, quantize, stats, students, training
 from ..session import seed_everything
 from . import l04
-from .exercises import SOLUTIONS, _report, _unanswered
+from .exercises import SOLUTIONS, is_number, report, unanswered
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -538,7 +538,7 @@ def my_pareto_front(points):
 
 def check_pareto_front(fn) -> bool:
     """Exercise 07.1: `fn(points)` returns the frontier's names, fastest first."""
-    if _unanswered(fn):
+    if unanswered(fn):
         return False
     cases = [
         {"a": (1.0, 0.70), "b": (2.0, 0.80), "c": (3.0, 0.75), "d": (4.0, 0.85)},
@@ -549,19 +549,19 @@ def check_pareto_front(fn) -> bool:
         try:
             got = fn(dict(points))
         except Exception as err:  # noqa: BLE001 - a student's function may raise anything
-            return _report(False, "", f"your function raised {type(err).__name__}: {err}")
+            return report(False, "", f"your function raised {type(err).__name__}: {err}")
         want = pareto_front(points)
         if got is None:
-            return _report(False, "", "your function returns None; return the list of names on the front")
+            return report(False, "", "your function returns None; return the list of names on the front")
         if list(got) != want:
             if sorted(got) == sorted(want):
-                return _report(False, "", f"right names, wrong order: sort them fastest first ({want})")
+                return report(False, "", f"right names, wrong order: sort them fastest first ({want})")
             if "c" in points and "c" in got and points is cases[0]:
-                return _report(
+                return report(
                     False, "", "'c' is slower AND less accurate than 'b': a dominated model is not on the front"
                 )
-            return _report(False, "", f"on {points} the front is {want}, you gave {list(got)}")
-    return _report(True, "a model is on the front when nothing is both faster and more accurate.", "")
+            return report(False, "", f"on {points} the front is {want}, you gave {list(got)}")
+    return report(True, "a model is on the front when nothing is both faster and more accurate.", "")
 
 
 SOLUTIONS["p95"] = """
@@ -572,19 +572,19 @@ answer = benchmark.percentile(times, 95)   # or numpy.percentile(times, 95)
 
 def check_p95(answer, times) -> bool:
     """Exercise 07.2: the 95th percentile of a list of batch-1 times (ms)."""
-    if _unanswered(answer):
+    if unanswered(answer):
         return False
-    if not isinstance(answer, (int, float)) or isinstance(answer, bool):
-        return _report(False, "", f"give a number of milliseconds, got {type(answer).__name__}")
+    if not is_number(answer):
+        return report(False, "", f"give a number of milliseconds, got {type(answer).__name__}")
     want = benchmark.percentile(list(times), 95)
     import statistics
 
     if abs(answer - statistics.median(times)) < 1e-9 and abs(want - statistics.median(times)) > 1e-9:
-        return _report(False, "", "that is the median (p50); p95 is the time 95% of requests stay under")
+        return report(False, "", "that is the median (p50); p95 is the time 95% of requests stay under")
     if abs(answer - max(times)) < 1e-9 and abs(want - max(times)) > 1e-9:
-        return _report(False, "", "that is the slowest request (p100); p95 leaves out the slowest 5%")
+        return report(False, "", "that is the slowest request (p100); p95 leaves out the slowest 5%")
     ok = abs(answer - want) <= max(0.01 * want, 1e-6)
-    return _report(
+    return report(
         ok,
         f"p95 = {want:.3f} ms: 19 requests in 20 are at least this fast.",
         f"p95 of these times is {want:.3f} ms, you gave {answer:.3f}; sort them and take the value 95% "
@@ -606,31 +606,29 @@ CONTROL_CHOICES = {
 
 def check_control(control) -> bool:
     """Exercise 07.3: the run that, set beside the taught CNN, changes only who labels the text."""
-    if _unanswered(control):
+    if unanswered(control):
         return False
     if not isinstance(control, dict) or set(control) != set(CONTROL_CHOICES):
-        return _report(
-            False, "", f"give a dict with the keys {list(CONTROL_CHOICES)}, e.g. {{'data': 'snippets', ...}}"
-        )
+        return report(False, "", f"give a dict with the keys {list(CONTROL_CHOICES)}, e.g. {{'data': 'snippets', ...}}")
     for key, allowed in CONTROL_CHOICES.items():
         if control[key] not in allowed:
-            return _report(False, "", f"{key} must be one of {list(allowed)}, got {control[key]!r}")
+            return report(False, "", f"{key} must be one of {list(allowed)}, got {control[key]!r}")
     if control["labels"] == "teacher":
-        return _report(
+        return report(
             False, "", "with the teacher's labels the run IS the taught run: the control must not use the teacher"
         )
     if control["data"] == "snippets":
-        return _report(
+        return report(
             False,
             "",
             "without the copies this run differs from the taught one in the data as well as the labels: a gain "
             "could come from either. Keep the taught run's data",
         )
     if control["steps"] == "hard run's":
-        return _report(
+        return report(
             False, "", "the taught run takes 4x the steps of the hard-label run: with fewer steps, steps differ too"
         )
-    return _report(
+    return report(
         True,
         "same text, same steps, hard labels: only the labels differ, so taught − control is the teacher's share "
         "(section 3 trains it as 'hard labels on the copies').",
