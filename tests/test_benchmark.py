@@ -6,7 +6,7 @@ import tempfile
 import matplotlib.figure
 import pytest
 import torch
-from conftest import tiny_bert as bert
+from helpers import tiny_bert as bert
 from transformers import BertModel
 
 from kdcourse import benchmark

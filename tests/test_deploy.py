@@ -3,7 +3,7 @@ the CNN and narrow students it deploys."""
 
 import pytest
 import torch
-from conftest import tiny_bert
+from helpers import tiny_bert
 
 from kdcourse import benchmark, deploy, students, training
 

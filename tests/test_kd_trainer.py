@@ -5,8 +5,8 @@ import tempfile
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import tiny_bert
 from datasets import Dataset
+from helpers import tiny_bert
 from transformers import (
     DataCollatorWithPadding,
 )

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import tiny_bert as bert
+from helpers import tiny_bert as bert
 
 from kdcourse import assets, corpus, get_profile, lessons, training
 from kdcourse.lessons import l03

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import tiny_bert
+from helpers import tiny_bert
 
 from kdcourse import lessons, losses, students
 from kdcourse.lessons import l04

@@ -6,8 +6,8 @@ import textwrap
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import tiny_bert
 from datasets import Dataset, DatasetDict
+from helpers import tiny_bert
 
 from kdcourse import losses, students
 from kdcourse.kd_trainer import teacher_cache

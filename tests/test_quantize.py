@@ -4,7 +4,7 @@ import types
 
 import pytest
 import torch
-from conftest import tiny_bert as bert
+from helpers import tiny_bert as bert
 
 from kdcourse import assets, benchmark, corpus, get_profile, quantize, training
 from kdcourse.lessons import l04, l05
@@ -27,7 +27,7 @@ def tok():
 
 
 @pytest.fixture(scope="module")
-def test_split(tok):
+def review_split(tok):
     profile = get_profile("smoke").replace(train_size=16, eval_size=16, test_size=40, max_length=24)
     return training.tokenize_splits(corpus.load_task_data(profile), tok, profile.max_length)["test"]
 
@@ -196,19 +196,19 @@ def test_kbit_loading_says_why_not():
 # --- Sensitivity ---------------------------------------------------------------------------------
 
 
-def test_layer_groups_and_sensitivity(tok, test_split):
+def test_layer_groups_and_sensitivity(tok, review_split):
     model = tiny_bert(seed=4)
     groups = quantize.layer_groups(model)
     assert list(groups)[:2] == ["block 0", "block 1"]
     assert sorted(sum(groups.values(), [])) == sorted(
         ["bert.encoder.layer.0", "bert.encoder.layer.1", "bert.pooler.dense", "classifier"]
     )
-    sens = quantize.sensitivity(model, test_split, tok, groups, batch_size=16)
+    sens = quantize.sensitivity(model, review_split, tok, groups, batch_size=16)
     assert set(sens) == set(groups)
     for row in sens.values():
-        assert 0 <= row["flips"] <= len(test_split) and row["logit_change"] > 0
+        assert 0 <= row["flips"] <= len(review_split) and row["logit_change"] > 0
     with pytest.raises(ValueError, match="base_logits has 3 rows"):
-        quantize.sensitivity(model, test_split, tok, groups, base_logits=torch.zeros(3, 2))
+        quantize.sensitivity(model, review_split, tok, groups, base_logits=torch.zeros(3, 2))
 
 
 # --- The cached distilled student ---------------------------------------------------------------

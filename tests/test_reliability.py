@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_bert as bert
 from datasets import Dataset, DatasetDict
+from helpers import tiny_bert as bert
 
 from kdcourse import __main__ as cli
 from kdcourse import assets, cache, probe, profiles, quantize, students, training

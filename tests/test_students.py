@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from conftest import tiny_bert as bert
+from helpers import tiny_bert as bert
 from transformers import (
     BertConfig,
     DistilBertConfig,

@@ -6,7 +6,7 @@ import os
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import tiny_bert as bert
+from helpers import tiny_bert as bert
 from transformers import (
     get_linear_schedule_with_warmup,
 )
