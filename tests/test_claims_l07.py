@@ -8,7 +8,8 @@ sentence held by neither (CONTRIBUTING.md, "Claims in the prose").
 import math
 import re
 
-from claims import L07, block, claim, lesson_fixture, number, numbers, row, run_seconds
+from claims import L07, block, claim, lesson_fixture, number, numbers, row
+from lesson_time import check_time_line, time_sentences
 from verdicts import check_verdict, comparison
 
 from kdcourse import benchmark, stats
@@ -353,18 +354,12 @@ def test_07_each_recommendation_fits_and_is_the_best_or_tied_with_it(lesson07):
     assert checked >= 4
 
 
-@claim(
-    "07",
-    "**Time:** about 45 minutes of reading and exercises; the first `cpu` run also trains the new students (21 CNNs, "
-    "two narrow transformers) and exports the ONNX files, tens of minutes on 2 cores, once; reruns load them from "
-    "the cache.",
-)
-def test_07_the_first_run_trains_21_cnns_and_takes_tens_of_minutes(lesson07):
-    """The header: the stored cpu run (caches cold for the new students) took at least ten minutes, and trained
-    len(cnn_seeds) x 4 runs + the random-table one = 21 CNNs."""
-    assert run_seconds(L07) >= 600, run_seconds(L07)
-    runs = cnn_runs(lesson07)
-    assert sum(len(v[0]) for v in runs.values()) + 1 == 21
+@claim("07", *time_sentences("07"))
+def test_07_the_time_line_is_the_tools():
+    """Cell 0: the **Time:** line is tools/lesson_table.py's, computed from the stored cpu run (caches warm) and
+    lessons/first_run.json, where lesson 07's own build (21 CNNs, two narrow transformers, the ONNX files) is
+    measured (tests/lesson_time.py)."""
+    check_time_line("07")
 
 
 def test_07_the_printed_targets_follow_the_benchmark_file_cpu_by_cpu(lesson07):
