@@ -12,15 +12,15 @@ PYTEST_ARGS ?=
 NBVAL_ARGS := --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
 	--nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install assets demo lint test test-unit test-lessons test-colab test-lowest bench lab notebooks html readme clean
+.PHONY: install assets demo lint test test-unit test-lessons test-colab test-lowest bench lab notebooks html readme classroom clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml tools/torch_spec.py
+$(STAMP): pyproject.toml solutions/pyproject.toml tools/torch_spec.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "$(TORCH_SPEC)"
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q -e ".[dev]" -e ./solutions
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (kdcourse)" >/dev/null
 	@touch $(STAMP)
 
@@ -34,8 +34,8 @@ demo: assets
 # (import-linter), the GitHub workflows against their schema (check-jsonschema) and the types of
 # kdcourse/ (mypy, configured in pyproject.toml); about a minute, so every test target starts with it.
 lint: install
-	$(VENV)/bin/ruff check kdcourse tests tools benchmarks
-	$(VENV)/bin/ruff format --check kdcourse tests tools benchmarks
+	$(VENV)/bin/ruff check kdcourse solutions tests tools benchmarks
+	$(VENV)/bin/ruff format --check kdcourse solutions tests tools benchmarks
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(VENV)/bin/mypy
@@ -56,11 +56,11 @@ COLAB_PYTEST_ARGS ?=
 COLAB_PY := $(COLAB_VENV)/bin/python
 COLAB_STAMP := $(COLAB_VENV)/.kdcourse-installed
 
-$(COLAB_STAMP): pyproject.toml tools/torch_spec.py tools/colab-constraints.txt
+$(COLAB_STAMP): pyproject.toml solutions/pyproject.toml tools/torch_spec.py tools/colab-constraints.txt
 	@test -x $(COLAB_PY) || $(PYTHON) -m venv $(COLAB_VENV)
 	$(COLAB_PY) -m pip install -q --upgrade pip
 	$(COLAB_PY) -m pip install -q "$(TORCH_SPEC)" -c tools/colab-constraints.txt
-	$(COLAB_PY) -m pip install -q -c tools/colab-constraints.txt -e . \
+	$(COLAB_PY) -m pip install -q -c tools/colab-constraints.txt -e . -e ./solutions \
 		"pytest>=8" "hypothesis>=6.100" "nbformat>=5.9" ipykernel
 	@touch $(COLAB_STAMP)
 
@@ -87,7 +87,7 @@ $(LOWEST_STAMP): $(STAMP) pyproject.toml tools/torch_spec.py tools/lowest_constr
 	echo "$(TORCH_SPEC)" >> $(LOWEST_VENV)/constraints.txt  # else pip may swap in a CUDA torch while resolving
 	$(PY) tools/lowest_constraints.py --build > $(LOWEST_VENV)/build-constraints.txt
 	$(LOWEST_PY) -m pip install -q --no-cache-dir -c $(LOWEST_VENV)/constraints.txt \
-		--build-constraint $(LOWEST_VENV)/build-constraints.txt -e . \
+		--build-constraint $(LOWEST_VENV)/build-constraints.txt -e . -e ./solutions \
 		"pytest>=8" "hypothesis>=6.100" "nbformat>=5.9" ipykernel
 	@touch $(LOWEST_STAMP)
 
@@ -144,6 +144,13 @@ html: install
 
 readme: install
 	$(PY) tools/lesson_table.py --write
+
+# The classroom release (README, "For instructors"): student copies without solutions, the lessons as they
+# are for the instructor, and one otter-grader autograder per lesson. Grade with
+# `$(PY) tools/classroom.py grade $(CLASSROOM)/autograder/NN/autograder.zip SUBMISSIONS...`.
+CLASSROOM ?= dist/classroom
+classroom: install
+	$(PY) tools/classroom.py build $(CLASSROOM)
 
 clean:
 	rm -rf $(VENV) $(COLAB_VENV) $(LOWEST_VENV) _site .pytest_cache

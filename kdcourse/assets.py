@@ -297,20 +297,37 @@ def hub_reachable(timeout: float = 2.0) -> bool:
         return False
 
 
+def hub_snapshot(repo_id: str, repo_type: str = "model", patterns: list[str] | None = None) -> str | None:
+    """The local folder of a hub repository (only the files matching `patterns`): downloaded when the hub
+    is reachable, else the copy already in the Hugging Face cache (a Colab session's, or one a test
+    seeded); None when the hub is unreachable and nothing is cached."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        return snapshot_download(
+            repo_id, repo_type=repo_type, allow_patterns=patterns, local_files_only=not hub_reachable()
+        )
+    except LocalEntryNotFoundError:
+        return None
+
+
 def resolve(source: str) -> str:
-    """A local folder for `source`: an asset key (fetched), an existing path, or a reachable hub id."""
+    """A local folder for `source`: an asset key (fetched), an existing path, or a hub id (its snapshot,
+    downloaded, or read from the Hugging Face cache when the hub is unreachable)."""
     if source in ASSETS:
         return str(fetch(source))
     if os.path.isdir(source):
         return source
-    if not hub_reachable():
+    folder = hub_snapshot(source)
+    if folder is None:
         raise AssetError(
             f"{source!r} is neither a kdcourse asset ({', '.join(ASSETS)}) nor a local "
-            "folder, and the Hugging Face hub is unreachable from here. Offline, use "
-            "the bundled assets: KDCOURSE_PROFILE=cpu (teacher 'minilm', data "
+            "folder, and the Hugging Face hub is unreachable from here (nor is it in the Hugging Face "
+            "cache). Offline, use the bundled assets: KDCOURSE_PROFILE=cpu (teacher 'minilm', data "
             "'rotten_tomatoes')."
         )
-    return source  # a hub id; transformers / datasets download it
+    return folder
 
 
 def load_tokenizer(source: str = "minilm"):

@@ -9,9 +9,10 @@ and lessons see identical examples. The files themselves come from `kdcourse.ass
 
 from __future__ import annotations
 
+import glob
 import os
 
-from .assets import ASSETS, AssetError, fetch, hub_reachable
+from .assets import ASSETS, AssetError, fetch, hub_snapshot
 
 LABELS = ("rotten", "fresh")
 
@@ -51,16 +52,31 @@ def load_reviews(seed: int = 0, fractions: tuple[float, float, float] = (0.7, 0.
     )
 
 
+SST2 = ("nyu-mll/glue", "sst2")  # the hub's GLUE (what load_dataset("glue", "sst2") reads) and its config
+
+
+def sst2_folder() -> str | None:
+    """SST-2's parquet files from the hub (or the Hugging Face cache, offline); None when neither has them."""
+    repo, config = SST2
+    return hub_snapshot(repo, repo_type="dataset", patterns=[f"{config}/train-*", f"{config}/validation-*"])
+
+
 def load_sst2():
-    """GLUE SST-2 from the hub as train / validation / test (test = GLUE's labelled validation)."""
-    if not hub_reachable():
-        raise AssetError(
-            "GLUE SST-2 needs the Hugging Face hub, which is unreachable from here; "
-            "offline, use the bundled 'rotten_tomatoes' reviews (KDCOURSE_PROFILE=cpu)"
-        )
+    """GLUE SST-2 from the hub as train / validation / test (test = GLUE's labelled validation); offline,
+    from the Hugging Face cache when a session downloaded it before."""
     from datasets import DatasetDict, load_dataset
 
-    raw = load_dataset("glue", "sst2").rename_column("sentence", "text")
+    folder, config = sst2_folder(), SST2[1]
+    if folder is None:
+        raise AssetError(
+            "GLUE SST-2 needs the Hugging Face hub, which is unreachable from here (and SST-2 is not in the "
+            "Hugging Face cache); offline, use the bundled 'rotten_tomatoes' reviews (KDCOURSE_PROFILE=cpu)"
+        )
+    files = {
+        split: sorted(glob.glob(os.path.join(folder, config, f"{split}-*.parquet")))
+        for split in ("train", "validation")
+    }
+    raw = load_dataset("parquet", data_files=files).rename_column("sentence", "text")
     parts = raw["train"].train_test_split(test_size=0.05, seed=0)
     return DatasetDict({"train": parts["train"], "validation": parts["test"], "test": raw["validation"]})
 

@@ -6,8 +6,9 @@ from types import SimpleNamespace
 import pytest
 
 import kdcourse
-from kdcourse import corpus, lessons
+from kdcourse import corpus
 from kdcourse.lessons import l00
+from kdcourse_solutions import SOLUTIONS
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +19,7 @@ def lesson():
 
 def solved(name, lesson):
     namespace = dict(lesson)
-    exec(lessons.SOLUTIONS[name], namespace)
+    exec(SOLUTIONS[name], namespace)
     return namespace["answer"]
 
 

@@ -4,12 +4,12 @@ import pandas as pd
 import pytest
 import torch
 
-from kdcourse import lessons
 from kdcourse.lessons import l01
+from kdcourse_solutions import SOLUTIONS
 
 
 def run_solution(name, **scope):
-    exec(lessons.SOLUTIONS[name], scope)  # one namespace, as in a notebook (comprehensions see its names)
+    exec(SOLUTIONS[name], scope)  # one namespace, as in a notebook (comprehensions see its names)
     return scope["answer"]
 
 

@@ -6,8 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from kdcourse import lessons, losses
+from kdcourse import losses
 from kdcourse.lessons import l02
+from kdcourse_solutions import SOLUTIONS
 
 
 def test_check_soft_targets(capsys):
@@ -21,7 +22,7 @@ def test_check_soft_targets(capsys):
     assert not l02.check_soft_targets(lambda z, T: torch.softmax(z, -1))
     assert not l02.check_soft_targets(lambda z, T: torch.softmax(z / T, 0))
     namespace = {"torch": torch}
-    exec(lessons.SOLUTIONS["soft_targets"], namespace)
+    exec(SOLUTIONS["soft_targets"], namespace)
     assert l02.check_soft_targets(namespace["my_soft_targets"])
 
 
@@ -36,13 +37,13 @@ def test_check_temperature_for_top(capsys):
     with pytest.raises(ValueError, match=r"limit must be in \(1/3, 1\)"):
         l02.temperature_threshold(torch.tensor([1.0, 0.0, 0.0]), 0.3)
     namespace = {"sure_logits": row, "math": math, "losses": losses}
-    exec(lessons.SOLUTIONS["temperature_for_top"], namespace)
+    exec(SOLUTIONS["temperature_for_top"], namespace)
     assert l02.check_temperature_for_top(namespace["answer"], row)
 
 
 def test_fix_kd_loss_solution_passes(capsys):
     namespace = {"F": F, "losses": losses, "l02": l02}
-    exec(lessons.SOLUTIONS["fix_kd_loss"], namespace)
+    exec(SOLUTIONS["fix_kd_loss"], namespace)
     assert l02.check_kd_loss(namespace["fixed_loss"])
 
 

@@ -8,8 +8,9 @@ import torch
 import torch.nn.functional as F
 from helpers import tiny_bert
 
-from kdcourse import lessons, losses, students
+from kdcourse import losses, students
 from kdcourse.lessons import l04
+from kdcourse_solutions import SOLUTIONS
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py: tiny models, one thread
 
@@ -32,7 +33,7 @@ def lesson():
 
 def solved(name, lesson):
     namespace = dict(lesson)
-    exec(lessons.SOLUTIONS[name], namespace)
+    exec(SOLUTIONS[name], namespace)
     return namespace
 
 

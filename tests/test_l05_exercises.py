@@ -4,8 +4,9 @@ the classic wrong answers are refused with a reason; placeholders say "Not yet".
 import pytest
 import torch
 
-from kdcourse import lessons, quantize
+from kdcourse import quantize
 from kdcourse.lessons import l05
+from kdcourse_solutions import SOLUTIONS
 
 # torch.ao.quantization's deprecation notices (kdcourse.setup() silences them; lesson 05 explains them).
 pytestmark = [
@@ -39,7 +40,7 @@ def lesson():
 
 def solved(name, lesson):
     namespace = dict(lesson)
-    exec(lessons.SOLUTIONS[name], namespace)
+    exec(SOLUTIONS[name], namespace)
     return namespace["answer"]
 
 

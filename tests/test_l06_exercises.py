@@ -8,8 +8,9 @@ import torch
 import torch.nn.functional as F
 from test_llm import tiny_llama, tiny_tokenizer
 
-from kdcourse import lessons, llm, losses
+from kdcourse import llm, losses
 from kdcourse.lessons import l06
+from kdcourse_solutions import SOLUTIONS
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +36,7 @@ def lesson():
 
 def solved(name, lesson):
     namespace = dict(lesson)
-    exec(lessons.SOLUTIONS[name], namespace)
+    exec(SOLUTIONS[name], namespace)
     return namespace
 
 

@@ -6,8 +6,9 @@ import statistics
 import numpy as np
 import pytest
 
-from kdcourse import benchmark, lessons
+from kdcourse import benchmark
 from kdcourse.lessons import l07
+from kdcourse_solutions import SOLUTIONS
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +20,7 @@ def lesson():
 
 def solved(name, lesson, result="answer"):
     namespace = dict(lesson)
-    exec(lessons.SOLUTIONS[name], namespace)
+    exec(SOLUTIONS[name], namespace)
     return namespace[result]
 
 

@@ -12,6 +12,7 @@ from transformers import (
 )
 
 from kdcourse import assets, corpus, get_profile, training
+from kdcourse_solutions import SOLUTIONS
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +230,7 @@ def test_playground_trains_headless_and_exposes_its_state(data, tok, profile):
 
 
 def test_distill_step_exercise_accepts_the_solution_and_names_the_usual_bugs(data, tok, capsys):
-    from kdcourse.lessons import SOLUTIONS, l03
+    from kdcourse.lessons import l03
 
     namespace = {"torch": torch, "F": F}
     exec(SOLUTIONS["distill_step"], namespace)

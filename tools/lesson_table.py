@@ -279,13 +279,22 @@ NOTE = (
     f"{WORDS_PER_MINUTE} words a minute (markdown and code), running as timed in the stored `{PROFILE}` run "
     "(nbclient's cell timings; `make notebooks` warms the caches first) plus, on a first run, the cache builds "
     "`python -m kdcourse prepare` timed from an "
-    f"empty cache (`lessons/first_run.json`), and {MINUTES_PER_EXERCISE} minutes per auto-checked exercise."
+    f"empty cache (`lessons/first_run.json`), and {MINUTES_PER_EXERCISE} minutes per auto-checked exercise. "
+    'Points: what the lesson\'s exercises are worth in a classroom release (`make classroom`; see "Teaching a class").'
 )
+
+
+def points(lesson: str) -> str:
+    """The lesson's graded points in a classroom release (kdcourse_solutions.EXERCISES): '3 (3 questions)'."""
+    from kdcourse_solutions import EXERCISES
+
+    marks = [ex.points for ex in EXERCISES.values() if ex.lesson == lesson]
+    return f"{sum(marks)} ({len(marks)} question{'s' * (len(marks) != 1)})"
 
 
 def table() -> str:
     caches, builds = lesson_caches(), first_run_builds()
-    rows = ["| lesson | open | time | what it teaches | stored outputs |", "|---|---|---|---|---|"]
+    rows = ["| lesson | open | time | what it teaches | points | stored outputs |", "|---|---|---|---|---|---|"]
     for path in lesson_paths():
         nb = load(path)
         meta = nb["metadata"].get("kdcourse", {})
@@ -295,7 +304,7 @@ def table() -> str:
         profile = stored_profile(nb)
         rows.append(
             f"| [{title}]({rel}) | {badge} | {time_cell(estimate(nb, caches, builds))} | {meta.get('teaches', '')} | "
-            f"{f'`{profile}`' if profile else 'not run'} |"
+            f"{points(path.name[:2])} | {f'`{profile}`' if profile else 'not run'} |"
         )
     return "\n".join(rows) + "\n\n" + NOTE
 

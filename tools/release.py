@@ -17,7 +17,9 @@ sys.path.insert(0, str(ROOT))
 from kdcourse import REF, REPO, __version__  # noqa: E402
 
 BADGE = re.compile(r"https://colab\.research\.google\.com/github/[^/\s)]+/[^/\s)]+/blob/[^/\s)]+/lessons/")
-INSTALL = re.compile(r'"(kdcourse(?:\[[a-z,]+\])?) @ git\+https://github\.com/[^"@\s]+(?:@[^"\s]+)?"')
+INSTALL = re.compile(
+    r'"(kdcourse(?:-solutions)?(?:\[[a-z,]+\])?) @ git\+https://github\.com/[^"@\s#]+(?:@[^"\s#]+)?(#subdirectory=\w+)?"'
+)
 
 
 def badge(_=None) -> str:
@@ -25,7 +27,7 @@ def badge(_=None) -> str:
 
 
 def install(match) -> str:
-    return f'"{match[1]} @ git+https://github.com/{REPO}@{REF}"'
+    return f'"{match[1]} @ git+https://github.com/{REPO}@{REF}{match[2] or ""}"'
 
 
 def lesson_fixes(path: Path) -> tuple[dict, list[str]]:
@@ -64,6 +66,11 @@ def problems() -> list[str]:
             found.append(f"{path.relative_to(ROOT)}: no Colab badge for {badge()}{path.name}")
         if f"git+https://github.com/{REPO}@{REF}" not in text:
             found.append(f"{path.relative_to(ROOT)}: no install cell for {REPO}@{REF}")
+        if f"git+https://github.com/{REPO}@{REF}#subdirectory=solutions" not in text:
+            found.append(f"{path.relative_to(ROOT)}: its install cell does not install kdcourse-solutions")
+    solutions = re.search(r'__version__ = "([^"]+)"', (ROOT / "solutions/kdcourse_solutions/__init__.py").read_text())
+    if solutions is None or solutions[1] != __version__:
+        found.append(f"solutions/kdcourse_solutions/__init__.py: __version__ is not {__version__}")
     for path, want in text_fixes().items():
         if path.read_text() != want:
             found.append(f"{path.relative_to(ROOT)}: repository or version differs")

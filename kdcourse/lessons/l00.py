@@ -1,15 +1,10 @@
-"""Lesson 00 (setup): its auto-checked exercises and their worked solutions."""
+"""Lesson 00 (setup): its auto-checked exercises (worked solutions: kdcourse_solutions)."""
 
 from __future__ import annotations
 
 import math
 
-from .exercises import SOLUTIONS, is_number, report, unanswered
-
-SOLUTIONS["majority_baseline"] = """
-labels = list(reviews["test"]["label"])
-answer = max(labels.count(0), labels.count(1)) / len(labels)
-"""
+from .exercises import is_number, report, unanswered
 
 
 def check_majority_baseline(answer, data) -> bool:
@@ -33,16 +28,6 @@ def check_majority_baseline(answer, data) -> bool:
         f"{answer} differs from the share of the most frequent label in the test split",
     )
 
-
-SOLUTIONS["profile_choice"] = """
-import math
-
-p = 0.8
-for name, prof in kdcourse.PROFILES.items():
-    n = prof.test_size or len(reviews["test"])  # None: the whole test split
-    print(f"{name}: device {prof.device}, {n} test snippets, +/- {1.96 * math.sqrt(p * (1 - p) / n):.3f}")
-answer = "cpu"  # smoke's 256 snippets give +/- 0.049; gpu needs a CUDA GPU
-"""
 
 Z95 = 1.96  # a 95% normal interval is the estimate +/- 1.96 standard errors
 

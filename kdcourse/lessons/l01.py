@@ -1,20 +1,10 @@
-"""Lesson 01 (what distillation is): its auto-checked exercises and their worked solutions."""
+"""Lesson 01 (what distillation is): its auto-checked exercises (worked solutions: kdcourse_solutions)."""
 
 from __future__ import annotations
 
 import math
 
-from .exercises import SOLUTIONS, is_number, report, unanswered
-
-SOLUTIONS["fair_comparison"] = """
-settings = [c for c in timings.columns if c not in ("model", "latency_ms")]
-for x in timings.index:
-    for y in timings.index:
-        if x < y and timings.loc[x, "model"] != timings.loc[y, "model"]:
-            differ = [c for c in settings if timings.loc[x, c] != timings.loc[y, c]]
-            print(x, y, "differ in", differ or "the model only")
-answer = ("a", "d")  # the one pair whose only difference is the model
-"""
+from .exercises import is_number, report, unanswered
 
 # Why a setting other than the model makes a timing comparison unfair (exercise 01.1's hints).
 UNFAIR = {
@@ -90,12 +80,6 @@ def check_fair_comparison(answer, timings) -> bool:
     )
 
 
-SOLUTIONS["measured_speedup"] = """
-latency = {row["name"]: row["latency_ms"] for row in rows}
-answer = latency["BERT-base"] / latency["DistilBERT"]
-"""
-
-
 def check_measured_speedup(answer, rows, slow: str = "BERT-base", fast: str = "DistilBERT") -> bool:
     """Exercise 01.2: how many times faster `fast` ran than `slow`, from benchmark_table rows."""
     if unanswered(answer):
@@ -129,12 +113,6 @@ def check_measured_speedup(answer, rows, slow: str = "BERT-base", fast: str = "D
         "milliseconds across machines.",
         f"{answer} differs from latency[{slow!r}] / latency[{fast!r}]",
     )
-
-
-SOLUTIONS["most_uncertain_snippet"] = """
-off_top = 1 - shown_probs.max(dim=-1).values   # mass the teacher puts off its top answer
-answer = int(off_top.argmax())
-"""
 
 
 def check_most_uncertain_snippet(answer, probs) -> bool:

@@ -1,4 +1,4 @@
-"""Lesson 02 (soft labels and the loss): its auto-checked exercises and their worked solutions."""
+"""Lesson 02 (soft labels and the loss): its auto-checked exercises (worked solutions: kdcourse_solutions)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from ..losses import soft_targets
-from .exercises import SOLUTIONS, is_number, report, unanswered
-
-SOLUTIONS["soft_targets"] = """
-def my_soft_targets(logits, T):
-    z = logits / T
-    z = z - z.max(dim=-1, keepdim=True).values   # subtracting the max avoids exp() overflow
-    e = torch.exp(z)
-    return e / e.sum(dim=-1, keepdim=True)
-# (or simply: torch.softmax(logits / T, dim=-1))
-"""
+from .exercises import is_number, report, unanswered
 
 
 def check_soft_targets(fn) -> bool:
@@ -57,19 +48,6 @@ def check_soft_targets(fn) -> bool:
     return report(True, "softmax(z / T) over the classes, stable for large logits.", "")
 
 
-SOLUTIONS["temperature_for_top"] = """
-# Two classes: p_top = 1 / (1 + exp(-gap / T)) < 0.6  <=>  T > gap / log(0.6 / 0.4)
-gap = (sure_logits.max() - sure_logits.min()).item()
-answer = 1.01 * gap / math.log(0.6 / 0.4)   # any T above the threshold works
-# Any number of classes: search, since the top probability falls as T grows
-lo, hi = 1e-3, 1e3
-for _ in range(60):
-    mid = (lo * hi) ** 0.5
-    lo, hi = (mid, hi) if losses.soft_targets(sure_logits[None], mid).max() >= 0.6 else (lo, mid)
-print(f"threshold by formula {gap / math.log(1.5):.4f}, by search {hi:.4f}")
-"""
-
-
 def temperature_threshold(logits_row, limit: float = 0.6) -> float:
     """The temperature above which the top class's probability drops below `limit` (bisection)."""
     classes = logits_row.shape[-1]
@@ -98,18 +76,6 @@ def check_temperature_for_top(answer, logits_row, limit: float = 0.6) -> bool:
         f"at T={answer:g} the top class gets {top:.1%}; every T above {threshold:.3f} brings it under {limit:.0%}.",
         f"at T={answer:g} the top class still gets {top:.1%}: raise T (softer) until it drops under {limit:.0%}",
     )
-
-
-SOLUTIONS["fix_kd_loss"] = """
-def fixed_loss(student_logits, teacher_logits, labels, temperature=2.0, alpha=0.5):
-    T = temperature
-    soft = F.kl_div(F.log_softmax(student_logits / T, dim=-1),   # log-probs for the student
-                    F.softmax(teacher_logits / T, dim=-1),       # probs for the teacher
-                    reduction="batchmean") * T**2                # batchmean and T²
-    hard = F.cross_entropy(student_logits, labels)
-    return alpha * soft + (1 - alpha) * hard
-l02.check_kd_loss(fixed_loss)
-"""
 
 
 # --- Exercise 02.3: a student-written distillation loss, checked against the classic bugs -------

@@ -1,4 +1,4 @@
-"""Lesson 03 (the distillation loop): its auto-checked exercises and their worked solutions."""
+"""Lesson 03 (the distillation loop): its auto-checked exercises (worked solutions: kdcourse_solutions)."""
 
 from __future__ import annotations
 
@@ -9,25 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from ..losses import TEMPERATURE
-from .exercises import SOLUTIONS, is_number, report, unanswered
-
-SOLUTIONS["distill_step"] = """
-def distill_step(student, teacher, batch, optimizer, temperature, alpha):
-    inputs = {k: v for k, v in batch.items() if k != "labels"}
-    teacher.eval()                                   # no dropout in the teacher
-    with torch.no_grad():                            # no graph, no gradients for the teacher
-        teacher_logits = teacher(**inputs).logits
-    student_logits = student(**inputs).logits
-    T = temperature
-    soft = F.kl_div(F.log_softmax(student_logits / T, dim=-1), F.softmax(teacher_logits / T, dim=-1),
-                    reduction="batchmean") * T**2
-    hard = F.cross_entropy(student_logits, batch["labels"])
-    loss = alpha * soft + (1 - alpha) * hard         # alpha weighs the teacher
-    loss.backward()
-    optimizer.step()                                 # the optimizer holds only the student's parameters
-    optimizer.zero_grad()
-    return loss.item()
-"""
+from .exercises import is_number, report, unanswered
 
 
 def _reference_losses(student, teacher, batch, temperature, alpha):
@@ -97,12 +79,6 @@ def check_distill_step(
         "the loss is right but the student's weights are not where one optimizer step "
         "takes them: call loss.backward() and optimizer.step() once",
     )
-
-
-SOLUTIONS["standard_error"] = """
-p, n = results["student, distilled"]["accuracy"], n_test
-answer = (p * (1 - p) / n) ** 0.5
-"""
 
 
 def check_standard_error(answer, accuracy: float, n: int) -> bool:

@@ -1,5 +1,5 @@
 """Lesson 04 (the DistilBERT recipe): its experiments as functions (recipe in miniature, baselines,
-ablations, the demo), then its auto-checked exercises and their worked solutions.
+ablations, the demo), then its auto-checked exercises (worked solutions: kdcourse_solutions).
 
 One code path for every profile: the teacher, data and sizes come from the `Profile`; the layer
 choices follow the teacher's depth (6 -> [0, 2, 4], 12 -> [0, 2, 4, 7, 9, 11]).
@@ -23,7 +23,7 @@ from .. import assets, benchmark, corpus, losses, stats, students, training
 from ..kd_trainer import teacher_cache, train_student
 from ..session import seed_everything
 from ..viz.plots import bubble_plot
-from .exercises import SOLUTIONS, is_number, report, unanswered
+from .exercises import is_number, report, unanswered
 
 if TYPE_CHECKING:
     from datasets import Dataset, DatasetDict
@@ -69,13 +69,17 @@ def layer_choices(n_teacher: int) -> dict[str, list[int]]:
 
 def hub_fallback(profile):
     """(profile, note): hub assets when reachable; otherwise the offline MiniLM + reviews, said so."""
-    needs_hub = (
-        profile.teacher not in assets.ASSETS and not os.path.isdir(profile.teacher)
-    ) or profile.dataset not in assets.ASSETS
-    if not needs_hub or assets.hub_reachable():
+    teacher_here = (
+        profile.teacher in assets.ASSETS
+        or os.path.isdir(profile.teacher)
+        or assets.hub_snapshot(profile.teacher) is not None
+    )
+    data_here = profile.dataset in assets.ASSETS or corpus.sst2_folder() is not None
+    if teacher_here and data_here:
         return profile, f"teacher {profile.teacher}, data {profile.dataset}"
     note = (
-        f"the Hugging Face hub is unreachable, so {profile.teacher} on {profile.dataset} cannot "
+        f"the Hugging Face hub is unreachable (and the Hugging Face cache lacks them), so {profile.teacher} "
+        f"on {profile.dataset} cannot "
         "run here; using the offline path instead: teacher minilm, data rotten_tomatoes"
     )
     return profile.replace(teacher="minilm", dataset="rotten_tomatoes", reference_student=None), note
@@ -350,11 +354,6 @@ def run_demo(profile, plot_path=None, seed: int = 0, setup: Setup | None = None)
 
 # --- Exercises ---------------------------------------------------------------------------------
 
-SOLUTIONS["first_last_student"] = """
-n = students.num_layers(teacher)
-answer = students.student_from_teacher(teacher, [0, n - 1])
-"""
-
 
 def check_first_last_student(answer, teacher) -> bool:
     """Exercise 04.1: a 2-layer student holding exact copies of the teacher's first and last layers."""
@@ -389,14 +388,6 @@ def check_first_last_student(answer, teacher) -> bool:
         f"all {check['tensors']} tensors are exact copies of teacher layers [0, {n - 1}], its embeddings and head.",
         "",
     )
-
-
-SOLUTIONS["masked_cosine"] = """
-def masked_cosine(student_hidden, teacher_hidden, attention_mask):
-    cos = F.cosine_similarity(student_hidden, teacher_hidden, dim=-1)   # (batch, seq)
-    real = attention_mask.bool()                                       # padding is False
-    return (1 - cos)[real].mean()                                      # mean over real tokens only
-"""
 
 
 def _cosine_probes():
@@ -452,20 +443,6 @@ def check_masked_cosine(fn) -> bool:
         )
     rows = ", ".join(f"got {g:.4f}, expected {w:.4f}" for g, w in zip(got, want))
     return report(False, "", f"the values differ ({rows})")
-
-
-SOLUTIONS["seeds_to_decide"] = """
-import math
-from scipy import stats as sps
-
-sides = regimes["all labels"]
-d = [100 * (b - a) for a, b in zip(sides["without teacher"], sides["with teacher"])]  # points, one per seed
-mean = sum(d) / len(d)
-sd = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1))
-# the paired t-interval's half-width at n seeds is t(0.975, n - 1) * sd / sqrt(n): the first n where it is < |mean|
-# (math.inf when no count below 100,000 would: a gain that small is "not decided" at any practical budget)
-answer = next((n for n in range(2, 100_000) if sps.t.ppf(0.975, n - 1) * sd / math.sqrt(n) < abs(mean)), math.inf)
-"""
 
 
 def _half_width(n: int, sd: float, quantile=None) -> float:

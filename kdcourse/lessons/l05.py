@@ -11,7 +11,7 @@ from torch import nn
 from .. import cache, quantize, training
 from ..benchmark import size_on_disk_mb
 from . import l04
-from .exercises import SOLUTIONS, is_number, report, unanswered
+from .exercises import is_number, report, unanswered
 
 # --- The distilled student of lesson 04, cached -----------------------------------------------
 
@@ -54,13 +54,6 @@ def distilled_student(setup: l04.Setup, seed: int = 0, progress: bool = False) -
 
 # --- Exercises ---------------------------------------------------------------------------------
 
-SOLUTIONS["scale_zero_point"] = """
-lo, hi = min(x.min().item(), 0.0), max(x.max().item(), 0.0)   # the range must contain 0
-scale = (hi - lo) / 255                                        # uint8: 256 levels, 0..255
-zero_point = round(0 - lo / scale)                             # the integer that stands for 0.0
-answer = (scale, zero_point)
-"""
-
 
 def check_scale_zero_point(answer, x) -> bool:
     """Exercise 05.1: (scale, zero_point) of asymmetric uint8 quantization of tensor x (per tensor)."""
@@ -96,12 +89,6 @@ def check_scale_zero_point(answer, x) -> bool:
     )
 
 
-SOLUTIONS["int8_linear_bytes"] = """
-answer = layer.in_features * layer.out_features * 1 + layer.out_features * 4   # int8 weights + fp32 bias
-# (plus one fp32/fp64 scale per output channel, and a little pickle overhead, when saved)
-"""
-
-
 def check_int8_linear_bytes(answer, layer) -> bool:
     """Exercise 05.2: bytes of an int8 nn.Linear's weights (1 byte each) plus its float32 bias."""
     if unanswered(answer):
@@ -127,12 +114,6 @@ def check_int8_linear_bytes(answer, layer) -> bool:
         f"smaller); saved with its scales and pickle overhead it takes {saved:,.0f} bytes.",
         f"{answer} is not in_features x out_features x 1 byte + out_features x 4 bytes",
     )
-
-
-SOLUTIONS["keep_fp32"] = """
-# the layer group whose int8 version alone flips the most predictions (ties: the larger accuracy drop)
-answer = max(sens, key=lambda name: (sens[name]["flips"], -sens[name]["delta"]))
-"""
 
 
 def most_sensitive(sensitivity: dict) -> str:

@@ -1,5 +1,5 @@
 """Lesson 06 (distilling a causal LM): the lesson run headless (`run`, for cache warming and
-benchmarks/llm.py), its auto-checked exercises and their worked solutions."""
+benchmarks/llm.py), its auto-checked exercises (worked solutions: kdcourse_solutions)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 import torch
 
 from .. import corpus, llm, losses
-from .exercises import SOLUTIONS, is_number, report, unanswered
+from .exercises import is_number, report, unanswered
 
 
 def _number(answer):
@@ -21,14 +21,6 @@ def _number(answer):
         report(False, "", f"give a number, got {type(answer).__name__}")
         return None
     return answer
-
-
-SOLUTIONS["reverse_kl"] = """
-def reverse_kl_by_hand(student_logits, teacher_logits):
-    log_s = F.log_softmax(student_logits, dim=-1)
-    log_t = F.log_softmax(teacher_logits, dim=-1)
-    return (log_s.exp() * (log_s - log_t)).sum(-1)   # KL(student || teacher): weighted by the student
-"""
 
 
 def check_reverse_kl(fn) -> bool:
@@ -77,13 +69,6 @@ def check_reverse_kl(fn) -> bool:
     )
 
 
-SOLUTIONS["topk_mass"] = """
-masses = [values.exp().sum(-1)[batch["attention_mask"].bool()] for (values, ids), batch
-          in zip(sample_topk, sample_batches)]
-answer = torch.cat(masses).mean().item()
-"""
-
-
 def check_topk_mass(answer, cache, batches) -> bool:
     """Exercise 06.2: mean top-k probability mass over real (attention_mask == 1) positions."""
     if unanswered(answer):
@@ -107,11 +92,6 @@ def check_topk_mass(answer, cache, batches) -> bool:
     )
 
 
-SOLUTIONS["full_logits_mb"] = """
-answer = sum(b["input_ids"].numel() for b in sample_batches) * vocab * 4 / 1e6
-"""
-
-
 def check_full_logits_mb(answer, batches, vocab_size: int) -> bool:
     """Exercise 06.3: MB (10⁶ bytes) to cache full float32 teacher logits for every padded position."""
     if unanswered(answer):
@@ -132,11 +112,6 @@ def check_full_logits_mb(answer, batches, vocab_size: int) -> bool:
         "for a few dozen short texts; it grows with every token of data.",
         f"{answer:,.1f} MB is off; count batch × length positions of every batch",
     )
-
-
-SOLUTIONS["perplexity"] = """
-answer = math.exp(5.0)
-"""
 
 
 def check_perplexity(answer, mean_nll: float) -> bool:

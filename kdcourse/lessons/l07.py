@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from .. import benchmark, cache, deploy, kd_trainer, losses, quantize, stats, students, training
 from ..session import seed_everything
 from . import l04
-from .exercises import SOLUTIONS, is_number, report, unanswered
+from .exercises import is_number, report, unanswered
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -524,17 +524,6 @@ def recommend(points: dict[str, tuple[float, float]], budget: float, correct: di
 
 # --- Exercises -------------------------------------------------------------------------------------------
 
-SOLUTIONS["pareto_front"] = """
-def my_pareto_front(points):
-    front = []
-    for name, (lat, acc) in points.items():
-        beaten = any(l2 <= lat and a2 >= acc and (l2 < lat or a2 > acc)
-                     for other, (l2, a2) in points.items() if other != name)
-        if not beaten:
-            front.append(name)
-    return sorted(front, key=lambda n: points[n][0])
-"""
-
 
 def check_pareto_front(fn) -> bool:
     """Exercise 07.1: `fn(points)` returns the frontier's names, fastest first."""
@@ -564,12 +553,6 @@ def check_pareto_front(fn) -> bool:
     return report(True, "a model is on the front when nothing is both faster and more accurate.", "")
 
 
-SOLUTIONS["p95"] = """
-times = sorted(batch1_times)
-answer = benchmark.percentile(times, 95)   # or numpy.percentile(times, 95)
-"""
-
-
 def check_p95(answer, times) -> bool:
     """Exercise 07.2: the 95th percentile of a list of batch-1 times (ms)."""
     if unanswered(answer):
@@ -591,11 +574,6 @@ def check_p95(answer, times) -> bool:
         "of the way along (numpy.percentile(times, 95))",
     )
 
-
-SOLUTIONS["control"] = """
-control = {"data": "snippets + copies", "labels": "hard", "steps": "taught run's"}
-# Only the labels differ from the taught run: l07.CNN_RUNS["hard labels on the copies"], trained in section 3.
-"""
 
 CONTROL_CHOICES = {
     "data": ("snippets", "snippets + copies"),
