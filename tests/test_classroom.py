@@ -127,22 +127,37 @@ def test_solution_without_the_solutions_package_says_how_to_get_them(monkeypatch
         solution("majority_baseline")
 
 
+# Questions no answer can pass in the smoke profile, and the hint their checker gives instead: 04.3 plans
+# from the spread of the paired differences over seeds, and smoke runs one seed. A class graded in the cpu
+# profile (3 seeds) gets these points; the exercise tests check the worked solution passes there.
+NEEDS_CPU = {"seeds_to_decide": "run the lesson in the cpu profile (3 seeds)"}
+
+
 @pytest.mark.parametrize("name", LESSONS)
 def test_reference_full_marks_untouched_student_zero(release, name, tmp_path):
-    """Each lesson graded twice, as a grader would (`otter run`, smoke profile): the reference copy (every
-    exercise answered by its worked solution) and the untouched student copy, which must run to the end."""
+    """Each lesson graded as a grader would (`otter run`, smoke profile, two at a time on the 2 cores): the
+    reference copy (every exercise answered by its worked solution) and the untouched student copy, which
+    must run to the end."""
     lesson = name[:2]
-    autograder = release / "autograder" / lesson / "autograder.zip"
     reference = release / "autograder" / lesson / name
     student = tmp_path / "student" / name
     student.parent.mkdir()
     student.write_bytes((release / "student" / name).read_bytes())
-    rows = classroom.grade(autograder, [reference], tmp_path / "reference")
-    assert {r["question"]: r["score"] for r in rows} == {r["question"]: r["max_score"] for r in rows}
-    assert {r["question"] for r in rows} == {n for n, ex in EXERCISES.items() if ex.lesson == lesson}
-    rows = classroom.grade(autograder, [student], tmp_path / "student-grades")
-    assert all(r["score"] == 0 for r in rows), rows
-    assert all("replace the `None` placeholder" in r["feedback"] or "Not yet" in r["feedback"] for r in rows)
+    rows = classroom.grade(release / "autograder" / lesson / "autograder.zip", [reference, student], tmp_path, jobs=2)
+    graded = {str(reference): [], str(student): []}
+    for row in rows:
+        graded[row["submission"]].append(row)
+    for row in graded[str(reference)]:
+        if row["question"] in NEEDS_CPU:  # its checker says the smoke run cannot decide it, and why
+            assert row["score"] == 0 and NEEDS_CPU[row["question"]] in row["feedback"], row
+        else:
+            assert row["score"] == row["max_score"], row
+    for rows in graded.values():
+        assert {r["question"] for r in rows} == {n for n, ex in EXERCISES.items() if ex.lesson == lesson}
+    assert all(r["score"] == 0 for r in graded[str(student)]), graded[str(student)]
+    assert all(
+        "replace the `None` placeholder" in r["feedback"] or "Not yet" in r["feedback"] for r in graded[str(student)]
+    )
 
 
 # Classic wrong answers (as in tests/test_l00_exercises.py and test_l02_exercises.py), and the hint each earns.
@@ -176,8 +191,8 @@ WRONG = {
 def test_a_classic_wrong_answer_loses_its_points_with_the_checkers_hint(release, name, tmp_path):
     wrong = WRONG[name]
     submission = with_answers(
-        release / "student" / name, {q: code for q, (code, _) in wrong.items()}, tmp_path / "wrong" / name
-    )
+        release / "student" / name, {q: code for q, (code, _) in wrong.items()}, tmp_path / "wrong" / f"alice_{name}"
+    )  # renamed, as a learning platform does: it is graded under the lesson's name
     rows = classroom.grade(release / "autograder" / name[:2] / "autograder.zip", [submission], tmp_path / "grades")
     for row in rows:
         assert row["score"] == 0, row

@@ -24,12 +24,15 @@ import ast
 import copy
 import csv
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -272,50 +275,63 @@ def build(out: Path, lessons: list[str] | None = None) -> dict:
     return points
 
 
-def grade(autograder: Path, submissions: list[Path], out: Path) -> list[dict]:
-    """Grade each submission with `otter run` (no container); rows of submission, question, score, feedback."""
+def lesson_of(autograder: Path) -> Path:
+    """The repository lesson an autograder.zip grades (its otter config names the assignment kdcourse-NN)."""
+    try:
+        with zipfile.ZipFile(autograder) as z:
+            name = json.loads(z.read("otter_config.json"))["assignment_name"]
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as e:
+        raise ValueError(f"{autograder} is not an autograder.zip written by `classroom.py build` ({e})") from e
+    (path,) = lesson_paths([name.removeprefix("kdcourse-")])
+    return path
+
+
+def grade_one(autograder: Path, lesson: Path, submission: Path, threads: int) -> list[dict]:
+    """One submission through `otter run`: a row per question with its score and feedback."""
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        # otter checks each question right after its cell only when the notebook has the name its
+        # `otter.Notebook("NN_....ipynb")` gives (else it checks them all at the end, against the last
+        # `answer`): a submission renamed by a student or an LMS is graded under the lesson's own name
+        named = Path(tmp) / "submission" / lesson.name
+        named.parent.mkdir()
+        shutil.copy(submission, named)
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads)}  # torch reads it at start
+        command = [sys.executable, "-m", "otter", "run", "--no-logo", "-a", str(autograder.resolve()), "-o", tmp]
+        done = subprocess.run([*command, str(named)], capture_output=True, text=True, env=env)
+        results = Path(tmp) / "results.json"
+        if done.returncode != 0 or not results.exists():
+            raise RuntimeError(f"otter run failed on {submission}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        seconds = round(time.perf_counter() - start, 1)
+        return [
+            {
+                "submission": str(submission),
+                "question": case["name"],
+                "score": case["score"],
+                "max_score": case["max_score"],
+                "feedback": case.get("output", "").strip(),
+                "seconds": seconds,
+            }
+            for case in json.loads(results.read_text())["tests"]
+            if "score" in case  # not the "Public Tests" summary: the same tests, unscored
+        ]
+
+
+def grade(autograder: Path, submissions: list[Path], out: Path, jobs: int = 1) -> list[dict]:
+    """Grade each submission with `otter run` (no container), `jobs` at a time; rows as `grade_one` gives."""
     if not autograder.is_file():
         raise ValueError(f"no autograder at {autograder}: build one with `python tools/classroom.py build OUT`")
     missing = [str(s) for s in submissions if not s.is_file()]
     if missing:
         raise ValueError(f"no submission at {', '.join(missing)}")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a whole number >= 1, got {jobs!r}; e.g. --jobs 2 on 2 cores")
     out.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for submission in submissions:
-        start = time.perf_counter()
-        with tempfile.TemporaryDirectory() as tmp:
-            done = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "otter",
-                    "run",
-                    "--no-logo",
-                    "-a",
-                    str(autograder.resolve()),
-                    "-o",
-                    tmp,
-                    str(submission.resolve()),
-                ],
-                capture_output=True,
-                text=True,
-            )
-            results = Path(tmp) / "results.json"
-            if done.returncode != 0 or not results.exists():
-                raise RuntimeError(f"otter run failed on {submission}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-            for case in json.loads(results.read_text())["tests"]:
-                if "score" not in case:  # the "Public Tests" summary: the same tests, unscored
-                    continue
-                rows.append(
-                    {
-                        "seconds": round(time.perf_counter() - start, 1),
-                        "submission": submission.name,
-                        "question": case["name"],
-                        "score": case["score"],
-                        "max_score": case["max_score"],
-                        "feedback": case.get("output", "").strip(),
-                    }
-                )
+    lesson = lesson_of(autograder)
+    threads = max(1, (os.cpu_count() or 1) // jobs)  # the cores shared out, not each run taking them all
+    with ThreadPoolExecutor(jobs) as pool:
+        graded = pool.map(lambda s: grade_one(autograder, lesson, s, threads), submissions)
+        rows = [row for rows in graded for row in rows]
     with open(out / "grades.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=["submission", "question", "score", "max_score", "feedback", "seconds"])
         writer.writeheader()
@@ -333,6 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("autograder", type=Path)
     g.add_argument("submissions", type=Path, nargs="+")
     g.add_argument("-o", "--out", type=Path, default=Path("grades"))
+    g.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once (the cores are shared)")
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
@@ -341,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"lesson {lesson}: {len(marks)} questions, {sum(marks.values())} points")
             print(f"written to {args.out}/student, {args.out}/instructor, {args.out}/autograder")
         else:
-            rows = grade(args.autograder, args.submissions, args.out)
+            rows = grade(args.autograder, args.submissions, args.out, args.jobs)
             for name in dict.fromkeys(r["submission"] for r in rows):
                 mine = [r for r in rows if r["submission"] == name]
                 print(
