@@ -209,3 +209,19 @@ def test_passes_is_silent_when_right_and_carries_the_hint_when_not(capsys):
     assert capsys.readouterr().out == ""
     with pytest.raises(AssertionError, match="Not yet"):
         passes({"l06": l06, "answer": 5.0}, "l06.check_perplexity(answer, 5.0)")
+
+
+def test_a_hidden_test_takes_the_point_a_public_check_cannot(release, tmp_path):
+    """A softmax over dim 1 passes lesson 02's public check (2-D probes, where dim 1 is the last) and loses the
+    hidden test's point on 3-D logits; the hidden probes never reach the student copy."""
+    for path in (release / "student").glob("*.ipynb"):
+        student = path.read_text()
+        assert "20261203" not in student and "_hidden(env)" not in student  # the probes' seed, the test
+    fits_the_probes = "def my_soft_targets(logits, T):\n    return torch.softmax(logits / T, dim=1)"
+    submission = with_answers(
+        release / "student" / "02_soft_labels_and_loss.ipynb", {"soft_targets": fits_the_probes}, tmp_path / "02.ipynb"
+    )
+    rows = classroom.grade(release / "autograder" / "02" / "autograder.zip", [submission], tmp_path / "grades")
+    (row,) = [r for r in rows if r["question"] == "soft_targets"]
+    assert (row["score"], row["max_score"]) == (1, 2), row
+    assert "over the last dim" in row["feedback"], row

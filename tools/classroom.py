@@ -14,7 +14,9 @@
 One source: the repository's lessons. Each exercise cell becomes an otter question whose stub (the
 `None` placeholder, or the function to fill in) is the student's prompt and whose worked solution
 (kdcourse_solutions) is the reference; its test is the cell's own `check_...` call, run by
-`kdcourse.lessons.exercises.passes` right after the cell, worth the exercise's points.
+`kdcourse.lessons.exercises.passes` right after the cell, worth the exercise's points; a function
+exercise also has a hidden test (kdcourse_solutions.hidden: inputs the public check never shows), worth one
+of its points, which the student copy does not hold.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from kdcourse.version import REF, REPO  # noqa: E402
 from kdcourse_solutions import EXERCISES, SOLUTIONS  # noqa: E402
+from kdcourse_solutions.hidden import HIDDEN  # noqa: E402
 
 # prose that points at the worked solutions, and what a classroom copy says instead
 SOLUTION_PROSE = re.compile(r"`solution\([^`]*\)` (?:prints|shows) a worked (?:solution|answer)")
@@ -175,10 +178,12 @@ def question(name: str, source: str) -> list:
             *lines[end:],
         ]
     )
+    hidden = HIDDEN.get(name)
+    public_points = EXERCISES[name].points - (1 if hidden else 0)  # a hidden test is worth one of the points
     test = "\n".join(
         [
             '""" # BEGIN TEST CONFIG',
-            f"points: {EXERCISES[name].points}",
+            f"points: {public_points}",
             '""" # END TEST CONFIG',
             f"def test_{name}(env):",
             "    from kdcourse.lessons.exercises import passes",
@@ -189,13 +194,22 @@ def question(name: str, source: str) -> list:
             f"test_{name}(globals())",
         ]
     )
+    tests = [nbformat.v4.new_code_cell(test)]
+    if hidden:
+        body = "\n".join("    " + line if line else "" for line in hidden.strip("\n").splitlines())
+        tests.append(
+            nbformat.v4.new_code_cell(
+                '""" # BEGIN TEST CONFIG\npoints: 1\nhidden: true\n""" # END TEST CONFIG\n'
+                f"def test_{name}_hidden(env):\n{body}\n\n\ntest_{name}_hidden(globals())"
+            )
+        )
     return [
         raw(f"# BEGIN QUESTION\nname: {name}\npoints: {EXERCISES[name].points}"),
         raw("# BEGIN SOLUTION"),
         nbformat.v4.new_code_cell(cell),
         raw("# END SOLUTION"),
         raw("# BEGIN TESTS"),
-        nbformat.v4.new_code_cell(test),
+        *tests,
         raw("# END TESTS"),
         raw("# END QUESTION"),
     ]
