@@ -273,12 +273,13 @@ def estimate(record: dict) -> dict:
     assert m["SmolLM2-135M"]["params"] == record["steps"][0]["params"], "SmolLM2's config no longer matches the record"
     lessons, mem = {}, memory(m=m)
     for lesson, items in work(m=m).items():
-        rows = [
-            {"what": it[0], "kind": it[1], "count": it[2], "model": it[3], "tokens per step": it[4]}
-            | {gpu: round(seconds(it, gpu, floor, m)[0]) for gpu in GPUS}
-            | {f"{gpu} bound": seconds(it, gpu, floor, m)[1] for gpu in GPUS}
-            for it in items
-        ]
+        rows = []
+        for it in items:
+            row = {"what": it[0], "kind": it[1], "count": it[2], "model": it[3], "tokens per step": it[4]}
+            for gpu in GPUS:
+                took, bound = seconds(it, gpu, floor, m)
+                row |= {gpu: round(took), f"{gpu} bound": bound}
+            rows.append(row)
         lessons[lesson] = {
             "steps": rows,
             **{f"{gpu} minutes": round(sum(r[gpu] for r in rows) / 60, 1) for gpu in GPUS},
