@@ -164,23 +164,42 @@ def test_file_differing_from_record_refused(tmp_path, monkeypatch):
     assert not assets.asset_dir("rotten_tomatoes").exists()
 
 
-def test_the_causal_lm_loads_from_its_dequantised_copy_as_the_gguf_file_gives_it(course):
+def test_the_causal_lm_loads_from_its_dequantised_copy_as_the_gguf_file_gives_it(course, tmp_path, monkeypatch):
     """The float32 copy kept in the cache is the GGUF route's model: same weights, same config (so the same
-    cache keys in lesson 06), same tokenizer; later loads read the copy, not the GGUF file."""
+    cache keys in lesson 06), same tokenizer; the GGUF file is read once, later loads read the copy."""
     import torch
 
     from kdcourse import llm
 
-    model, tokenizer = assets.load_causal_lm("smollm2")  # builds the copy on the first call
-    folder = assets.dequantised_dir("smollm2")
-    assert (folder / "model.safetensors").is_file() and cache.folder_problem(folder) is None
-    gguf_model, gguf_tokenizer = assets._load_gguf("smollm2")
-    assert model.config.to_json_string() == gguf_model.config.to_json_string()
-    assert llm._fingerprint(model) == llm._fingerprint(gguf_model)
-    ours, theirs = model.state_dict(), gguf_model.state_dict()
-    assert list(ours) == list(theirs) and all(torch.equal(ours[k], theirs[k]) for k in ours)
+    real_asset = assets.fetch("smollm2", verbose=False)
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))  # a fresh cache holding only the asset
+    (tmp_path / real_asset.name).symlink_to(real_asset)
     texts = ["The film was not good, it was great!", "<|im_start|>user\nhi<|im_end|>\n"]
-    assert tokenizer(texts)["input_ids"] == gguf_tokenizer(texts)["input_ids"]
-    assert tokenizer.get_vocab() == gguf_tokenizer.get_vocab()
-    assert tokenizer.chat_template == gguf_tokenizer.chat_template
-    assert model.generation_config.to_dict() == gguf_model.generation_config.to_dict()
+    gguf, read = {}, assets._load_gguf
+
+    def read_and_keep(source):  # what the GGUF route gives, kept before the copy is saved
+        model, tokenizer = read(source)
+        gguf.update(
+            config=model.config.to_json_string(),
+            fingerprint=llm._fingerprint(model),
+            state={k: v.clone() for k, v in model.state_dict().items()},
+            ids=tokenizer(texts)["input_ids"],
+            vocab=tokenizer.get_vocab(),
+            chat=tokenizer.chat_template,
+            generation=model.generation_config.to_dict(),
+            reads=gguf.get("reads", 0) + 1,
+        )
+        return model, tokenizer
+
+    monkeypatch.setattr(assets, "_load_gguf", read_and_keep)
+    model, tokenizer = assets.load_causal_lm("smollm2")
+    folder = assets.dequantised_dir("smollm2")
+    assert folder.parent.parent == tmp_path and cache.folder_problem(folder) is None
+    assert model.config.to_json_string() == gguf["config"] and llm._fingerprint(model) == gguf["fingerprint"]
+    state = model.state_dict()
+    assert list(state) == list(gguf["state"]) and all(torch.equal(state[k], gguf["state"][k]) for k in state)
+    assert tokenizer(texts)["input_ids"] == gguf["ids"] and tokenizer.get_vocab() == gguf["vocab"]
+    assert tokenizer.chat_template == gguf["chat"]
+    assert model.generation_config.to_dict() == gguf["generation"]
+    again, _ = assets.load_causal_lm("smollm2")
+    assert gguf["reads"] == 1 and again.config.to_json_string() == gguf["config"]
