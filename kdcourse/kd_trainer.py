@@ -100,7 +100,8 @@ def teacher_cache(teacher, dataset, tokenizer, batch_size: int = 128, hidden: bo
             "size that selected it (e.g. profile.train_size)"
         )
     order, loader = by_length(dataset, tokenizer, batch_size)
-    logits, states = [None] * len(dataset), [None] * len(dataset)
+    logits: list = [None] * len(dataset)  # filled in dataset order, one row per example
+    states: list = [None] * len(dataset)
     was_training, position = teacher.training, 0
     teacher.eval()
     with torch.inference_mode():

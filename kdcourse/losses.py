@@ -159,6 +159,7 @@ def transfer_set_loss(
         )
     soft = hard = student_logits.new_zeros(())
     if alpha > 0:
+        assert teacher_logits is not None  # refused above; tells the type checker
         for group, weight in ((known, alpha), (~known, 1.0)):
             if group.any():
                 soft = (

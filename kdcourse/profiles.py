@@ -312,7 +312,7 @@ def detect_profile_name() -> str:
     return "gpu" if torch.cuda.is_available() else "cpu"
 
 
-def get_profile(name: str | None = None) -> Profile:
+def get_profile(name: str | Profile | None = None) -> Profile:
     """Return the named profile (default: `detect_profile_name()`); unknown names are refused."""
     valid = ", ".join(PROFILES)
     if isinstance(name, Profile):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import warnings
 from pathlib import Path
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -171,7 +172,8 @@ def quantize_dynamic_int8(
         raise ValueError("include/keep_fp32 leave no nn.Linear layer to quantize")
     out = _convert(copy.deepcopy(model).eval(), chosen, "per_channel" if per_channel else "per_tensor")
     if embeddings:
-        table = out.get_input_embeddings() if hasattr(out, "get_input_embeddings") else None
+        hf: Any = out  # a transformers model: its methods are not nn.Module's
+        table = hf.get_input_embeddings() if hasattr(hf, "get_input_embeddings") else None
         if type(table) is not nn.Embedding:
             raise ValueError(
                 "embeddings=True needs a transformers model whose get_input_embeddings() "
@@ -215,8 +217,9 @@ def count_weights(model: nn.Module) -> int:
     total = benchmark.count_parameters(model)
     for m in model.modules():
         if _is_int8(m):
-            bias = m.bias() if callable(getattr(m, "bias", None)) else None
-            total += m.weight().numel() + (bias.numel() if bias is not None else 0)
+            packed: Any = m  # a packed int8 layer: weight() and bias() are methods
+            bias = packed.bias() if callable(getattr(packed, "bias", None)) else None
+            total += packed.weight().numel() + (bias.numel() if bias is not None else 0)
     return total
 
 
@@ -229,7 +232,7 @@ def save_quantized(model: nn.Module, path) -> Path:
         raise TypeError(f"save_quantized needs a transformers model (with .config), got {type(model).__name__}")
     payload = {
         "class": type(model).__name__,
-        "config": model.config.to_dict(),
+        "config": cast(Any, model).config.to_dict(),
         "layout": scheme,
         "state_dict": model.state_dict(),
     }
@@ -293,7 +296,7 @@ def layer_groups(model: nn.Module) -> dict[str, list[str]]:
     from .students import layer_path
 
     path = layer_path(model)
-    blocks = {f"block {i}": [f"{path}.{i}"] for i in range(len(model.get_submodule(path)))}
+    blocks = {f"block {i}": [f"{path}.{i}"] for i in range(len(cast(nn.ModuleList, model.get_submodule(path))))}
     rest = [n for n in linear_names(model) if not _matches(n, [path])]
     if rest:
         prefix = getattr(model, "base_model_prefix", "") + "."

@@ -157,11 +157,12 @@ def run(
     A random-init student trains at the profile's from-scratch rate for `scratch_epochs` (at the
     fine-tuning rate and budget it collapses to one class; lesson 04 shows both).
     """
-    scratch = {}
+    scratch: dict = {}
     if init == "random":
         scratch = {"learning_rate": setup.profile.scratch_learning_rate, "epochs": setup.profile.scratch_epochs}
     loss = {**RECIPE, **scratch, **loss}
-    profile, train, cache = setup.profile, setup.train, setup.cache
+    profile, train = setup.profile, setup.train
+    cache: dict | None = setup.cache  # None: no teacher, hard labels only
     if labels in ("fraction", "transfer"):
         keep = labelled_rows(len(train), profile.label_fraction, seed)
         if labels == "fraction":  # the labelled part alone, hard labels only: nothing else is known
@@ -332,8 +333,8 @@ def run_demo(profile, plot_path=None, seed: int = 0, setup: Setup | None = None)
             f"{r['speedup']:>9.2f}x{r['accuracy']:>10.3f}{r['retention']:>11.1%}"
         )
     names = list(specs)
-    pairs = tuple((correct[names[i]].tolist(), correct[names[i + 1]].tolist()) for i in (0, 2))
-    sentences = demo_sentences(*pairs, n_train, n_labelled)
+    all_labels, few_labels = ((correct[names[i]].tolist(), correct[names[i + 1]].tolist()) for i in (0, 2))
+    sentences = demo_sentences(all_labels, few_labels, n_train, n_labelled)
     print()
     for sentence in sentences:
         print(textwrap.fill(sentence, 100), end="\n\n")
@@ -348,7 +349,7 @@ def run_demo(profile, plot_path=None, seed: int = 0, setup: Setup | None = None)
         "train": n_train,
         "labelled": n_labelled,
         "test": n_test,
-        "correct": pairs,
+        "correct": (all_labels, few_labels),
     }
 
 

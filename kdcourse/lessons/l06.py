@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from typing import Any
 
 import torch
 
@@ -147,7 +148,7 @@ COMPARE = {
     "reverse KL": "reverse",
     "JSD β=0.5": "jsd",
 }
-ON_POLICY = dict(batch_size=8, max_new_tokens=48, lr=5e-5, divergence="jsd", beta=0.5, seed=0)
+ON_POLICY: dict[str, Any] = dict(batch_size=8, max_new_tokens=48, lr=5e-5, divergence="jsd", beta=0.5, seed=0)
 TOP_P = 0.9  # nucleus sampling for the teacher's text
 
 

@@ -14,7 +14,7 @@ import math
 import random
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
@@ -28,13 +28,13 @@ if TYPE_CHECKING:
     from datasets import Dataset
 
 # The convolutional student (Kim 2014) and how it trains: a from-scratch rate, like lesson 04's random init.
-CNN = {"widths": (3, 4, 5), "filters": 100, "dropout": 0.5}
+CNN: dict[str, Any] = {"widths": (3, 4, 5), "filters": 100, "dropout": 0.5}
 # Its embedding table (96% of its parameters) stays frozen, as in Kim's CNN-static: only filters and head train.
-CNN_TRAINING = {"learning_rate": 1e-3, "temperature": 2.0, "alpha": 0.5, "embeddings": "frozen"}
+CNN_TRAINING: dict[str, Any] = {"learning_rate": 1e-3, "temperature": 2.0, "alpha": 0.5, "embeddings": "frozen"}
 # Tang et al.'s transfer set: copies of each training snippet with words masked or cut to an n-gram.
-AUGMENT = {"copies": 3, "mask_p": 0.1, "ngram_p": 0.25, "max_n": 5}
+AUGMENT: dict[str, Any] = {"copies": 3, "mask_p": 0.1, "ngram_p": 0.25, "max_n": 5}
 # The narrow transformer: half the teacher's width, three blocks; its hidden-state loss weight.
-NARROW = {"hidden_size": 192, "n_layers": 3, "hidden_weight": 1.0}
+NARROW: dict[str, Any] = {"hidden_size": 192, "n_layers": 3, "hidden_weight": 1.0}
 
 
 @dataclass
@@ -112,7 +112,7 @@ def augment(
     if tokenizer.mask_token_id is None:
         raise ValueError(f"{type(tokenizer).__name__} has no [MASK] token; augment needs one to mask words")
     rng, special = random.Random(seed), set(tokenizer.all_special_ids)
-    rows = {"input_ids": [], "label": []}
+    rows: dict[str, list] = {"input_ids": [], "label": []}
     for _ in range(copies):
         for ids, label in zip(dataset["input_ids"], dataset["label"]):
             body = [tokenizer.mask_token_id if t not in special and rng.random() < mask_p else t for t in ids[1:-1]]

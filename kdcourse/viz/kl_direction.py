@@ -32,8 +32,8 @@ def gaussian_fits(
     mixes = np.round(np.linspace(0, 1, 21), 2) if mixes is None else np.asarray(mixes, dtype=float)
     x = np.linspace(-10, 10, bins)
     mus, sigmas = np.linspace(-6, 6, 121), np.geomspace(0.3, 6, 50)
-    mu, sigma = np.meshgrid(mus, sigmas, indexing="ij")
-    mu, sigma = mu.ravel(), sigma.ravel()
+    grid = np.meshgrid(mus, sigmas, indexing="ij")
+    mu, sigma = grid[0].ravel(), grid[1].ravel()  # every (mean, width) pair of the grid
 
     def normalise(logits):  # log-probabilities: subtract the log-sum-exp over the grid
         top = logits.max(axis=-1, keepdims=True)

@@ -7,6 +7,8 @@ headless too (tests, static figures), and falls back to one static run without i
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..losses import TEMPERATURE
 from .widget import Widget
 
@@ -41,7 +43,7 @@ class DistillationPlayground(Widget):
         self.eval_dataset = eval_dataset.select(range(min(eval_examples, len(eval_dataset))))
         self.steps = profile.playground_steps
         self.eval_every = max(1, self.steps // eval_points)
-        self.state = {
+        self.state: dict[str, Any] = {
             "temperature": temperature,
             "alpha": alpha,
             "baseline": None,

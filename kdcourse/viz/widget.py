@@ -7,6 +7,9 @@ HBox/VBox and .observe(names="value") are used: ipywidgets 7.7 (Colab) and 8.x a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 
 class one_thread:
     """Run torch on one thread inside the block: widget maths is on tiny tensors, where waking a
@@ -60,6 +63,9 @@ class Explorer(Widget):
 
     controls: dict = {}
     blit = True
+    # each explorer defines both: `_compute(**controls)` -> state, `_draw(state, fig, animated=False)` -> figure
+    _compute: Callable[..., dict]
+    _draw: Callable[..., Any]
     dpi = 80  # resolution of the redrawn PNG when not blitting
 
     def __init__(self):
