@@ -83,60 +83,6 @@ class Profile:
 
     def __post_init__(self):
         _check_fields(self)
-        for field in ("train_size", "eval_size", "test_size", "distil_train_size"):
-            value = getattr(self, field)
-            if value is not None and value <= 0:
-                raise ValueError(f"{field} must be a positive int or None (whole split), got {value}")
-        for field in (
-            "max_length",
-            "batch_size",
-            "eval_batch_size",
-            "bench_batch",
-            "bench_repeats",
-            "bench_threads",
-            "deploy_requests",
-            "playground_steps",
-            "probe_size",
-            "llm_drop_layers",
-            "llm_curve_steps",
-            "llm_batch_size",
-            "llm_seq_len",
-            "llm_train_steps",
-            "llm_prompts",
-            "llm_new_tokens",
-            "llm_compare_steps",
-            "llm_onpolicy_steps",
-            "llm_eval_texts",
-            "llm_shortlist",
-            "llm_tail_steps",
-            "llm_text_openings",
-        ):
-            value = getattr(self, field)
-            if not _is_int(value) or value <= 0:
-                raise ValueError(f"{field} must be a positive int, got {value!r}")
-        if self.llm_seq_len < 2:  # a next-token loss needs a token and the one after it
-            raise ValueError(f"llm_seq_len must be at least 2, got {self.llm_seq_len!r}")
-        if self.llm_train_texts is not None and (not _is_int(self.llm_train_texts) or self.llm_train_texts <= 0):
-            raise ValueError(f"llm_train_texts must be a positive int or None (all), got {self.llm_train_texts!r}")
-        if (
-            not isinstance(self.llm_curve, tuple)
-            or not self.llm_curve
-            or any(not _is_int(d) or d < 0 for d in self.llm_curve)
-        ):
-            raise ValueError(f"llm_curve must be a non-empty tuple of ints >= 0, got {self.llm_curve!r}")
-        if self.llm_text_openings % 32 or self.llm_text_openings < 64:  # sets of llm.TEXT_SET; two for an interval
-            raise ValueError(f"llm_text_openings must be a multiple of 32, at least 64, got {self.llm_text_openings!r}")
-        if (
-            isinstance(self.llm_lr, bool)
-            or not isinstance(self.llm_lr, numbers.Real)
-            or not math.isfinite(self.llm_lr)
-            or not self.llm_lr > 0
-        ):
-            raise ValueError(f"llm_lr must be a finite number > 0, got {self.llm_lr!r}; e.g. llm_lr=2e-4")
-        if not 0 < self.label_fraction <= 1:
-            raise ValueError(f"label_fraction must be in (0, 1], got {self.label_fraction}")
-        if self.device not in ("cpu", "cuda"):
-            raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
 
 
 def _is_int(value) -> bool:
@@ -144,7 +90,7 @@ def _is_int(value) -> bool:
 
 
 def _check_fields(p: Profile) -> None:
-    """Types and ranges of the fields every lesson reads (the llm_* ones are checked in __post_init__)."""
+    """Types and ranges of every field, checked once when a Profile is made (and by `replace`)."""
     if not isinstance(p.name, str) or not _NAME.fullmatch(p.name):
         raise ValueError(
             f"profile name must be letters, digits, '-', '_' or '.' (it names cache "
@@ -170,6 +116,20 @@ def _check_fields(p: Profile) -> None:
         "bench_threads",
         "playground_steps",
         "probe_size",
+        "deploy_requests",
+        "llm_drop_layers",
+        "llm_curve_steps",
+        "llm_batch_size",
+        "llm_seq_len",
+        "llm_train_steps",
+        "llm_prompts",
+        "llm_new_tokens",
+        "llm_compare_steps",
+        "llm_onpolicy_steps",
+        "llm_eval_texts",
+        "llm_shortlist",
+        "llm_tail_steps",
+        "llm_text_openings",
     ):
         value = getattr(p, field)
         if not _is_int(value) or value <= 0:
@@ -189,6 +149,25 @@ def _check_fields(p: Profile) -> None:
         seeds = getattr(p, field)
         if not isinstance(seeds, tuple) or not seeds or not all(_is_int(s) and s >= 0 for s in seeds):
             raise ValueError(f"{field} must be a non-empty tuple of ints >= 0, got {seeds!r}; e.g. {field}=(0, 1, 2)")
+    if p.llm_seq_len < 2:  # a next-token loss needs a token and the one after it
+        raise ValueError(f"llm_seq_len must be at least 2, got {p.llm_seq_len!r}")
+    if p.llm_train_texts is not None and (not _is_int(p.llm_train_texts) or p.llm_train_texts <= 0):
+        raise ValueError(f"llm_train_texts must be a positive int or None (all), got {p.llm_train_texts!r}")
+    if not isinstance(p.llm_curve, tuple) or not p.llm_curve or any(not _is_int(d) or d < 0 for d in p.llm_curve):
+        raise ValueError(f"llm_curve must be a non-empty tuple of ints >= 0, got {p.llm_curve!r}")
+    if p.llm_text_openings % 32 or p.llm_text_openings < 64:  # sets of llm.TEXT_SET; two for an interval
+        raise ValueError(f"llm_text_openings must be a multiple of 32, at least 64, got {p.llm_text_openings!r}")
+    if (
+        isinstance(p.llm_lr, bool)
+        or not isinstance(p.llm_lr, numbers.Real)
+        or not math.isfinite(p.llm_lr)
+        or not p.llm_lr > 0
+    ):
+        raise ValueError(f"llm_lr must be a finite number > 0, got {p.llm_lr!r}; e.g. llm_lr=2e-4")
+    if not 0 < p.label_fraction <= 1:
+        raise ValueError(f"label_fraction must be in (0, 1], got {p.label_fraction}")
+    if p.device not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'cpu' or 'cuda', got {p.device!r}")
 
 
 def check_device(device: str) -> str:
