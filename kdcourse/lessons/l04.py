@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from ..profiles import Profile
 
 # Task distillation with DistilBERT's three terms: soft targets (alpha, T), hard labels, hidden cosine.
-RECIPE = {"temperature": 2.0, "alpha": 0.5, "cosine_weight": 1.0}
+RECIPE = {"temperature": losses.TEMPERATURE, "alpha": 0.5, "cosine_weight": 1.0}
 # Each ablation changes one thing relative to the recipe (layer-copy init, spread-out layers).
 ABLATIONS = {
     "recipe": {},

@@ -30,7 +30,12 @@ if TYPE_CHECKING:
 # The convolutional student (Kim 2014) and how it trains: a from-scratch rate, like lesson 04's random init.
 CNN: dict[str, Any] = {"widths": (3, 4, 5), "filters": 100, "dropout": 0.5}
 # Its embedding table (96% of its parameters) stays frozen, as in Kim's CNN-static: only filters and head train.
-CNN_TRAINING: dict[str, Any] = {"learning_rate": 1e-3, "temperature": 2.0, "alpha": 0.5, "embeddings": "frozen"}
+CNN_TRAINING: dict[str, Any] = {
+    "learning_rate": 1e-3,
+    "temperature": losses.TEMPERATURE,
+    "alpha": 0.5,
+    "embeddings": "frozen",
+}
 # Tang et al.'s transfer set: copies of each training snippet with words masked or cut to an n-gram.
 AUGMENT: dict[str, Any] = {"copies": 3, "mask_p": 0.1, "ngram_p": 0.25, "max_n": 5}
 # The narrow transformer: half the teacher's width, three blocks; its hidden-state loss weight.
