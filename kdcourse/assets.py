@@ -372,7 +372,7 @@ def load_classifier(source: str = "minilm", num_labels: int = 2):
 SOURCE_CONFIG = "kdcourse-source-config.json"  # the config exactly as loading the GGUF file gives it
 
 
-def _load_gguf(source: str):
+def _load_gguf(source: str, dtype=None):
     """(model, tokenizer) read from an asset's GGUF file: dequantised to float32 (tens of seconds)."""
     import transformers.modeling_gguf_pytorch_utils as gguf
     from tqdm.auto import tqdm
@@ -382,7 +382,7 @@ def _load_gguf(source: str):
     # transformers draws its own bar while dequantising (not switched off by its disable_progress_bar);
     # 272 ticks tell a student nothing.
     with mock.patch.object(gguf, "tqdm", partial(tqdm, disable=True)):
-        model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)
+        model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=dtype)
     return model, AutoTokenizer.from_pretrained(folder, gguf_file=name)
 
 
@@ -392,10 +392,16 @@ def dequantised_dir(source: str) -> Path:
     return cache_dir() / "dequantised" / f"{asset.key}-{asset.version}-fp32"
 
 
-def dequantised(source: str) -> Path:
+def dequantised(source: str) -> Path | None:
     """The GGUF asset dequantised once and saved as a float32 folder (safetensors + tokenizer): later loads
-    take about a second instead of reading and dequantising the GGUF file again (~40 s on 2 cores)."""
+    take about a second instead of reading and dequantising the GGUF file again (~40 s on 2 cores). None when
+    the copy is not there and the cache is read-only (a shared classroom cache): then the GGUF file is read."""
     folder = dequantised_dir(source)
+    if not folder_ready(folder):
+        try:
+            check_writable(folder.parent)
+        except PermissionError:
+            return None
 
     def save(loaded):
         model, tokenizer = loaded
@@ -416,6 +422,8 @@ def load_causal_lm(source: str = "smollm2", dtype=None):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     where = dequantised(source) if source in ASSETS else resolve(source)
+    if where is None:  # a read-only cache without the copy
+        return _load_gguf(source, dtype)
     tokenizer = AutoTokenizer.from_pretrained(where)
     model = AutoModelForCausalLM.from_pretrained(where, dtype=dtype)
     if source in ASSETS:  # the config as the GGUF route gives it (tests check the whole JSON is the same)

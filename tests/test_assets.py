@@ -203,3 +203,15 @@ def test_the_causal_lm_loads_from_its_dequantised_copy_as_the_gguf_file_gives_it
     assert model.generation_config.to_dict() == gguf["generation"]
     again, _ = assets.load_causal_lm("smollm2")
     assert gguf["reads"] == 1 and again.config.to_json_string() == gguf["config"]
+
+
+def test_a_read_only_cache_without_the_copy_reads_the_gguf_file(tmp_path, monkeypatch):
+    """A shared cache that cannot be written (here: a file where the copies' folder would go) still loads the
+    LM, from the GGUF file as before the copy existed, instead of failing on the copy it cannot save."""
+    real_asset = assets.fetch("smollm2", verbose=False)
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
+    (tmp_path / real_asset.name).symlink_to(real_asset)
+    (tmp_path / "dequantised").write_text("not a folder")
+    monkeypatch.setattr(assets, "_load_gguf", lambda source, dtype=None: ("read from GGUF", source))
+    assert assets.dequantised("smollm2") is None
+    assert assets.load_causal_lm("smollm2") == ("read from GGUF", "smollm2")
