@@ -89,6 +89,40 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+_COUNTS = (  # fields that must be positive ints
+    "max_length",
+    "batch_size",
+    "eval_batch_size",
+    "bench_batch",
+    "bench_repeats",
+    "bench_threads",
+    "playground_steps",
+    "probe_size",
+    "deploy_requests",
+    "llm_drop_layers",
+    "llm_curve_steps",
+    "llm_batch_size",
+    "llm_seq_len",
+    "llm_train_steps",
+    "llm_prompts",
+    "llm_new_tokens",
+    "llm_compare_steps",
+    "llm_onpolicy_steps",
+    "llm_eval_texts",
+    "llm_shortlist",
+    "llm_tail_steps",
+    "llm_text_openings",
+)
+_RATES = (  # fields that must be finite numbers > 0
+    "teacher_epochs",
+    "student_epochs",
+    "learning_rate",
+    "scratch_learning_rate",
+    "scratch_epochs",
+    "label_fraction",
+)
+
+
 def _check_fields(p: Profile) -> None:
     """Types and ranges of every field, checked once when a Profile is made (and by `replace`)."""
     if not isinstance(p.name, str) or not _NAME.fullmatch(p.name):
@@ -107,41 +141,11 @@ def _check_fields(p: Profile) -> None:
         value = getattr(p, field)
         if value is not None and (not _is_int(value) or value <= 0):
             raise ValueError(f"{field} must be a positive int or None (whole split), got {value!r}")
-    for field in (
-        "max_length",
-        "batch_size",
-        "eval_batch_size",
-        "bench_batch",
-        "bench_repeats",
-        "bench_threads",
-        "playground_steps",
-        "probe_size",
-        "deploy_requests",
-        "llm_drop_layers",
-        "llm_curve_steps",
-        "llm_batch_size",
-        "llm_seq_len",
-        "llm_train_steps",
-        "llm_prompts",
-        "llm_new_tokens",
-        "llm_compare_steps",
-        "llm_onpolicy_steps",
-        "llm_eval_texts",
-        "llm_shortlist",
-        "llm_tail_steps",
-        "llm_text_openings",
-    ):
+    for field in _COUNTS:
         value = getattr(p, field)
         if not _is_int(value) or value <= 0:
             raise ValueError(f"{field} must be a positive int, got {value!r}")
-    for field in (
-        "teacher_epochs",
-        "student_epochs",
-        "learning_rate",
-        "scratch_learning_rate",
-        "scratch_epochs",
-        "label_fraction",
-    ):
+    for field in _RATES:
         value = getattr(p, field)
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
             raise ValueError(f"{field} must be a number > 0, got {value!r}")
@@ -149,6 +153,11 @@ def _check_fields(p: Profile) -> None:
         seeds = getattr(p, field)
         if not isinstance(seeds, tuple) or not seeds or not all(_is_int(s) and s >= 0 for s in seeds):
             raise ValueError(f"{field} must be a non-empty tuple of ints >= 0, got {seeds!r}; e.g. {field}=(0, 1, 2)")
+    _check_llm_and_rest(p)
+
+
+def _check_llm_and_rest(p: Profile) -> None:
+    """The fields with rules of their own: lesson 06's LM settings, the label fraction, the device."""
     if p.llm_seq_len < 2:  # a next-token loss needs a token and the one after it
         raise ValueError(f"llm_seq_len must be at least 2, got {p.llm_seq_len!r}")
     if p.llm_train_texts is not None and (not _is_int(p.llm_train_texts) or p.llm_train_texts <= 0):
