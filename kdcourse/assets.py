@@ -407,7 +407,8 @@ def dequantised(source: str) -> Path | None:
         model, tokenizer = loaded
         with atomic_folder(folder) as tmp:
             (tmp / SOURCE_CONFIG).write_text(model.config.to_json_string())
-            del model.config.quantization_config  # the weights are plain float32: no quantizer applies
+            if hasattr(model.config, "quantization_config"):  # 5.24 records the GGUF source here, 5.15 does not
+                del model.config.quantization_config  # the weights are plain float32: no quantizer applies
             model.hf_quantizer = None
             model.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)
@@ -428,6 +429,7 @@ def load_causal_lm(source: str = "smollm2", dtype=None):
     model = AutoModelForCausalLM.from_pretrained(where, dtype=dtype)
     if source in ASSETS:  # the config as the GGUF route gives it (tests check the whole JSON is the same)
         gguf_config = json.loads((Path(where) / SOURCE_CONFIG).read_text())
-        model.config.quantization_config = gguf_config["quantization_config"]  # where the weights came from
+        if "quantization_config" in gguf_config:  # where the weights came from, if this transformers records it
+            model.config.quantization_config = gguf_config["quantization_config"]
         model.config.architectures = gguf_config.get("architectures")  # save_pretrained added it; GGUF has none
     return model, tokenizer
