@@ -397,11 +397,12 @@ def dequantised(source: str) -> Path | None:
     take about a second instead of reading and dequantising the GGUF file again (~40 s on 2 cores). None when
     the copy is not there and the cache is read-only (a shared classroom cache): then the GGUF file is read."""
     folder = dequantised_dir(source)
-    if not folder_ready(folder):
-        try:
-            check_writable(folder.parent)
-        except PermissionError:
-            return None
+    if folder_ready(folder):
+        return folder
+    try:
+        check_writable(folder.parent)
+    except PermissionError:
+        return None
 
     def save(loaded):
         model, tokenizer = loaded
