@@ -30,7 +30,7 @@ from common import header, load_average, write_results  # benchmarks/common.py (
 
 import kdcourse
 from kdcourse import deploy, training
-from kdcourse.lessons import l05, l07
+from kdcourse.lessons import l07
 
 OUT = Path(__file__).resolve().parent / "results"
 TARGETS = {
@@ -53,22 +53,14 @@ def measure(profile, requests: int, threads: int, progress: bool = True) -> dict
         raise SystemExit(f"benchmarks/deploy.py needs ONNX Runtime: {why}")
     start, load_before = time.perf_counter(), load_average()
     setup = l07.prepare(profile, seed=0, progress=progress)
-    teacher, tokenizer, test = setup.teacher, setup.tokenizer, setup.test
-    cnn_runs = {run: [l07.train_cnn(setup, seed=s, run=run) for s in profile.cnn_seeds] for run in l07.CNN_RUNS}
+    tokenizer, test = setup.tokenizer, setup.test
+    cnn_runs = l07.cnn_students(setup, progress=progress)
     comparisons = l07.cnn_comparisons(cnn_runs)
-    narrow_runs = {
-        w: l07.train_narrow(setup, hidden_weight=w, seed=0, progress=progress)
-        for w in (0.0, l07.NARROW["hidden_weight"])
-    }
-    models = {
-        "teacher": teacher,
-        "layer-copy student": l05.distilled_student(setup.base, seed=0),
-        "narrow student": narrow_runs[l07.NARROW["hidden_weight"]]["student"],
-        "CNN student (taught)": cnn_runs[l07.TAUGHT][0]["student"],
-    }
+    narrow_runs = l07.narrow_students(setup, progress=progress)
+    models = l07.deploy_models(setup, cnn_runs, narrow_runs)
     variants = {}
-    for name, model in models.items():
-        files = l07.onnx_pair(model, name.split(" (")[0].replace(" ", "-"), setup)
+    for name, files in l07.onnx_pairs(models, setup).items():
+        model = models[name]
         variants[f"{name} · torch fp32"] = model
         variants[f"{name} · {l07.torch_int8_name(model)}"] = l07.torch_int8(model)
         variants[f"{name} · onnx fp32"] = deploy.OnnxClassifier(deploy.session(files["fp32"], threads))

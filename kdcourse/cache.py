@@ -61,6 +61,82 @@ def key(settings, length: int = 10) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:length]
 
 
+# --- Fingerprints: what the cache keys are computed from -------------------------------------------
+# Each fingerprint names entries already in people's caches, so each keeps its recipe: merging two would
+# change their keys and rebuild what they name. They live here, in one place, with what each covers.
+
+
+def fingerprint(*parts, length: int = 20) -> str:
+    """Short sha256 of `parts` in order: tensors by their bytes, anything else as sorted JSON."""
+    import torch
+
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, torch.Tensor):
+            h.update(part.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+        else:
+            h.update(json.dumps(part, sort_keys=True, default=str).encode())
+        h.update(b"|")
+    return h.hexdigest()[:length]
+
+
+def weights_fingerprint(model) -> str:
+    """A model's config and every parameter's name, shape, sum and sum of squares: changes when any weight does
+    (the key of what a causal LM computes or trains: top-k caches, healed students, on-policy runs)."""
+    import torch
+
+    with torch.no_grad():
+        parts = [
+            (name, list(p.shape), f"{float(p.double().sum()):.10e}", f"{float(p.double().square().sum()):.10e}")
+            for name, p in model.named_parameters()
+        ]
+    return fingerprint(model.config.to_json_string(), parts)
+
+
+def exact_weights_fingerprint(model, length: int = 12) -> str:
+    """Every byte of a model's state dict: an exported ONNX file is reused only for these very weights."""
+    import torch
+
+    h = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()[:length]
+
+
+def loaded_model_fingerprint(model) -> str:
+    """A model loaded from a known file, cheaply: its config, parameter count and first 64 embedding rows
+    (the key of the teacher's sampled text; the course's LM copy records it to show it is the same model)."""
+    emb = model.get_input_embeddings().weight
+    parts = [
+        model.config.to_json_string(),
+        str(sum(p.numel() for p in model.parameters())),
+        f"{float(emb[:64].detach().double().sum()):.6e}",
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def batches_fingerprint(batches) -> str:
+    """The token ids and attention masks of a list of batches."""
+    return fingerprint(*[t for b in batches for t in (b["input_ids"], b["attention_mask"])])
+
+
+def token_ids_fingerprint(dataset, length: int = 12) -> str:
+    """A tokenized split's token ids, row by row (so a cache never serves another dataset's logits)."""
+    h = hashlib.sha256()
+    for ids in dataset["input_ids"]:
+        h.update(str(ids).encode())
+    return h.hexdigest()[:length]
+
+
+def rows_fingerprint(*chunks) -> str:
+    """Chunks of rows (e.g. a split's texts and labels) as JSON, in order: full sha256 hex."""
+    h = hashlib.sha256()
+    for chunk in chunks:
+        h.update(json.dumps(chunk).encode())
+    return h.hexdigest()
+
+
 def check_writable(folder) -> Path:
     """Create `folder` if needed and make sure a file can be written in it; else a clear PermissionError.
 

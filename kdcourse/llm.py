@@ -13,7 +13,6 @@ interval over the sets (`quality_by_set`, `paired_interval`, `fluency`).
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import math
 import time
@@ -28,11 +27,15 @@ from .assets import load_causal_lm
 from .cache import (
     atomic_save,
     atomic_write_json,
+    batches_fingerprint,
     cache_dir,
     file_ready,
+    fingerprint,
     key,
     load_cached,
+    loaded_model_fingerprint,
     once,
+    weights_fingerprint,
 )
 from .losses import IGNORE_INDEX, token_kd_loss
 from .stats import LEVEL, mean_interval
@@ -199,42 +202,6 @@ def review_prompts(texts, words: int = 6) -> list[str]:
     return [" ".join(str(t).split()[:words]) for t in texts]
 
 
-def _fingerprint(model) -> str:
-    emb = model.get_input_embeddings().weight
-    parts = [
-        model.config.to_json_string(),
-        str(sum(p.numel() for p in model.parameters())),
-        f"{float(emb[:64].detach().double().sum()):.6e}",
-    ]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
-
-
-def _digest(*parts) -> str:
-    """A short hash of settings and tensors: the cache key of an artefact that depends on all of them."""
-    h = hashlib.sha256()
-    for part in parts:
-        if isinstance(part, torch.Tensor):
-            h.update(part.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
-        else:
-            h.update(json.dumps(part, sort_keys=True, default=str).encode())
-        h.update(b"|")
-    return h.hexdigest()[:20]
-
-
-@torch.no_grad()
-def _weights_digest(model) -> str:
-    """A cheap fingerprint of every parameter (name, shape, sum, sum of squares): changes when any does."""
-    parts = [
-        (name, list(p.shape), f"{float(p.double().sum()):.10e}", f"{float(p.double().square().sum()):.10e}")
-        for name, p in model.named_parameters()
-    ]
-    return _digest(model.config.to_json_string(), parts)
-
-
-def _batches_digest(batches) -> str:
-    return _digest(*[t for b in batches for t in (b["input_ids"], b["attention_mask"])])
-
-
 @torch.no_grad()
 def teacher_samples(
     model,
@@ -256,7 +223,15 @@ def teacher_samples(
             f"prompts and max_new_tokens={max_new_tokens}"
         )
     # Sampling on a GPU draws other random numbers than on a CPU: the device is part of the key.
-    settings = [_fingerprint(model), model.device.type, prompts, max_new_tokens, seed, batch_size, temperature]
+    settings = [
+        loaded_model_fingerprint(model),
+        model.device.type,
+        prompts,
+        max_new_tokens,
+        seed,
+        batch_size,
+        temperature,
+    ]
     if not do_sample:
         settings.append("greedy")
     elif top_p != 1.0:
@@ -340,7 +315,7 @@ def teacher_topk(model, batches, k: int = 64, cache: bool = False) -> list[tuple
     With cache=True the result is stored under cache_dir()/llm_topk, keyed by the teacher and the batches.
     """
     checks.count("k", k)
-    path = cache_dir() / "llm_topk" / f"{_digest(_weights_digest(model), _batches_digest(batches), k)}.pt"
+    path = cache_dir() / "llm_topk" / f"{fingerprint(weights_fingerprint(model), batches_fingerprint(batches), k)}.pt"
 
     def load():  # None: absent or damaged -> rebuild
         saved = load_cached(path) if path.is_file() else None
@@ -502,7 +477,7 @@ def greedy_continuations(
     # Every weight is in the key (a healed student differs from its pruned start only in trained weights); so are
     # the torch version and thread count, which can flip a near-tie between two tokens.
     settings = [
-        _weights_digest(model),
+        weights_fingerprint(model),
         model.device.type,
         prompts,
         max_new_tokens,
@@ -739,7 +714,7 @@ def train_lm_student(
 
 def _trained(student, key_parts, run) -> dict:
     """Load the weights `run()` would train into `student` from the cache, or run it and cache them."""
-    key = _digest(_weights_digest(student), *key_parts, torch.__version__, torch.get_num_threads())
+    key = fingerprint(weights_fingerprint(student), *key_parts, torch.__version__, torch.get_num_threads())
     path = cache_dir() / "llm_students" / f"{key}.pt"
 
     def load():
@@ -785,7 +760,7 @@ def train_cached(
     topk = [] if teacher_cache is None else [t for pair in teacher_cache for t in pair]
     return _trained(
         student,
-        [_batches_digest(batches), _digest(*topk), settings],
+        [batches_fingerprint(batches), fingerprint(*topk), settings],
         lambda: train_lm_student(
             student,
             batches,
@@ -881,6 +856,6 @@ def on_policy_cached(student, teacher, tokenizer, prompts, **settings) -> dict:
     """train_on_policy with the result cached, like train_cached."""
     return _trained(
         student,
-        [_weights_digest(teacher), [str(p) for p in prompts], settings, "on-policy"],
+        [weights_fingerprint(teacher), [str(p) for p in prompts], settings, "on-policy"],
         lambda: train_on_policy(student, teacher, tokenizer, prompts, **settings),
     )

@@ -8,8 +8,6 @@ hash of every setting (and of the snippets) that changes the head.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 from dataclasses import dataclass, field
 
@@ -102,11 +100,11 @@ def probe_path(profile, seed: int = 0, data=None):
         "recipe": PROBE_RECIPE,
     }
     if data is not None:  # the exact snippets and labels the head is trained and scored on
-        digest = hashlib.sha256()
-        for split, n in (("train", profile.probe_size), ("validation", EVAL_CAP)):
-            rows = data[split].select(range(min(n, len(data[split]))))
-            digest.update(json.dumps([list(rows["text"]), list(rows["label"])]).encode())
-        settings["data"] = digest.hexdigest()
+        rows = [
+            data[split].select(range(min(n, len(data[split]))))
+            for split, n in (("train", profile.probe_size), ("validation", EVAL_CAP))
+        ]
+        settings["data"] = cache.rows_fingerprint(*([list(r["text"]), list(r["label"])] for r in rows))
     return cache.cache_path(f"probe-{profile.name}-{seed}-{cache.key(settings)}.pt")
 
 

@@ -6,7 +6,6 @@ Datasets passed to `evaluate`, `teacher_logits` and `distill` are *tokenized* sp
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import sys
@@ -121,14 +120,6 @@ def evaluate(model: nn.Module, dataset, tokenizer, profile: Profile) -> dict:
     }
 
 
-def _content_hash(dataset) -> str:
-    """Short hash of a tokenized split's token ids (so a cache never serves another dataset's logits)."""
-    digest = hashlib.sha256()
-    for ids in dataset["input_ids"]:
-        digest.update(str(ids).encode())
-    return digest.hexdigest()[:12]
-
-
 def _saved_logits(path: Path, dataset):
     """The cached logits at `path` if they are intact and fit `dataset` (one finite row per example), else None."""
     if not cache.file_ready(_record(path)):  # a file whose cost record is missing or damaged is rebuilt with it
@@ -157,7 +148,7 @@ def teacher_logits(teacher: nn.Module, dataset, tokenizer, profile: Profile, cac
         return predict_logits(teacher, dataset, tokenizer, profile.eval_batch_size)
     if not isinstance(cache_key, str) or not cache_key or "/" in cache_key:
         raise ValueError(f"cache_key must be a non-empty name without '/', got {cache_key!r}")
-    path = cache.cache_path("logits", f"{cache_key}-{_content_hash(dataset)}.pt")
+    path = cache.cache_path("logits", f"{cache_key}-{cache.token_ids_fingerprint(dataset)}.pt")
 
     def build():
         start = time.perf_counter()
@@ -179,7 +170,7 @@ def _record(path: Path) -> Path:
 
 def logits_record(dataset, cache_key: str) -> dict | None:
     """How long the teacher pass that built `teacher_logits`'s cache file took, or None if not recorded."""
-    path = _record(cache.cache_path("logits", f"{cache_key}-{_content_hash(dataset)}.pt"))
+    path = _record(cache.cache_path("logits", f"{cache_key}-{cache.token_ids_fingerprint(dataset)}.pt"))
     if not cache.file_ready(path):  # absent, or damaged (then removed, with a notice; teacher_logits rebuilds it)
         return None
     try:
@@ -195,6 +186,22 @@ def _optimizer(params, lr: float):
         return torch.optim.AdamW(params, lr=lr, fused=True)
     except (RuntimeError, TypeError, ValueError):
         return torch.optim.AdamW(params, lr=lr, foreach=True)
+
+
+def _check_distill_types(profile, seed, teacher_logits) -> None:
+    """distill's profile, seed and cached logits are of the kinds it needs (errors name the value and the fix)."""
+    if not isinstance(profile, Profile):
+        raise TypeError(
+            f"profile must be a Profile, got {type(profile).__name__} {profile!r}; pass kdcourse.setup()'s result "
+            "or kdcourse.get_profile('smoke')"
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}; e.g. seed=0")
+    if teacher_logits is not None and not isinstance(teacher_logits, torch.Tensor):
+        raise TypeError(
+            f"teacher_logits must be a torch.Tensor (one row per example), got {type(teacher_logits).__name__}; "
+            "use training.teacher_logits(...) or wrap it with torch.tensor(...)"
+        )
 
 
 def _check_distill_inputs(
@@ -283,18 +290,7 @@ def distill(
     by example index), the student predicts, `losses.transfer_set_loss` combines both, and only the
     student's parameters step. alpha=0 is plain fine-tuning (no teacher needed).
     """
-    if not isinstance(profile, Profile):
-        raise TypeError(
-            f"profile must be a Profile, got {type(profile).__name__} {profile!r}; pass kdcourse.setup()'s result "
-            "or kdcourse.get_profile('smoke')"
-        )
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}; e.g. seed=0")
-    if teacher_logits is not None and not isinstance(teacher_logits, torch.Tensor):
-        raise TypeError(
-            f"teacher_logits must be a torch.Tensor (one row per example), got {type(teacher_logits).__name__}; "
-            "use training.teacher_logits(...) or wrap it with torch.tensor(...)"
-        )
+    _check_distill_types(profile, seed, teacher_logits)
     alpha, temperature = _check_distill_inputs(
         student, train_dataset, teacher_logits, teacher, temperature, alpha, epochs, max_steps, learning_rate
     )
@@ -306,23 +302,9 @@ def distill(
     steps = max_steps if max_steps is not None else max(1, math.ceil(epochs * len(loader)))
 
     torch.manual_seed(seed)  # dropout masks
-    student.to(device).train()
-    if teacher is not None:
-        teacher.to(device).eval()
-    cached = None if teacher_logits is None else teacher_logits.to(device)
-    optimizer = _optimizer((p for p in student.parameters() if p.requires_grad), lr)
-    schedule = get_linear_schedule_with_warmup(optimizer, int(0.1 * steps), steps)
-    history: dict[str, Any] = {
-        "step": [],
-        "loss": [],
-        "eval_step": [],
-        "eval_accuracy": [],
-        "eval_loss": [],
-        "alpha": alpha,
-        "temperature": temperature,
-        "seed": seed,
-        "steps": steps,
-    }
+    cached = _placed(student, teacher, teacher_logits, device)
+    history: dict[str, Any] = {key: [] for key in ("step", "loss", "eval_step", "eval_accuracy", "eval_loss")}
+    history.update(alpha=alpha, temperature=temperature, seed=seed, steps=steps)
 
     def run_eval(step):
         scores = evaluate(student, eval_dataset, tokenizer, profile)
@@ -333,15 +315,36 @@ def distill(
     if eval_dataset is not None and eval_every:
         run_eval(0)
     start = time.perf_counter()
-    bar = tqdm(
-        zip(range(1, steps + 1), _batches(loader, device)),
-        total=steps,
-        desc=f"training (alpha={alpha}, T={temperature})",
-        disable=not progress,
-        leave=True,
-    )
+
+    def step_loss(batch):
+        return _batch_loss(student, batch, teacher, cached, temperature, alpha)
+
+    between = run_eval if eval_dataset is not None and eval_every else None
+    desc = f"training (alpha={alpha}, T={temperature})"
+    _optimise(student, step_loss, _batches(loader, device), steps, lr, history, desc, progress, between, eval_every)
+    history["train_seconds"] = time.perf_counter() - start
+    if eval_dataset is not None:
+        run_eval(steps)
+    student.eval()
+    return history
+
+
+def _placed(student, teacher, teacher_logits, device):
+    """Student (train mode) and teacher (eval mode) moved to `device`; returns the cached logits there, if any."""
+    student.to(device).train()
+    if teacher is not None:
+        teacher.to(device).eval()
+    return None if teacher_logits is None else teacher_logits.to(device)
+
+
+def _optimise(student, step_loss, batches, steps, lr, history, desc, progress, between=None, every=None) -> None:
+    """`steps` AdamW steps (10% warm-up, linear decay) on the student's trainable parameters with the loss
+    `step_loss(batch)`; each loss in `history`; `between(step)` every `every` steps."""
+    optimizer = _optimizer((p for p in student.parameters() if p.requires_grad), lr)
+    schedule = get_linear_schedule_with_warmup(optimizer, int(0.1 * steps), steps)
+    bar = tqdm(zip(range(1, steps + 1), batches), total=steps, desc=desc, disable=not progress, leave=True)
     for step, batch in bar:
-        loss = _batch_loss(student, batch, teacher, cached, temperature, alpha)
+        loss = step_loss(batch)
         loss.backward()
         optimizer.step()
         schedule.step()
@@ -350,13 +353,8 @@ def distill(
         history["loss"].append(loss.item())
         if progress and step % 10 == 0:
             bar.set_postfix(loss=f"{loss.item():.3f}")
-        if eval_dataset is not None and eval_every and step % eval_every == 0 and step != steps:
-            run_eval(step)
-    history["train_seconds"] = time.perf_counter() - start
-    if eval_dataset is not None:
-        run_eval(steps)
-    student.eval()
-    return history
+        if between is not None and every and step % every == 0 and step != steps:
+            between(step)
 
 
 def teacher_dir(profile: Profile, seed: int = 0) -> Path:

@@ -169,8 +169,6 @@ def test_the_causal_lm_loads_from_its_dequantised_copy_as_the_gguf_file_gives_it
     cache keys in lesson 06), same tokenizer; the GGUF file is read once, later loads read the copy."""
     import torch
 
-    from kdcourse import llm
-
     real_asset = assets.fetch("smollm2", verbose=False)
     monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))  # a fresh cache holding only the asset
     (tmp_path / real_asset.name).symlink_to(real_asset)
@@ -181,7 +179,7 @@ def test_the_causal_lm_loads_from_its_dequantised_copy_as_the_gguf_file_gives_it
         model, tokenizer = read(source)
         gguf.update(
             config=model.config.to_json_string(),
-            fingerprint=llm._fingerprint(model),
+            fingerprint=cache.loaded_model_fingerprint(model),
             state={k: v.clone() for k, v in model.state_dict().items()},
             ids=tokenizer(texts)["input_ids"],
             vocab=tokenizer.get_vocab(),
@@ -195,7 +193,8 @@ def test_the_causal_lm_loads_from_its_dequantised_copy_as_the_gguf_file_gives_it
     model, tokenizer = assets.load_causal_lm("smollm2")
     folder = assets.dequantised_dir("smollm2")
     assert folder.parent.parent == tmp_path and cache.folder_problem(folder) is None
-    assert model.config.to_json_string() == gguf["config"] and llm._fingerprint(model) == gguf["fingerprint"]
+    assert model.config.to_json_string() == gguf["config"]
+    assert cache.loaded_model_fingerprint(model) == gguf["fingerprint"]
     state = model.state_dict()
     assert list(state) == list(gguf["state"]) and all(torch.equal(state[k], gguf["state"][k]) for k in state)
     assert tokenizer(texts)["input_ids"] == gguf["ids"] and tokenizer.get_vocab() == gguf["vocab"]

@@ -207,7 +207,7 @@ def test_llm_generation_checks_the_cache_before_it_starts(tmp_path, monkeypatch)
 
     with pytest.raises(PermissionError, match="KDCOURSE_CACHE"):
         llm._texts_cached({"what": "a test"}, never)
-    monkeypatch.setattr(llm, "_weights_digest", lambda model: "w")
+    monkeypatch.setattr(llm, "weights_fingerprint", lambda model: "w")
     monkeypatch.setattr(llm, "tqdm", lambda *a, **k: never())
     with pytest.raises(PermissionError, match="KDCOURSE_CACHE"):
         llm.teacher_topk(torch.nn.Linear(2, 2), [_batch([[1, 1]])], k=2, cache=True)

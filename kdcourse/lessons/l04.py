@@ -288,6 +288,24 @@ def demo_students(fraction: float) -> dict[str, dict]:
     }
 
 
+def _print_table(setup: Setup, rows: list[dict], n_labelled: int, seed: int) -> None:
+    """The demo's data sizes, latency settings and results table, printed."""
+    profile, n_train, n_test = setup.profile, len(setup.train), len(setup.data["test"])
+    print(
+        f"\n{n_train:,} training snippets, all labelled or {n_labelled:,} labelled (the transfer set "
+        f"adds the teacher's soft labels on the other {n_train - n_labelled:,}); seed {seed}; test "
+        f"{n_test:,}\nlatency: median of {profile.bench_repeats} after warm-up, batch "
+        f"{profile.bench_batch} x {profile.max_length} tokens, {profile.bench_threads} threads"
+    )
+    width = max(len(r["name"]) for r in rows) + 2
+    print(f"{'model':<{width}}{'params':>12}{'MB':>8}{'ms':>9}{'speed-up':>10}{'accuracy':>10}{'retention':>11}")
+    for r in rows:
+        print(
+            f"{r['name']:<{width}}{r['params']:>12,}{r['size_mb']:>8.1f}{r['latency_ms']:>9.1f}"
+            f"{r['speedup']:>9.2f}x{r['accuracy']:>10.3f}{r['retention']:>11.1%}"
+        )
+
+
 def run_demo(profile, plot_path=None, seed: int = 0, setup: Setup | None = None) -> dict:
     """The course's main job: teacher, four students in lesson 04's two regimes, table, sentences, plot.
 
@@ -319,19 +337,7 @@ def run_demo(profile, plot_path=None, seed: int = 0, setup: Setup | None = None)
     steps.close()
     n_train, n_test = len(setup.train), len(setup.data["test"])
     n_labelled = len(labelled_rows(n_train, profile.label_fraction, seed))
-    print(
-        f"\n{n_train:,} training snippets, all labelled or {n_labelled:,} labelled (the transfer set "
-        f"adds the teacher's soft labels on the other {n_train - n_labelled:,}); seed {seed}; test "
-        f"{n_test:,}\nlatency: median of {profile.bench_repeats} after warm-up, batch "
-        f"{profile.bench_batch} x {profile.max_length} tokens, {profile.bench_threads} threads"
-    )
-    width = max(len(r["name"]) for r in rows) + 2
-    print(f"{'model':<{width}}{'params':>12}{'MB':>8}{'ms':>9}{'speed-up':>10}{'accuracy':>10}{'retention':>11}")
-    for r in rows:
-        print(
-            f"{r['name']:<{width}}{r['params']:>12,}{r['size_mb']:>8.1f}{r['latency_ms']:>9.1f}"
-            f"{r['speedup']:>9.2f}x{r['accuracy']:>10.3f}{r['retention']:>11.1%}"
-        )
+    _print_table(setup, rows, n_labelled, seed)
     names = list(specs)
     all_labels, few_labels = ((correct[names[i]].tolist(), correct[names[i + 1]].tolist()) for i in (0, 2))
     sentences = demo_sentences(all_labels, few_labels, n_train, n_labelled)
@@ -494,6 +500,28 @@ def seeds_to_decide(differences, limit: int = 100_000) -> dict:
     return {"mean": mean, "sd": sd, "n": n, "n_normal": n_normal, "n_power": n_power}
 
 
+def _seeds_right(plan: dict, ran: int, where: str) -> str:
+    """Exercise 04.3's feedback for the right number of seeds, `plan["n"]`, after a run of `ran` seeds."""
+    n = plan["n"]
+    if n <= ran:
+        fewer = (
+            f"{n - 1} would not ({plan['mean']:+.2f} ± {_half_width(n - 1, plan['sd']):.2f})"
+            if n > 2
+            else "fewer than 2 give no interval"
+        )
+        told = f"{n} seeds: this run's {ran} already decide it (its interval excludes zero), and {fewer}"
+    else:
+        told = (
+            f"{n} seeds, {n - ran} more than this run's {ran}: {where}, which excludes zero, and "
+            f"{n - 1} would not ({plan['mean']:+.2f} ± {_half_width(n - 1, plan['sd']):.2f})"
+        )
+    return (
+        f"{told}. A plan, not a promise: it takes the measured mean and spread of {ran} "
+        f"seeds as the truth, and they are uncertain too. To decide with 80% probability "
+        f"if they were the truth, plan {plan['n_power']} seeds (a power calculation)."
+    )
+
+
 def check_seeds_to_decide(answer, regimes, regime: str = "all labels") -> bool:
     """Exercise 04.3: how many paired seeds would make the 95% t-interval of `regime`'s gain exclude zero, if
     the per-seed differences kept the mean and spread measured in section 7."""
@@ -530,25 +558,7 @@ def check_seeds_to_decide(answer, regimes, regime: str = "all labels") -> bool:
         f"(t = {width * math.sqrt(answer) / plan['sd']:.2f} times sd {plan['sd']:.2f} / sqrt({answer}))"
     )
     if answer == n:
-        if n <= ran:
-            fewer = (
-                f"{n - 1} would not ({plan['mean']:+.2f} ± {_half_width(n - 1, plan['sd']):.2f})"
-                if n > 2
-                else "fewer than 2 give no interval"
-            )
-            told = f"{n} seeds: this run's {ran} already decide it (its interval excludes zero), and {fewer}"
-        else:
-            told = (
-                f"{n} seeds, {n - ran} more than this run's {ran}: {where}, which excludes zero, and "
-                f"{n - 1} would not ({plan['mean']:+.2f} ± {_half_width(n - 1, plan['sd']):.2f})"
-            )
-        return report(
-            True,
-            f"{told}. A plan, not a promise: it takes the measured mean and spread of {ran} "
-            f"seeds as the truth, and they are uncertain too. To decide with 80% probability "
-            f"if they were the truth, plan {plan['n_power']} seeds (a power calculation).",
-            "",
-        )
+        return report(True, _seeds_right(plan, ran, where), "")
     if answer == plan["n_normal"] and plan["n_normal"] != n:
         return report(
             False,

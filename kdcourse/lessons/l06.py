@@ -154,271 +154,301 @@ TOP_P = 0.9  # nucleus sampling for the teacher's text
 
 def run(profile, teacher=None, tokenizer=None, log=print) -> dict:
     """Every step of lesson 06 in order (cached trainings are loaded); the lesson's numbers and seconds."""
-    clock, seconds = time.perf_counter, {}
+    seconds: dict[str, float] = {}
 
     def timed(name, fn):
-        start = clock()
+        start = time.perf_counter()
         out = fn()
-        seconds[name] = round(clock() - start, 1)
+        seconds[name] = round(time.perf_counter() - start, 1)
         log(f"lesson 06: {name} ({seconds[name]} s)")
         return out
 
     if teacher is None:
         teacher, tokenizer = timed("load teacher", lambda: llm.load_teacher(profile.causal_lm, profile.device))
-    n_layers = teacher.config.num_hidden_layers
+    _check_depth(profile, teacher.config.num_hidden_layers)
+    r = _Run(profile, teacher, tokenizer, timed)
+    pruning = r.measure_blocks()  # sections 2-3: perplexity, block importance, the curve, the cut
+    r.teacher_text()  # section 5: the teacher's text and its top-k
+    healing = r.heal()  # section 7, and the curve's cuts healed
+    text = r.greedy_text()  # section 8
+    tails = r.tails()  # section 8: the two readings of the top-k cache
+    compare = r.compare_losses()  # section 10
+    on_policy = r.on_policy()  # section 11
+    for row in [*compare["compare"], *tails["tails"].values()]:  # per-text lists: used above, not reported
+        row.pop("predictions", None)
+        row.pop("per_text", None)
+    return {"profile": profile.name, **pruning, **healing, **text, **tails, **compare, **on_policy, "seconds": seconds}
+
+
+def _check_depth(profile, n_layers: int) -> None:
+    """Refuse cuts as deep as the teacher before minutes of work, not at the cut."""
     too_deep = {
         f: d
         for f, d in (("llm_drop_layers", profile.llm_drop_layers), ("llm_curve", max(profile.llm_curve)))
         if d >= n_layers
     }
-    if too_deep:  # checked before minutes of work, not at the cut
+    if too_deep:
         raise ValueError(
             f"{', '.join(f'{f} drops {d}' for f, d in too_deep.items())} blocks, but the teacher has "
             f"{n_layers}: drop at most {n_layers - 1} (profile.replace(...))"
         )
-    reviews = corpus.load_reviews(seed=0)
-    train_texts = reviews["train"].shuffle(seed=0)["text"]
-    held_out = reviews["test"].shuffle(seed=0)["text"][: profile.llm_eval_texts]
-    eval_batches = llm.make_batches(tokenizer, held_out, batch_size=16, max_length=EVAL_MAX_LENGTH)
-    reference = timed("teacher eval", lambda: llm.evaluate_lm(teacher, eval_batches))
-    predictions = reference["predictions"]
-    probe = llm.make_batches(tokenizer, train_texts[:PROBE_TEXTS], batch_size=8, max_length=64)
-    angles = timed("layer angles", lambda: llm.layer_angles(teacher, probe))
-    scores = [float(angles[i, i + 1]) for i in range(n_layers)]
-    influence = timed("ShortGPT's block influence", lambda: llm.block_importance(teacher, probe, measure="1-cos"))
-    drop = profile.llm_drop_layers
 
-    def perplexities():
+
+class _Run:
+    """Lesson 06's sections as steps over one shared state, in the notebook's order (for `run`)."""
+
+    def __init__(self, profile, teacher, tokenizer, timed):
+        self.profile, self.teacher, self.tokenizer, self.timed = profile, teacher, tokenizer, timed
+        self.n_layers = teacher.config.num_hidden_layers
+        self.drop = profile.llm_drop_layers
+        self.reviews = corpus.load_reviews(seed=0)
+        self.train_texts = self.reviews["train"].shuffle(seed=0)["text"]
+        held_out = self.reviews["test"].shuffle(seed=0)["text"][: profile.llm_eval_texts]
+        self.eval_batches = llm.make_batches(tokenizer, held_out, batch_size=16, max_length=EVAL_MAX_LENGTH)
+
+    def train(self, model, batches, loss, topk, steps, desc, **options):
+        """One cached training of `model` at the profile's learning rate, seed 0."""
+        return llm.train_cached(
+            model, batches, loss, topk, steps=steps, lr=self.profile.llm_lr, seed=0, desc=desc, **options
+        )
+
+    def greedy(self, model, prompts):
+        """The model's greedy continuations of `prompts` at the profile's length."""
+        return llm.greedy_continuations(model, self.tokenizer, prompts, self.profile.llm_new_tokens)
+
+    def measure_blocks(self) -> dict:
+        """The teacher's perplexity, block importance, the cut curve before healing and the chosen cut."""
+        p, teacher, n_layers, timed = self.profile, self.teacher, self.n_layers, self.timed
+        self.reference = timed("teacher eval", lambda: llm.evaluate_lm(teacher, self.eval_batches))
+        self.predictions = self.reference["predictions"]
+        probe = llm.make_batches(self.tokenizer, self.train_texts[:PROBE_TEXTS], batch_size=8, max_length=64)
+        self.angles = angles = timed("layer angles", lambda: llm.layer_angles(teacher, probe))
+        self.scores = [float(angles[i, i + 1]) for i in range(n_layers)]
+        influence = timed("ShortGPT's block influence", lambda: llm.block_importance(teacher, probe, measure="1-cos"))
+        self.curve = timed("curve before healing", self._curve_before)
+        shortlist = timed("shortlist text check", self._shortlist)
+        self.keep = min(shortlist, key=lambda row: row["repetition"])["keep"]  # ties: the smaller angle (first)
+        return {
+            "teacher": self.reference,
+            "block_importance": self.scores,
+            "span_angles": [float(angles[i, i + self.drop]) for i in range(n_layers - self.drop + 1)],
+            "dropped": self.drop,
+            "shortlist": [{k: v for k, v in row.items() if k != "keep"} for row in shortlist],
+            "kept_layers": self.keep,
+            "removed_fraction": self.drop / n_layers,
+            "curve": self.curve,
+            "curve_steps": p.llm_curve_steps,
+            "block_influence": influence,
+        }
+
+    def _cuts(self, d: int) -> dict:
+        """The blocks each rule keeps when `d` are removed."""
+        return {
+            "span": llm.contiguous_cut(self.angles, d),
+            "single": llm.keep_most_important(self.scores, d),
+            "even": llm.evenly_spaced(self.n_layers, self.n_layers - d),
+        }
+
+    def _curve_before(self) -> list[dict]:
         rows = []
-        for d in profile.llm_curve:
-            row = {"drop": d}
-            for rule, kept in (
-                ("span", llm.contiguous_cut(angles, d)),
-                ("single", llm.keep_most_important(scores, d)),
-                ("even", llm.evenly_spaced(n_layers, n_layers - d)),
-            ):
-                row[rule] = llm.evaluate_lm(llm.prune_layers(teacher, kept), eval_batches)["perplexity"]
+        for d in self.profile.llm_curve:
+            row: dict[str, Any] = {"drop": d}
+            for rule, kept in self._cuts(d).items():
+                row[rule] = llm.evaluate_lm(llm.prune_layers(self.teacher, kept), self.eval_batches)["perplexity"]
             rows.append(row)
         return rows
 
-    curve = timed("curve before healing", perplexities)
-    check_prompts = llm.review_prompts(train_texts[:PROBE_TEXTS], words=6)  # training openings only
-
-    def text_check():
+    def _shortlist(self) -> list[dict]:
+        check_prompts = llm.review_prompts(self.train_texts[:PROBE_TEXTS], words=6)  # training openings only
         rows = []
-        for kept in llm.closest_spans(angles, drop, profile.llm_shortlist):
-            removed = sorted(set(range(n_layers)) - set(kept))
-            texts = llm.greedy_continuations(
-                llm.prune_layers(teacher, kept), tokenizer, check_prompts, profile.llm_new_tokens
-            )
-            rows.append(
-                {
-                    "removed": removed,
-                    "angle": float(angles[removed[0], removed[-1] + 1]),
-                    "keep": kept,
-                    **llm.text_quality(texts),
-                }
-            )
+        for kept in llm.closest_spans(self.angles, self.drop, self.profile.llm_shortlist):
+            removed = sorted(set(range(self.n_layers)) - set(kept))
+            texts = self.greedy(llm.prune_layers(self.teacher, kept), check_prompts)
+            angle = float(self.angles[removed[0], removed[-1] + 1])
+            rows.append({"removed": removed, "angle": angle, "keep": kept, **llm.text_quality(texts)})
         return rows
 
-    shortlist = timed("shortlist text check", text_check)
-    keep = min(shortlist, key=lambda row: row["repetition"])["keep"]  # ties: the smaller angle (listed first)
+    def teacher_text(self) -> None:
+        """The teacher's nucleus samples, the training batches and the teacher's top-k on them."""
+        p, tokenizer = self.profile, self.tokenizer
+        self.prompts = llm.review_prompts(self.train_texts[: p.llm_prompts], words=6)
+        samples = self.timed(
+            "teacher samples (top-p)",
+            lambda: llm.teacher_samples(
+                self.teacher, tokenizer, self.prompts, max_new_tokens=p.llm_new_tokens, top_p=TOP_P, seed=0
+            ),
+        )
+        reviews = self.train_texts[PROBE_TEXTS:][: p.llm_train_texts]
+        self.review_batches = llm.pack_texts(tokenizer, reviews, p.llm_batch_size, p.llm_seq_len)
+        self.sample_batches = llm.pack_texts(tokenizer, samples, p.llm_batch_size, p.llm_seq_len)
+        self.train_batches = self.review_batches + self.sample_batches
+        self.topk = self.timed(
+            "teacher top-k", lambda: llm.teacher_topk(self.teacher, self.train_batches, K, cache=True)
+        )
 
-    prompts = llm.review_prompts(train_texts[: profile.llm_prompts], words=6)
-    samples = timed(
-        "teacher samples (top-p)",
-        lambda: llm.teacher_samples(
-            teacher, tokenizer, prompts, max_new_tokens=profile.llm_new_tokens, top_p=TOP_P, seed=0
-        ),
-    )
-    review_batches = llm.pack_texts(
-        tokenizer, train_texts[PROBE_TEXTS:][: profile.llm_train_texts], profile.llm_batch_size, profile.llm_seq_len
-    )
-    sample_batches = llm.pack_texts(tokenizer, samples, profile.llm_batch_size, profile.llm_seq_len)
-    train_batches = review_batches + sample_batches
-    topk = timed("teacher top-k", lambda: llm.teacher_topk(teacher, train_batches, K, cache=True))
+    def heal(self) -> dict:
+        """Heal the chosen cut with forward KL; heal both measured rules along the curve the short way."""
+        p = self.profile
+        self.student_init = llm.prune_layers(self.teacher, self.keep)
+        self.before = llm.evaluate_lm(self.student_init, self.eval_batches, self.predictions)
+        self.student = llm.prune_layers(self.teacher, self.keep)
+        healing_run = self.timed(
+            "heal student",
+            lambda: self.train(
+                self.student, self.train_batches, "forward", self.topk, p.llm_train_steps, "healing (forward KL)"
+            ),
+        )
+        self.healed = llm.evaluate_lm(self.student, self.eval_batches, self.predictions)
+        for row in self.curve:
+            evals = {}
+            for rule in ("span", "single"):
+                pruned = llm.prune_layers(self.teacher, self._cuts(row["drop"])[rule])
+                self.timed(
+                    f"curve: heal {row['drop']} removed ({rule})",
+                    lambda: self.train(
+                        pruned,
+                        self.train_batches,
+                        "forward",
+                        self.topk,
+                        p.llm_curve_steps,
+                        f"{row['drop']} removed, {rule}",
+                    ),
+                )
+                evals[rule] = llm.evaluate_lm(pruned, self.eval_batches)
+                row[f"{rule}_healed"] = evals[rule]["perplexity"]
+            row["single_over_span_healed"] = llm.compare_perplexity(evals["span"], evals["single"])
+        ratio = self.healed["perplexity"] / self.reference["perplexity"]
+        removed = self.drop / self.n_layers
+        return {
+            "before_healing": self.before,
+            "healed": self.healed,
+            "healing": {
+                "steps": p.llm_train_steps,
+                "lr": p.llm_lr,
+                "tokens_per_step": p.llm_batch_size * p.llm_seq_len,
+                "train_seconds": healing_run["seconds"],
+                "review_batches": len(self.review_batches),
+                "teacher_text_batches": len(self.sample_batches),
+            },
+            "perplexity_ratio": ratio,
+            "target": {
+                "ratio_at_most": TARGET_RATIO,
+                "removed_at_least": 0.2,
+                "met": ratio <= TARGET_RATIO and removed >= 0.2,
+            },
+        }
 
-    student_init = llm.prune_layers(teacher, keep)
-    before = llm.evaluate_lm(student_init, eval_batches, predictions)
-    student = llm.prune_layers(teacher, keep)
-    healing_run = timed(
-        "heal student",
-        lambda: llm.train_cached(
-            student,
-            train_batches,
-            "forward",
-            topk,
-            steps=profile.llm_train_steps,
-            lr=profile.llm_lr,
-            seed=0,
-            desc="healing (forward KL)",
-        ),
-    )
-    healed = llm.evaluate_lm(student, eval_batches, predictions)
+    def greedy_text(self) -> dict:
+        """Greedy text of the teacher, the pruned and the healed student on held-out openings."""
+        test_texts = self.reviews["test"].shuffle(seed=0)["text"][: self.profile.llm_text_openings]
+        self.openings = openings = llm.review_prompts(test_texts, words=6)
+        models = {"teacher": self.teacher, "pruned, before healing": self.student_init, "healed student": self.student}
+        texts = self.timed(
+            f"greedy text (3 models, {len(openings)} openings)",
+            lambda: {name: self.greedy(model, openings) for name, model in models.items()},
+        )
+        self.sets = sets = {name: llm.quality_by_set(t) for name, t in texts.items()}
+        return {
+            "text_openings": len(openings),
+            "text_set": llm.TEXT_SET,
+            "fluency": llm.fluency(sets["healed student"], sets["teacher"]),
+            "healing_text_change": {
+                m: llm.paired_interval(sets["pruned, before healing"], sets["healed student"], m)
+                for m in ("distinct_2", "repetition")
+            },
+            "examples": {name: t[:3] for name, t in texts.items()},
+            "prompts": openings[:3],
+        }
 
-    for row in curve:  # both measured rules healed the same short way (the notebook's section 7)
-        evals = {}
-        for rule, kept in (
-            ("span", llm.contiguous_cut(angles, row["drop"])),
-            ("single", llm.keep_most_important(scores, row["drop"])),
-        ):
-            pruned = llm.prune_layers(teacher, kept)
-            timed(
-                f"curve: heal {row['drop']} removed ({rule})",
-                lambda: llm.train_cached(
-                    pruned,
-                    train_batches,
-                    "forward",
-                    topk,
-                    steps=profile.llm_curve_steps,
-                    lr=profile.llm_lr,
-                    seed=0,
-                    desc=f"{row['drop']} removed, {rule}",
+    def tails(self) -> dict:
+        """The two readings of the top-k cache's leftover probability, each a short healing."""
+        tails, tail_sets = {}, {}
+        for tail in llm.TAILS:
+            s = llm.prune_layers(self.teacher, self.keep)
+            self.timed(
+                f"tail: {tail}",
+                lambda: self.train(
+                    s, self.train_batches, "forward", self.topk, self.profile.llm_tail_steps, f"tail={tail}", tail=tail
                 ),
             )
-            evals[rule] = llm.evaluate_lm(pruned, eval_batches)
-            row[f"{rule}_healed"] = evals[rule]["perplexity"]
-        row["single_over_span_healed"] = llm.compare_perplexity(evals["span"], evals["single"])
-
-    openings = llm.review_prompts(reviews["test"].shuffle(seed=0)["text"][: profile.llm_text_openings], words=6)
-    texts = timed(
-        f"greedy text (3 models, {len(openings)} openings)",
-        lambda: {
-            "teacher": llm.greedy_continuations(teacher, tokenizer, openings, profile.llm_new_tokens),
-            "pruned, before healing": llm.greedy_continuations(
-                student_init, tokenizer, openings, profile.llm_new_tokens
+            tail_sets[tail] = llm.quality_by_set(self.greedy(s, self.openings))
+            tails[tail] = {
+                **llm.evaluate_lm(s, self.eval_batches, self.predictions),
+                "text": llm.mean_quality(tail_sets[tail]),
+            }
+        return {
+            "tail_steps": self.profile.llm_tail_steps,
+            "tails": tails,
+            "tail_repetition_even_minus_buckets": llm.paired_interval(
+                tail_sets["buckets"], tail_sets["even"], "repetition"
             ),
-            "healed student": llm.greedy_continuations(student, tokenizer, openings, profile.llm_new_tokens),
-        },
-    )
-    sets = {name: llm.quality_by_set(t) for name, t in texts.items()}
+        }
 
-    tails, tail_sets = {}, {}
-    for tail in llm.TAILS:
-        s = llm.prune_layers(teacher, keep)
-        timed(
-            f"tail: {tail}",
-            lambda: llm.train_cached(
-                s,
-                train_batches,
-                "forward",
-                topk,
-                steps=profile.llm_tail_steps,
-                lr=profile.llm_lr,
-                seed=0,
-                desc=f"tail={tail}",
-                tail=tail,
+    def compare_losses(self) -> dict:
+        """Cross-entropy and three divergences, each training the same cut on the teacher's greedy text."""
+        p, tokenizer = self.profile, self.tokenizer
+        greedy = self.timed(
+            "teacher greedy text",
+            lambda: llm.teacher_samples(
+                self.teacher, tokenizer, self.prompts, max_new_tokens=p.llm_new_tokens, do_sample=False
             ),
         )
-        tail_sets[tail] = llm.quality_by_set(llm.greedy_continuations(s, tokenizer, openings, profile.llm_new_tokens))
-        tails[tail] = {**llm.evaluate_lm(s, eval_batches, predictions), "text": llm.mean_quality(tail_sets[tail])}
+        batches = llm.pack_texts(tokenizer, greedy, p.llm_batch_size, p.llm_seq_len)
+        topk = self.timed("teacher top-k, greedy text", lambda: llm.teacher_topk(self.teacher, batches, K, cache=True))
+        compare = [{"student": "before training", **self.before}]
+        for name, loss in COMPARE.items():
+            s = llm.prune_layers(self.teacher, self.keep)
+            result = self.timed(
+                f"compare: {name}", lambda: self.train(s, batches, loss, topk, p.llm_compare_steps, name)
+            )
+            compare.append(
+                {
+                    "student": name,
+                    **llm.evaluate_lm(s, self.eval_batches, self.predictions),
+                    "train_s": result["seconds"],
+                }
+            )
+        ce, fkl = compare[1], compare[2]
+        fkl_vs_ce = {"perplexity": llm.compare_perplexity(ce, fkl), "agreement": llm.compare_agreement(ce, fkl)}
+        return {
+            "compare_steps": p.llm_compare_steps,
+            "compare": compare,
+            "forward_kl_vs_ce": fkl_vs_ce,
+            "forward_kl_beats_ce": (
+                fkl_vs_ce["perplexity"]["verdict"] == "lower" and fkl_vs_ce["agreement"]["verdict"] == "higher"
+            ),
+        }
 
-    greedy = timed(
-        "teacher greedy text",
-        lambda: llm.teacher_samples(
-            teacher, tokenizer, prompts, max_new_tokens=profile.llm_new_tokens, do_sample=False
-        ),
-    )
-    greedy_batches = llm.pack_texts(tokenizer, greedy, profile.llm_batch_size, profile.llm_seq_len)
-    greedy_topk = timed("teacher top-k, greedy text", lambda: llm.teacher_topk(teacher, greedy_batches, K, cache=True))
-    compare = [{"student": "before training", **before}]
-    for name, loss in COMPARE.items():
-        s = llm.prune_layers(teacher, keep)
-        result = timed(
-            f"compare: {name}",
-            lambda: llm.train_cached(
-                s,
-                greedy_batches,
-                loss,
-                greedy_topk,
-                steps=profile.llm_compare_steps,
-                lr=profile.llm_lr,
-                seed=0,
-                desc=name,
+    def on_policy(self) -> dict:
+        """The healed student trained further on its own text, judged by the teacher."""
+        p = self.profile
+        on_policy = copy.deepcopy(self.student)
+        op_prompts = llm.review_prompts(self.train_texts[-ON_POLICY["batch_size"] * p.llm_onpolicy_steps :], words=6)
+        op_run = self.timed(
+            "on-policy",
+            lambda: llm.on_policy_cached(
+                on_policy, self.teacher, self.tokenizer, op_prompts, steps=p.llm_onpolicy_steps, **ON_POLICY
             ),
         )
-        compare.append({"student": name, **llm.evaluate_lm(s, eval_batches, predictions), "train_s": result["seconds"]})
-
-    on_policy = copy.deepcopy(student)
-    op_prompts = llm.review_prompts(train_texts[-ON_POLICY["batch_size"] * profile.llm_onpolicy_steps :], words=6)
-    op_run = timed(
-        "on-policy",
-        lambda: llm.on_policy_cached(
-            on_policy, teacher, tokenizer, op_prompts, steps=profile.llm_onpolicy_steps, **ON_POLICY
-        ),
-    )
-    after = llm.evaluate_lm(on_policy, eval_batches, predictions)
-    sets["healed + on-policy"] = timed(
-        "greedy text (on-policy student)",
-        lambda: llm.quality_by_set(llm.greedy_continuations(on_policy, tokenizer, openings, profile.llm_new_tokens)),
-    )
-
-    ce, fkl = compare[1], compare[2]
-    fkl_vs_ce = {"perplexity": llm.compare_perplexity(ce, fkl), "agreement": llm.compare_agreement(ce, fkl)}
-    on_policy_change = {
-        "perplexity": llm.compare_perplexity(healed, after),
-        "repetition": llm.paired_interval(sets["healed student"], sets["healed + on-policy"], "repetition"),
-    }
-    for row in [reference, before, healed, after, *compare, *tails.values()]:
-        row.pop("predictions", None)
-        row.pop("per_text", None)
-    ratio = healed["perplexity"] / reference["perplexity"]
-    span_angles = [float(angles[i, i + drop]) for i in range(n_layers - drop + 1)]
-    return {
-        "profile": profile.name,
-        "teacher": reference,
-        "block_importance": scores,
-        "span_angles": span_angles,
-        "dropped": drop,
-        "shortlist": [{k: v for k, v in row.items() if k != "keep"} for row in shortlist],
-        "kept_layers": keep,
-        "removed_fraction": drop / n_layers,
-        "curve": curve,
-        "curve_steps": profile.llm_curve_steps,
-        "before_healing": before,
-        "healed": healed,
-        "healing": {
-            "steps": profile.llm_train_steps,
-            "lr": profile.llm_lr,
-            "tokens_per_step": profile.llm_batch_size * profile.llm_seq_len,
-            "train_seconds": healing_run["seconds"],
-            "review_batches": len(review_batches),
-            "teacher_text_batches": len(sample_batches),
-        },
-        "perplexity_ratio": ratio,
-        "target": {
-            "ratio_at_most": TARGET_RATIO,
-            "removed_at_least": 0.2,
-            "met": ratio <= TARGET_RATIO and drop / n_layers >= 0.2,
-        },
-        "block_influence": influence,
-        "text_openings": len(openings),
-        "text_set": llm.TEXT_SET,
-        "text_quality": {name: llm.mean_quality(q) for name, q in sets.items()},
-        "fluency": llm.fluency(sets["healed student"], sets["teacher"]),
-        "healing_text_change": {
-            m: llm.paired_interval(sets["pruned, before healing"], sets["healed student"], m)
-            for m in ("distinct_2", "repetition")
-        },
-        "examples": {name: t[:3] for name, t in texts.items()},
-        "prompts": openings[:3],
-        "tail_steps": profile.llm_tail_steps,
-        "tails": tails,
-        "tail_repetition_even_minus_buckets": llm.paired_interval(
-            tail_sets["buckets"], tail_sets["even"], "repetition"
-        ),
-        "compare_steps": profile.llm_compare_steps,
-        "compare": compare,
-        "forward_kl_vs_ce": fkl_vs_ce,
-        "forward_kl_beats_ce": (
-            fkl_vs_ce["perplexity"]["verdict"] == "lower" and fkl_vs_ce["agreement"]["verdict"] == "higher"
-        ),
-        "on_policy": {
-            "steps": profile.llm_onpolicy_steps,
-            **ON_POLICY,
-            "train_seconds": op_run["seconds"],
-            **after,
-            "change": on_policy_change,
-        },
-        "seconds": seconds,
-    }
+        after = llm.evaluate_lm(on_policy, self.eval_batches, self.predictions)
+        sets = self.sets
+        sets["healed + on-policy"] = self.timed(
+            "greedy text (on-policy student)", lambda: llm.quality_by_set(self.greedy(on_policy, self.openings))
+        )
+        change = {
+            "perplexity": llm.compare_perplexity(self.healed, after),
+            "repetition": llm.paired_interval(sets["healed student"], sets["healed + on-policy"], "repetition"),
+        }
+        for row in (after, self.reference, self.before, self.healed):  # per-text lists: used, not reported
+            row.pop("predictions", None)
+            row.pop("per_text", None)
+        return {
+            "text_quality": {name: llm.mean_quality(q) for name, q in sets.items()},
+            "on_policy": {
+                "steps": p.llm_onpolicy_steps,
+                **ON_POLICY,
+                "train_seconds": op_run["seconds"],
+                **after,
+                "change": change,
+            },
+        }

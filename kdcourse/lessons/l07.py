@@ -21,7 +21,7 @@ import torch.nn.functional as F
 
 from .. import benchmark, cache, deploy, kd_trainer, losses, quantize, stats, students, training
 from ..session import seed_everything
-from . import l04
+from . import l04, l05
 from .exercises import is_number, report, unanswered
 
 if TYPE_CHECKING:
@@ -260,6 +260,20 @@ def train_cnn(
     return {"student": student, "accuracy": correct.float().mean().item(), "correct": correct, **record}
 
 
+def cnn_students(setup: Setup, progress: bool = False) -> dict[str, list[dict]]:
+    """Every run of CNN_RUNS at each of the profile's seeds (cached): run -> its results, one per seed."""
+    from tqdm.auto import tqdm
+
+    seeds = setup.profile.cnn_seeds
+    runs: dict[str, list[dict]] = {run: [] for run in CNN_RUNS}
+    with tqdm(total=len(seeds) * len(CNN_RUNS), desc="CNN students (seeds x runs)", disable=not progress) as bar:
+        for seed in seeds:
+            for run in CNN_RUNS:
+                runs[run].append(train_cnn(setup, seed=seed, run=run))
+                bar.update()
+    return runs
+
+
 def test_correct(model, setup: Setup) -> torch.Tensor:
     """One bool per test snippet: does `model` predict its label? (for accuracy and McNemar's test)"""
     logits = training.predict_logits(model, setup.test, setup.tokenizer, setup.profile.eval_batch_size)
@@ -366,18 +380,12 @@ def train_narrow(setup: Setup, hidden_weight: float = 1.0, seed: int = 0, progre
     return {"student": student, "accuracy": accuracy, **record}
 
 
+def narrow_students(setup: Setup, progress: bool = False) -> dict[float, dict]:
+    """The narrow student without (weight 0.0) and with the hidden-state loss (NARROW's weight), seed 0; cached."""
+    return {w: train_narrow(setup, hidden_weight=w, seed=0, progress=progress) for w in (0.0, NARROW["hidden_weight"])}
+
+
 # --- Deployment -----------------------------------------------------------------------------------------
-
-
-def weights_hash(model) -> str:
-    """A short hash of every weight of a model: an exported file is reused only for these very weights."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for name, tensor in model.state_dict().items():
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()[:12]
 
 
 # ONNX Runtime's int8 convolution (ConvInteger) ran about 3x slower than its float32 Conv on the CPUs measured
@@ -396,7 +404,7 @@ def onnx_pair(model, name: str, setup: Setup, every_op: bool = False) -> dict:
 
     The CNN's int8 keeps its convolutions float32 (CNN_ONNX_INT8_OPS) unless every_op=True.
     """
-    stem = f"{setup.profile.name}-{name}-{weights_hash(model)}"
+    stem = f"{setup.profile.name}-{name}-{cache.exact_weights_fingerprint(model)}"
     ops = CNN_ONNX_INT8_OPS if isinstance(model, students.WordCNN) and not every_op else None
     fp32 = cache.cache_path("onnx", f"{stem}-fp32.onnx")
     int8 = cache.cache_path("onnx", f"{stem}-int8{'-' + '-'.join(ops) if ops else ''}.onnx")
@@ -405,6 +413,21 @@ def onnx_pair(model, name: str, setup: Setup, every_op: bool = False) -> dict:
     if not cache.file_ready(int8):
         deploy.quantize_onnx(fp32, int8, op_types=ops)
     return {"fp32": fp32, "int8": int8}
+
+
+def deploy_models(setup: Setup, cnn_runs: dict, narrow_runs: dict) -> dict[str, torch.nn.Module]:
+    """The four models the lesson exports and times, by name: the teacher and three students (seed 0)."""
+    return {
+        "teacher": setup.teacher,
+        "layer-copy student": l05.distilled_student(setup.base, seed=0),
+        "narrow student": narrow_runs[NARROW["hidden_weight"]]["student"],
+        "CNN student (taught)": cnn_runs[TAUGHT][0]["student"],
+    }
+
+
+def onnx_pairs(models: dict, setup: Setup) -> dict[str, dict]:
+    """`onnx_pair` of each model, its file named after the model ("CNN student (taught)" -> "CNN-student")."""
+    return {name: onnx_pair(model, name.split(" (")[0].replace(" ", "-"), setup) for name, model in models.items()}
 
 
 def torch_int8(model):

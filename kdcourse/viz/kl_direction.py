@@ -10,6 +10,25 @@ from __future__ import annotations
 from .widget import Explorer
 
 
+def _log_normalise(logits):
+    """Log-probabilities over the last axis: subtract its log-sum-exp."""
+    import numpy as np
+
+    top = logits.max(axis=-1, keepdims=True)
+    return logits - top - np.log(np.exp(logits - top).sum(axis=-1, keepdims=True))
+
+
+def _objective(objective: str, mix: float, forward, reverse, log_p, log_q):
+    """gaussian_fits' loss of every candidate q at mix λ, given its KL(p‖q) and KL(q‖p)."""
+    import numpy as np
+
+    if objective == "mixture" or mix in (0, 1):  # the JSD's ends are (scaled) KL(p‖q), KL(q‖p)
+        return (1 - mix) * forward + mix * reverse
+    p, q = np.exp(log_p)[None], np.exp(log_q)
+    log_m = np.logaddexp(np.log(mix) + log_p[None], np.log(1 - mix) + log_q)
+    return mix * (p * (log_p[None] - log_m)).sum(-1) + (1 - mix) * (q * (log_q - log_m)).sum(-1)
+
+
 def gaussian_fits(
     separations=(2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0),
     mixes=None,
@@ -35,11 +54,7 @@ def gaussian_fits(
     grid = np.meshgrid(mus, sigmas, indexing="ij")
     mu, sigma = grid[0].ravel(), grid[1].ravel()  # every (mean, width) pair of the grid
 
-    def normalise(logits):  # log-probabilities: subtract the log-sum-exp over the grid
-        top = logits.max(axis=-1, keepdims=True)
-        return logits - top - np.log(np.exp(logits - top).sum(axis=-1, keepdims=True))
-
-    log_q = normalise(-0.5 * ((x[None] - mu[:, None]) / sigma[:, None]) ** 2 - np.log(sigma)[:, None])
+    log_q = _log_normalise(-0.5 * ((x[None] - mu[:, None]) / sigma[:, None]) ** 2 - np.log(sigma)[:, None])
     q = np.exp(log_q)
     out = {
         "x": x,
@@ -51,7 +66,7 @@ def gaussian_fits(
         "objective": objective,
     }
     for sep in out["separations"]:
-        log_p = normalise(
+        log_p = _log_normalise(
             np.logaddexp(np.log(weight) - 0.5 * (x + sep / 2) ** 2, np.log(1 - weight) - 0.5 * (x - sep / 2) ** 2)
         )
         p = np.exp(log_p)
@@ -59,12 +74,7 @@ def gaussian_fits(
         reverse = (q * (log_q - log_p[None])).sum(-1)  # KL(q‖p)
         out["teacher"][sep] = p
         for mix in mixes:
-            if objective == "mixture" or mix in (0, 1):  # the JSD's ends are (scaled) KL(p‖q), KL(q‖p)
-                loss = (1 - mix) * forward + mix * reverse
-            else:
-                log_m = np.logaddexp(np.log(mix) + log_p[None], np.log(1 - mix) + log_q)
-                loss = mix * (p[None] * (log_p[None] - log_m)).sum(-1) + (1 - mix) * (q * (log_q - log_m)).sum(-1)
-            best = int(np.argmin(loss))
+            best = int(np.argmin(_objective(objective, mix, forward, reverse, log_p, log_q)))
             out["fits"][(sep, float(mix))] = {
                 "mu": float(mu[best]),
                 "sigma": float(sigma[best]),

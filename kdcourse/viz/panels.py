@@ -39,6 +39,49 @@ def _two_panels():
 # --- Lesson 02: soft labels and the distillation loss ---------------------------------------------
 
 
+def _temperature_artists(probs, probs_at_1, class_names, grid, entropies, temperature, animated):
+    """temperature_panels' figure drawn once; its bars, texts, lines and marker kept on `fig._kd_artists`."""
+    import math
+
+    names, width = list(probs), 0.8 / max(1, len(probs))
+    fig, (bars, curve) = _two_panels()
+    art: dict[str, Any] = {"bars": {}, "texts": {}, "lines": {}}
+    for k, name in enumerate(names):
+        xs = [c + (k - (len(names) - 1) / 2) * width for c in range(len(class_names))]
+        colour = PALETTE.get(name, "#8172B3")
+        art["bars"][name] = bars.bar(xs, probs[name], width * 0.95, color=colour, label=name)
+        art["bars"][name + "@1"] = bars.bar(
+            xs,
+            probs_at_1[name],
+            width * 0.95,
+            fill=False,
+            edgecolor="black",
+            linewidth=0.8,
+            linestyle="--",
+            label="at T=1" if k == 0 else None,
+        )
+        art["texts"][name] = [bars.text(x, 0, "", ha="center", fontsize=8) for x in xs]
+        art["lines"][name] = curve.plot(grid, entropies[name], color=colour, label=name)[0]
+    bars.set_xticks(range(len(class_names)), class_names)
+    bars.set_ylim(0, 1.12)
+    bars.set_ylabel("probability")
+    bars.legend(frameon=False, fontsize=7, loc="upper left", ncol=3)
+    curve.axhline(math.log2(len(class_names)), color="grey", linestyle=":", label="uniform (max)")
+    art["marker"] = curve.axvline(temperature, color="black", linewidth=0.8)
+    curve.set_xscale("log")
+    curve.set_ylim(0, math.log2(len(class_names)) * 1.08)
+    curve.set_xlabel("temperature T (log scale)")
+    curve.set_ylabel("entropy (bits)")
+    curve.legend(frameon=False, fontsize=7, loc="lower right")
+    curve.set_title("T → 0: one-hot (0 bits); T → ∞: uniform (max)", fontsize=9)
+    bars.set_title(" \n ", fontsize=8)  # two lines reserved: T on the first, the snippet below
+    art["title"] = bars.title
+    fig.tight_layout()
+    _animate(art, animated)
+    fig._kd_artists = art
+    return fig
+
+
 def temperature_panels(
     probs: dict,
     probs_at_1: dict,
@@ -51,47 +94,10 @@ def temperature_panels(
     animated: bool = False,
 ):
     """Left: softened class probabilities per model at T (T=1 dashed); right: entropy vs T, T marked."""
-    import math
-
-    names, width = list(probs), 0.8 / max(1, len(probs))
     if fig is None or not hasattr(fig, "_kd_artists"):
-        fig, (bars, curve) = _two_panels()
-        art: dict[str, Any] = {"bars": {}, "texts": {}, "lines": {}}
-        for k, name in enumerate(names):
-            xs = [c + (k - (len(names) - 1) / 2) * width for c in range(len(class_names))]
-            colour = PALETTE.get(name, "#8172B3")
-            art["bars"][name] = bars.bar(xs, probs[name], width * 0.95, color=colour, label=name)
-            art["bars"][name + "@1"] = bars.bar(
-                xs,
-                probs_at_1[name],
-                width * 0.95,
-                fill=False,
-                edgecolor="black",
-                linewidth=0.8,
-                linestyle="--",
-                label="at T=1" if k == 0 else None,
-            )
-            art["texts"][name] = [bars.text(x, 0, "", ha="center", fontsize=8) for x in xs]
-            art["lines"][name] = curve.plot(grid, entropies[name], color=colour, label=name)[0]
-        bars.set_xticks(range(len(class_names)), class_names)
-        bars.set_ylim(0, 1.12)
-        bars.set_ylabel("probability")
-        bars.legend(frameon=False, fontsize=7, loc="upper left", ncol=3)
-        curve.axhline(math.log2(len(class_names)), color="grey", linestyle=":", label="uniform (max)")
-        art["marker"] = curve.axvline(temperature, color="black", linewidth=0.8)
-        curve.set_xscale("log")
-        curve.set_ylim(0, math.log2(len(class_names)) * 1.08)
-        curve.set_xlabel("temperature T (log scale)")
-        curve.set_ylabel("entropy (bits)")
-        curve.legend(frameon=False, fontsize=7, loc="lower right")
-        curve.set_title("T → 0: one-hot (0 bits); T → ∞: uniform (max)", fontsize=9)
-        bars.set_title(" \n ", fontsize=8)  # two lines reserved: T on the first, the snippet below
-        art["title"] = bars.title
-        fig.tight_layout()
-        _animate(art, animated)
-        fig._kd_artists = art
+        fig = _temperature_artists(probs, probs_at_1, class_names, grid, entropies, temperature, animated)
     art = fig._kd_artists
-    for name in names:
+    for name in probs:
         for rect, p in zip(art["bars"][name], probs[name]):
             rect.set_height(p)
         for rect, p in zip(art["bars"][name + "@1"], probs_at_1[name]):
