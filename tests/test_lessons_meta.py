@@ -215,3 +215,26 @@ def test_a_lesson_waiting_for_its_measurement_leaves_the_list_once_measured(monk
     assert lesson_table.time_cell(lesson_table.estimate(nb, caches, {})).startswith("not measured yet")
     measured = {"_teacher": {"seconds": 345.0, "warm seconds": 15.0}}
     assert "remove it from NOT_YET" in lesson_table.lesson_problems(Path("03_toy.ipynb"), caches, measured)[0]
+
+
+def test_lesson_06_takes_its_settings_from_l06_and_retypes_none():
+    """Lesson 06 is written once: the notebook and its headless run (l06.run, which warms the caches and
+    feeds benchmarks/llm.py) share every setting that picks a cache or a reported number. Before: the
+    notebook retyped 96, 32, 0.9, 64, 1.5, the four losses and the on-policy settings."""
+    from kdcourse.lessons import l06
+
+    nb = json.loads((ROOT / "lessons" / "06_llm_distillation.ipynb").read_text())
+    code = "\n".join(_source(c) for c in nb["cells"] if c["cell_type"] == "code")
+    shared = ("EVAL_MAX_LENGTH", "PROBE_TEXTS", "TOP_P", "K", "TARGET_RATIO", "COMPARE", "ON_POLICY")
+    assert [name for name in shared if not re.search(rf"\bl06\.{name}\b", code)] == []
+    retyped = {
+        "max_length=96": "EVAL_MAX_LENGTH",
+        "train_texts[:32]": "PROBE_TEXTS",
+        "top_p=0.9": "TOP_P",
+        "K = 64": "K",
+        "TARGET = 1.5": "TARGET_RATIO",
+        '"JSD β=0.5": "jsd"': "COMPARE",
+        "max_new_tokens=48": "ON_POLICY",
+    }
+    assert [text for text in retyped if text in code] == []
+    assert (l06.EVAL_MAX_LENGTH, l06.PROBE_TEXTS, l06.TOP_P, l06.K) == (96, 32, 0.9, 64)  # the retyped values
