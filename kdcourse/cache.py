@@ -66,6 +66,13 @@ def key(settings, length: int = 10) -> str:
 # change their keys and rebuild what they name. They live here, in one place, with what each covers.
 
 
+def _tensor_bytes(tensor) -> bytes:
+    """A tensor's raw bytes (on the CPU, contiguous), whatever its dtype."""
+    import torch
+
+    return tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes()
+
+
 def fingerprint(*parts, length: int = 20) -> str:
     """Short sha256 of `parts` in order: tensors by their bytes, anything else as sorted JSON."""
     import torch
@@ -73,7 +80,7 @@ def fingerprint(*parts, length: int = 20) -> str:
     h = hashlib.sha256()
     for part in parts:
         if isinstance(part, torch.Tensor):
-            h.update(part.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+            h.update(_tensor_bytes(part))
         else:
             h.update(json.dumps(part, sort_keys=True, default=str).encode())
         h.update(b"|")
@@ -95,12 +102,11 @@ def weights_fingerprint(model) -> str:
 
 def exact_weights_fingerprint(model, length: int = 12) -> str:
     """Every byte of a model's state dict: an exported ONNX file is reused only for these very weights."""
-    import torch
 
     h = hashlib.sha256()
     for name, tensor in model.state_dict().items():
         h.update(name.encode())
-        h.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+        h.update(_tensor_bytes(tensor))
     return h.hexdigest()[:length]
 
 

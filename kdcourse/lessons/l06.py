@@ -301,8 +301,9 @@ class _Run:
         self.healed = llm.evaluate_lm(self.student, self.eval_batches, self.predictions)
         for row in self.curve:
             evals = {}
+            cuts = self._cuts(row["drop"])
             for rule in ("span", "single"):
-                pruned = llm.prune_layers(self.teacher, self._cuts(row["drop"])[rule])
+                pruned = llm.prune_layers(self.teacher, cuts[rule])
                 self.timed(
                     f"curve: heal {row['drop']} removed ({rule})",
                     lambda: self.train(
