@@ -19,6 +19,7 @@ PURPOSES = {
     "packaging": "version checks (this table)",
     "scipy": "the paired t-test and McNemar's exact test (kdcourse.stats)",
     "filelock": "one process at a time publishes or removes a cache entry (kdcourse.cache)",
+    "optuna": "searching temperature and alpha (lesson 03)",
 }
 
 

@@ -48,6 +48,8 @@ class Profile:
     seeds: tuple[int, ...] = (0, 1, 2)
     cnn_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)  # lesson 07's CNN trains in a minute or two: more paired seeds
     playground_steps: int = 60  # one run of the lesson-03 playground widget
+    search_trials: int = 20  # lesson 03's Optuna search of T and alpha: trials, each one playground run
+    search_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)  # paired seeds confirming the search's best on the test split
     # Quick frozen-encoder probe used in lesson 01 for the teacher's soft outputs.
     probe_size: int = 2000
     # Benchmarks: batch x max_length inputs, warm-up then the median of `bench_repeats`.
@@ -97,6 +99,7 @@ _COUNTS = (  # fields that must be positive ints
     "bench_repeats",
     "bench_threads",
     "playground_steps",
+    "search_trials",
     "probe_size",
     "deploy_requests",
     "llm_drop_layers",
@@ -149,7 +152,7 @@ def _check_fields(p: Profile) -> None:
         value = getattr(p, field)
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
             raise ValueError(f"{field} must be a number > 0, got {value!r}")
-    for field in ("seeds", "cnn_seeds"):
+    for field in ("seeds", "cnn_seeds", "search_seeds"):
         seeds = getattr(p, field)
         if not isinstance(seeds, tuple) or not seeds or not all(_is_int(s) and s >= 0 for s in seeds):
             raise ValueError(f"{field} must be a non-empty tuple of ints >= 0, got {seeds!r}; e.g. {field}=(0, 1, 2)")
@@ -212,6 +215,8 @@ PROFILES: dict[str, Profile] = {
         seeds=(0,),
         cnn_seeds=(0, 1),
         playground_steps=8,
+        search_trials=3,
+        search_seeds=(0, 1),
         probe_size=256,
         bench_batch=8,
         bench_repeats=3,

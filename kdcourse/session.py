@@ -79,6 +79,15 @@ def quiet() -> None:
     # torch 2.13's int8 modules build their weights with torch.quantize_per_tensor/_per_channel,
     # which now warn (UserWarning) that quantized tensor creation is deprecated; same story (lesson 05).
     warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor, torch\.quantize_per_channel")
+    # Optuna logs one INFO line per study and trial (lesson 03 draws its own progress bar), and marks its
+    # matplotlib plots and PED-ANOVA "experimental" (a notice that their API may change, nothing a student
+    # can act on). With very few trials (the smoke profile's 3) PED-ANOVA cannot tell the best trials from
+    # all of them and warns that the importances are equal; lesson 03's checker says so in words.
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    warnings.filterwarnings("ignore", message="Target and region quantiles select the same set of trials")
     _bundled_fonts()
 
 

@@ -23,6 +23,38 @@ HARD, KD = "student, hard labels only", "student, distilled"
 
 # Flagged sentences of lesson 03 that state no measured result: {sentence: "<kind>: <why>"} (kinds: claims.KINDS).
 NOT_MEASURED = {
+    "Each **trial** is one playground run — a fresh student, `profile.playground_steps` steps from the cached "
+    "logits — scored on the **validation** split.": (
+        "course design: l03.search (tests/test_l03_search.py checks every trial is scored on validation)"
+    ),
+    "The test split stays out of the search: it is kept for the check after it.": (
+        "course design: l03.search scores on validation only, l03.confirm on test (tests/test_l03_search.py)"
+    ),
+    "Temperature is searched on a log scale from 1 to 10, α from 0 (labels only) to 1 (teacher only), and the "
+    "first trial is the course's default (T = 2, α = 0.5), so the search's best is at least as good as the default "
+    "*on validation*.": (
+        "course design: l03.SPACE and l03.DEFAULT, enqueued first (tests/test_l03_search.py); the best of the "
+        "trials is at least the first by definition"
+    ),
+    "The cell prints the cost; the trials are cached, so a rerun loads them.": (
+        "printed by code: the cell prints trials x seconds; caching is tests/test_l03_search.py's"
+    ),
+    "Optuna's own plots: the accuracy of every trial and the best so far (left), and how much each knob explains "
+    "of the differences between trials (right; PED-ANOVA, which asks how differently a knob is spread in the best "
+    "quarter of the trials than in all of them).": (
+        "definition: what the two plots show (l03.importance_evaluator: target_quantile=0.25, region 1.0)"
+    ),
+    "The best of many trials, each scored on the same validation snippets, is flattered by its own luck: some of "
+    "its lead is noise that picked it (the winner's curse).": "general fact: selection bias of the maximum",
+    '**03.3** Read the importance plot of section 8: which knob, `"temperature"` or `"alpha"`, explains more of '
+    "the differences between the trials in this search?": "instruction: the exercise",
+    "(The checker reads the same numbers, `l03.importances(study)`, and says how close the two are.)": (
+        "instruction: what the checker does (tests/test_l03_exercises.py)"
+    ),
+    "Search T and α on a validation split, never the test split, and then confirm the winner on the test split "
+    "over paired seeds: the best of many noisy trials is flattered by the noise that picked it.": (
+        "general fact: the method section 8 follows"
+    ),
     "build a smaller student from three of the teacher's six layers;": "course design: what the lesson builds",
     "cache the teacher's logits and measure what that saves per epoch;": (
         "course design: what the lesson does; cell 23 prints the saving"

@@ -103,3 +103,34 @@ def test_standard_error(lesson, capsys):
     assert "differs from sqrt(p(1-p)/n)" in capsys.readouterr().out
     assert not l03.check_standard_error("0.0076", accuracy, n)
     assert "give a number" in capsys.readouterr().out
+
+
+def _study(accuracy):
+    """A finished maximising study over lesson 03's space whose values come from `accuracy(T, alpha)`."""
+    import optuna
+
+    study = optuna.create_study(direction="maximize")
+    for i in range(20):
+        params = {"temperature": 1.0 + 9.0 * ((i * 7) % 20) / 19, "alpha": ((i * 11) % 20) / 19}
+        value = accuracy(params["temperature"], params["alpha"])
+        study.add_trial(optuna.trial.create_trial(params=params, distributions=l03._distributions(), value=value))
+    return study
+
+
+def test_important_knob(lesson, capsys):
+    """The solution reads the same shares as the plot; the knob that drives accuracy is the right answer, the
+    other is refused with both shares; a name not in the plot is refused; equal bars accept either."""
+    by_alpha = _study(lambda T, alpha: 0.80 + 0.05 * alpha)  # only alpha moves accuracy
+    shares = l03.importances(by_alpha)
+    assert shares["alpha"] > shares["temperature"]
+    answer = solved("important_knob", {**lesson, "study": by_alpha})["answer"]
+    assert answer == "alpha" and l03.check_important_knob(answer, by_alpha)
+    assert "Right!" in capsys.readouterr().out
+    assert not l03.check_important_knob("temperature", by_alpha)
+    assert "read the longer bar" in capsys.readouterr().out
+    by_t = _study(lambda T, alpha: 0.80 - 0.01 * abs(T - 3.0))
+    assert solved("important_knob", {**lesson, "study": by_t})["answer"] == "temperature"
+    assert not l03.check_important_knob("T", by_t)
+    assert "answer 'temperature' or 'alpha'" in capsys.readouterr().out
+    assert not l03.check_important_knob(None, by_t)
+    assert "Not yet" in capsys.readouterr().out

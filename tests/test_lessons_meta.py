@@ -170,12 +170,14 @@ def test_first_run_log_names_each_build_by_its_function():
 
     caches = lesson_table.lesson_caches()
     log = (
-        "progress\rbar\nlesson 03: fine-tuned teacher ready (328.4 s)\nlesson 04: lesson 04 setup ready (19.9 s)\n"
+        "progress\rbar\nlesson 03: fine-tuned teacher ready (328.4 s)\nlesson 03: search ready (60.0 s)\n"
+        "lesson 04: lesson 04 setup ready (19.9 s)\n"
         "lesson 05: distilled student ready (78.8 s)\nlesson 01: probe ready (40.0 s)\n"
     )
     rows = first_run.steps_from_log(log, caches)
     assert [(r["step"], r["seconds"]) for r in rows] == [
         ("_teacher_and_logits", 328.4),
+        ("_t_alpha_search", 60.0),
         ("_recipe_setup", 19.9),
         ("_distilled_student", 78.8),
         ("_probe", 40.0),
@@ -184,9 +186,9 @@ def test_first_run_log_names_each_build_by_its_function():
         first_run.steps_from_log(log + "lesson 03: again ready (1.0 s)\n", caches)
     again = first_run.steps_from_log(log.replace("328.4", "2.0").replace("(19.9", "(16.0"), caches)
     warm = first_run.with_warm(rows, again)
-    assert [(r["seconds"], r["warm"]) for r in warm[:2]] == [(328.4, 2.0), (19.9, 16.0)]
+    assert [(r["seconds"], r["warm"]) for r in warm[:3]] == [(328.4, 2.0), (60.0, 60.0), (19.9, 16.0)]
     with pytest.raises(ValueError, match="no line for"):
-        first_run.with_warm(rows, again[:2])
+        first_run.with_warm(rows, again[:3])
     assert [r["step"] for r in first_run.only(warm, ["_recipe_setup"])] == ["_recipe_setup"]
     with pytest.raises(ValueError, match="no build _deploy; it has _teacher_and_logits"):
         first_run.only(warm, ["_deploy"])

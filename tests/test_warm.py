@@ -1,11 +1,13 @@
 """Instructor cache warming (kdcourse.lessons.warm, `python -m kdcourse prepare`): warms the caches a
 lesson reads, after which the lesson recomputes nothing."""
 
+import copy
+
 import pytest
 
 import kdcourse
-from kdcourse import corpus, training
-from kdcourse.lessons import warm
+from kdcourse import corpus, students, training
+from kdcourse.lessons import l03, warm
 
 
 def test_unknown_lesson_refused():
@@ -16,7 +18,7 @@ def test_unknown_lesson_refused():
 
 def test_warm_then_lesson_03_recomputes_nothing(course, monkeypatch):
     rows = warm.warm(["3"], course, verbose=False)
-    assert [r["lesson"] for r in rows] == ["03"]
+    assert [r["lesson"] for r in rows] == ["03", "03"]  # teacher and logits; the search of T and alpha
 
     def no_training(*args, **kwargs):
         raise AssertionError("the lesson retrained although warm had warmed the cache")
@@ -32,6 +34,11 @@ def test_warm_then_lesson_03_recomputes_nothing(course, monkeypatch):
         teacher, tokenized["train"], tokenizer, course, cache_key=training.teacher_dir(course, seed=0).name
     )
     assert logits.shape == (len(tokenized["train"]), 2)
+    student_init = students.student_from_teacher(teacher, [0, 2, 4])  # section 2's student, by hand there
+    make = lambda: copy.deepcopy(student_init)  # noqa: E731
+    study = l03.search(make, tokenized["train"], logits, tokenized["validation"], tokenizer, course, progress=False)
+    if study.best_params != l03.DEFAULT:  # section 8's check on the test split: cached too
+        l03.confirm(study.best_params, make, tokenized["train"], logits, tokenized["test"], tokenizer, course)
 
 
 def test_instructor_setup_warms_the_lesson(monkeypatch):

@@ -11,7 +11,7 @@ import time
 
 from .. import assets, corpus, deploy, probe, training
 from ..profiles import Profile
-from . import l04, l05, l06, l07
+from . import l03, l04, l05, l06, l07
 
 
 def _probe(profile, seed):
@@ -28,6 +28,25 @@ def _teacher_and_logits(profile, seed):
     return "fine-tuned teacher + its logits on the training split"
 
 
+def _t_alpha_search(profile, seed):
+    import copy
+
+    from .. import students
+
+    teacher, tokenizer = training.load_teacher(profile, seed=seed)
+    tokenized = training.tokenize_splits(corpus.load_task_data(profile, seed=0), tokenizer, profile.max_length)
+    logits = training.teacher_logits(
+        teacher, tokenized["train"], tokenizer, profile, cache_key=training.teacher_dir(profile, seed=seed).name
+    )
+    student = students.student_from_teacher(teacher, l03.KEEP)  # the lesson's hand-made student, same weights
+    make = lambda: copy.deepcopy(student)  # noqa: E731
+    study = l03.search(make, tokenized["train"], logits, tokenized["validation"], tokenizer, profile, progress=False)
+    if study.best_params != l03.DEFAULT:
+        l03.confirm(study.best_params, make, tokenized["train"], logits, tokenized["test"], tokenizer, profile,
+                    progress=False)  # fmt: skip
+    return "lesson 03: the search of T and alpha, and its check on the test split"
+
+
 def _recipe_setup(profile, seed):
     l04.prepare(profile, seed=seed)
     return "lesson 04 setup (teacher, data, teacher cache)"
@@ -40,20 +59,11 @@ def _distilled_student(profile, seed):
 
 def _deploy_lesson(profile, seed):
     setup = l07.prepare(profile, seed=seed)
-    for s in profile.cnn_seeds:
-        for run in l07.CNN_RUNS:
-            l07.train_cnn(setup, seed=s, run=run)
-    l07.train_cnn(setup, seed=seed, embeddings="random")
-    narrow = {w: l07.train_narrow(setup, hidden_weight=w, seed=seed) for w in (0.0, l07.NARROW["hidden_weight"])}
+    cnn_runs = l07.cnn_students(setup)
+    l07.train_cnn(setup, seed=profile.cnn_seeds[0], embeddings="random")
+    narrow_runs = l07.narrow_students(setup)
     if deploy.available()[0]:
-        models = {
-            "teacher": setup.teacher,
-            "layer-copy student": l05.distilled_student(setup.base, seed=seed),
-            "narrow student": narrow[l07.NARROW["hidden_weight"]]["student"],
-            "CNN student (taught)": l07.train_cnn(setup, seed=profile.cnn_seeds[0])["student"],
-        }
-        for name, model in models.items():
-            l07.onnx_pair(model, name.split(" (")[0].replace(" ", "-"), setup)
+        l07.onnx_pairs(l07.deploy_models(setup, cnn_runs, narrow_runs), setup)
     return "lesson 07: CNN and narrow students, ONNX files (fp32, int8)"
 
 
@@ -67,7 +77,7 @@ LESSON_CACHES = {
     "00": [],
     "01": [_probe],
     "02": [_probe],
-    "03": [_teacher_and_logits],
+    "03": [_teacher_and_logits, _t_alpha_search],
     "04": [_teacher_and_logits, _recipe_setup],
     "05": [_teacher_and_logits, _recipe_setup, _distilled_student],
     "06": [_llm_lesson],

@@ -35,6 +35,7 @@ EXERCISES: dict[str, Exercise] = {
     "fix_kd_loss": Exercise("02", "check_kd_loss", 2),
     "distill_step": Exercise("03", "check_distill_step", 3),
     "standard_error": Exercise("03", "check_standard_error", 1),
+    "important_knob": Exercise("03", "check_important_knob", 1),
     "first_last_student": Exercise("04", "check_first_last_student", 1),
     "masked_cosine": Exercise("04", "check_masked_cosine", 2),
     "seeds_to_decide": Exercise("04", "check_seeds_to_decide", 1),

@@ -22,4 +22,8 @@ def distill_step(student, teacher, batch, optimizer, temperature, alpha):
 p, n = results["student, distilled"]["accuracy"], n_test
 answer = (p * (1 - p) / n) ** 0.5
 """,
+    "important_knob": """
+shares = l03.importances(study)  # the numbers behind the plot's bars: each knob's share
+answer = max(shares, key=shares.get)
+""",
 }
