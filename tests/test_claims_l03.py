@@ -39,8 +39,8 @@ NOT_MEASURED = {
     "The cell prints the cost; the trials are cached, so a rerun loads them.": (
         "printed by code: the cell prints trials x seconds; caching is tests/test_l03_search.py's"
     ),
-    "Optuna's own plots: the accuracy of every trial and the best so far (left), and how much each knob explains "
-    "of the differences between trials (right; PED-ANOVA, which asks how differently a knob is spread in the best "
+    "Optuna's own plots: the accuracy of every trial and the best so far (first), and how much each knob explains "
+    "of the differences between trials (second; PED-ANOVA, which asks how differently a knob is spread in the best "
     "quarter of the trials than in all of them).": (
         "definition: what the two plots show (l03.importance_evaluator: target_quantile=0.25, region 1.0)"
     ),

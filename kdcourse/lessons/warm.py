@@ -44,7 +44,7 @@ def _t_alpha_search(profile, seed):
     if study.best_params != l03.DEFAULT:
         l03.confirm(study.best_params, make, tokenized["train"], logits, tokenized["test"], tokenizer, profile,
                     progress=False)  # fmt: skip
-    return "lesson 03: the search of T and alpha, and its check on the test split"
+    return "T and alpha searched on validation, checked on the test split"
 
 
 def _recipe_setup(profile, seed):
