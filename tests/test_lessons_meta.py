@@ -240,3 +240,20 @@ def test_lesson_06_takes_its_settings_from_l06_and_retypes_none():
     }
     assert [text for text in retyped if text in code] == []
     assert (l06.EVAL_MAX_LENGTH, l06.PROBE_TEXTS, l06.TOP_P, l06.K) == (96, 32, 0.9, 64)  # the retyped values
+
+
+def test_lesson_07_builds_its_models_with_the_helpers_warm_and_the_benchmark_call():
+    """Lesson 07 is written once: its students and ONNX files come from the l07 functions that `warm` and
+    benchmarks/deploy.py call (before: the notebook looped over train_cnn, train_narrow and onnx_pair itself,
+    retyping the file-name rule); its by-hand hidden-state check runs on the teacher's device (before: a
+    student and projection on the CPU beside a GPU teacher under the gpu profile)."""
+    nb = json.loads((ROOT / "lessons" / "07_deploy_and_frontier.ipynb").read_text())
+    code = "\n".join(_source(c) for c in nb["cells"] if c["cell_type"] == "code")
+    for call in ("l07.cnn_students(", "l07.narrow_students(", "l07.deploy_models(", "l07.onnx_pairs("):
+        assert call in code, call
+    assert "l07.onnx_pair(model" not in code and 'replace(" ", "-")' not in code  # the file-name rule, retyped
+    check = next(_source(c) for c in nb["cells"] if c["cell_type"] == "code" and "l07.hidden_mse(" in _source(c))
+    assert "device = teacher.device" in check
+    for made in ("narrow_student(", "nn.Linear(", "batch[k]"):
+        line = next(line for line in check.splitlines() if made in line)
+        assert ".to(device)" in line, line
