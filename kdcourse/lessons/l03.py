@@ -243,7 +243,7 @@ def check_important_knob(answer, study) -> bool:
     shares = importances(study)
     if answer not in shares:
         return report(False, "", f"answer 'temperature' or 'alpha' (the names in the plot), got {answer!r}")
-    top = max(shares, key=shares.get)
+    top = max(shares, key=lambda knob: shares[knob])
     other = next(k for k in shares if k != top)
     if math.isclose(shares[top], shares[other], abs_tol=1e-9):
         return report(
