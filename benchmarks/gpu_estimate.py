@@ -113,6 +113,7 @@ def work(p=PROFILES["gpu"], m=None) -> dict[str, list[tuple]]:
     copies = round(p.student_epochs) * math.ceil(4 * train / p.batch_size)  # a CNN run on 4 copies of the data
     cnn_steps = len(p.cnn_seeds) * (epochs + 3 * copies) + copies  # hard, as many steps, copies, taught; + random
     bench = p.bench_repeats + 2
+    search_runs = p.search_trials + 2 * len(p.search_seeds)  # lesson 03: the trials, then default and pick per seed
     return {
         "00": [],
         "01": [
@@ -128,6 +129,21 @@ def work(p=PROFILES["gpu"], m=None) -> dict[str, list[tuple]]:
             ("student on a fifth of the labels", "encoder train", few, "3-layer student", tb),
             ("timing + playground", "encoder train", 4 * 200 + 2 * p.playground_steps, "3-layer student", tb),
             ("... live teacher in the timing", "encoder forward", 2 * 200, "bert-base", tb),
+            (
+                "T and α search: trials, then default vs pick",
+                "encoder train",
+                search_runs * p.playground_steps,
+                "3-layer student",
+                tb,
+            ),
+            ("... trials scored on validation", "encoder forward", p.search_trials * fwd(val), "3-layer student", tt),
+            (
+                "... checks scored on the test split",
+                "encoder forward",
+                (search_runs - p.search_trials) * fwd(SST2_TEST),
+                "3-layer student",
+                p.eval_batch_size * SENTENCE_TOKENS,
+            ),
             test,
         ],
         "04": [
