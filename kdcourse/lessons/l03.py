@@ -164,7 +164,7 @@ def search(make_student, train, logits, validation, tokenizer, profile, seed: in
     import optuna
     from tqdm.auto import tqdm
 
-    settings = {**_settings(make_student, train, logits, tokenizer, profile, seed, validation)}
+    settings = _settings(make_student, train, logits, tokenizer, profile, seed, validation)
     settings.update(trials=profile.search_trials, space=SPACE, default=DEFAULT, sampler="TPE")
 
     def build() -> list[dict]:
@@ -222,7 +222,7 @@ def confirm(best: dict, make_student, train, logits, test, tokenizer, profile, p
 
 
 def importances(study) -> dict[str, float]:
-    """Each knob's share of the explained variation in validation accuracy (Optuna's PED-ANOVA, IMPORTANCE):
+    """Each knob's share of the explained variation in validation accuracy (Optuna's PED-ANOVA, `importance_evaluator`):
     how differently it is spread in the best quarter of the trials than in all of them."""
     import optuna
 

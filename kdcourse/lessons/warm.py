@@ -19,12 +19,18 @@ def _probe(profile, seed):
     return "probe teacher (frozen MiniLM + logistic head)"
 
 
-def _teacher_and_logits(profile, seed):
+def _lesson_03_parts(profile, seed):
+    """Lesson 03's teacher, tokenizer, tokenized splits and cached teacher logits on the training split."""
     teacher, tokenizer = training.load_teacher(profile, seed=seed)
     tokenized = training.tokenize_splits(corpus.load_task_data(profile, seed=0), tokenizer, profile.max_length)
-    training.teacher_logits(
+    logits = training.teacher_logits(
         teacher, tokenized["train"], tokenizer, profile, cache_key=training.teacher_dir(profile, seed=seed).name
     )
+    return teacher, tokenizer, tokenized, logits
+
+
+def _teacher_and_logits(profile, seed):
+    _lesson_03_parts(profile, seed)
     return "fine-tuned teacher + its logits on the training split"
 
 
@@ -33,11 +39,7 @@ def _t_alpha_search(profile, seed):
 
     from .. import students
 
-    teacher, tokenizer = training.load_teacher(profile, seed=seed)
-    tokenized = training.tokenize_splits(corpus.load_task_data(profile, seed=0), tokenizer, profile.max_length)
-    logits = training.teacher_logits(
-        teacher, tokenized["train"], tokenizer, profile, cache_key=training.teacher_dir(profile, seed=seed).name
-    )
+    teacher, tokenizer, tokenized, logits = _lesson_03_parts(profile, seed)
     student = students.student_from_teacher(teacher, l03.KEEP)  # the lesson's hand-made student, same weights
     make = lambda: copy.deepcopy(student)  # noqa: E731
     study = l03.search(make, tokenized["train"], logits, tokenized["validation"], tokenizer, profile, progress=False)
