@@ -50,7 +50,8 @@ test: assets lint
 	$(MAKE) test-lowest
 
 # A second env pinned to what Colab ships (tools/colab-constraints.txt: ipywidgets 7.7.1,
-# transformers, datasets, matplotlib); no JupyterLab there, so no browser test and no nbval.
+# transformers, datasets, matplotlib) with the static extra that lesson 07's Colab cell installs; no
+# JupyterLab there, so no browser test and no nbval.
 COLAB_VENV ?= .venv-colab
 COLAB_PYTEST_ARGS ?=
 COLAB_PY := $(COLAB_VENV)/bin/python
@@ -60,7 +61,7 @@ $(COLAB_STAMP): pyproject.toml solutions/pyproject.toml tools/torch_spec.py tool
 	@test -x $(COLAB_PY) || $(PYTHON) -m venv $(COLAB_VENV)
 	$(COLAB_PY) -m pip install -q --upgrade pip
 	$(COLAB_PY) -m pip install -q "$(TORCH_SPEC)" -c tools/colab-constraints.txt
-	$(COLAB_PY) -m pip install -q -c tools/colab-constraints.txt -e . -e ./solutions \
+	$(COLAB_PY) -m pip install -q -c tools/colab-constraints.txt -e ".[static]" -e ./solutions \
 		"pytest>=8" "hypothesis>=6.100" "nbformat>=5.9" ipykernel
 	@touch $(COLAB_STAMP)
 
@@ -87,7 +88,7 @@ $(LOWEST_STAMP): $(STAMP) pyproject.toml tools/torch_spec.py tools/lowest_constr
 	echo "$(TORCH_SPEC)" >> $(LOWEST_VENV)/constraints.txt  # else pip may swap in a CUDA torch while resolving
 	$(PY) tools/lowest_constraints.py --build > $(LOWEST_VENV)/build-constraints.txt
 	$(LOWEST_PY) -m pip install -q --no-cache-dir -c $(LOWEST_VENV)/constraints.txt \
-		--build-constraint $(LOWEST_VENV)/build-constraints.txt -e . -e ./solutions \
+		--build-constraint $(LOWEST_VENV)/build-constraints.txt -e ".[static]" -e ./solutions \
 		"pytest>=8" "hypothesis>=6.100" "nbformat>=5.9" ipykernel
 	@touch $(LOWEST_STAMP)
 

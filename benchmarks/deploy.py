@@ -7,7 +7,12 @@ spinning):
     taught on the teacher-labelled transfer set), paired over the profile's cnn_seeds, each one change judged
     by a paired t-test (l07.cnn_comparisons);
   - the narrow transformer with and without the projected hidden-state loss (seed 0);
-  - every model (teacher, lesson 04's layer-copy student, narrow, CNN) in PyTorch fp32, torch.ao int8,
+  - the static-embedding student (model2vec's table of the teacher), its head trained on hard labels and on the
+    teacher's, paired over cnn_seeds;
+  - the routes past the frontier (l07.ROUTES, each one change from the route above), paired over route_seeds,
+    each judged against the route above and against 97% of the teacher's accuracy;
+  - every model (teacher, lesson 04's layer-copy student, narrow, CNN, static, best route's CNN) in PyTorch
+    fp32, torch.ao int8,
     ONNX Runtime fp32 and int8: test accuracy, batch-1 median and p95 over real single snippets, and
     batch (bench_batch x max_length) median;
 and checks lesson 07's targets. Students and ONNX files come from the course cache (trained once).
@@ -39,11 +44,29 @@ TARGETS = {
     "CNN speed-up, batch 32": 20.0,
     "CNN speed-up, batch 1": 10.0,
     "CNN share of the teacher's accuracy": 0.93,
+    # The frontier target (l07.SHARE, l07.SPEED_UP): the best route's CNN, in float32 (PyTorch or ONNX Runtime,
+    # whichever is faster; both compute the trained model, so its accuracy is the mean over route_seeds).
+    "best route's share of the teacher's accuracy (mean over seeds)": l07.SHARE,
+    "best route's speed-up, batch 32": l07.SPEED_UP,
+    "best route's speed-up, batch-1 p95": l07.SPEED_UP,
 }
 COMPARE = [  # the speed-up columns set side by side across CPUs in deploy.md
     ("Speed-up vs the fp32 PyTorch teacher, batch of the profile", "rows", "speedup_batch"),
     ("Speed-up vs the fp32 PyTorch teacher, batch 1", "rows", "speedup_batch1"),
 ]
+
+
+def _comparison(c) -> dict:
+    """A stats.Comparison as JSON."""
+    return {
+        "a": c.a,
+        "b": c.b,
+        "points": c.difference,
+        "ci95": [c.low, c.high],
+        "p": c.p_value,
+        "test": c.test,
+        "verdict": c.verdict,
+    }
 
 
 def measure(profile, requests: int, threads: int, progress: bool = True) -> dict:
@@ -57,7 +80,9 @@ def measure(profile, requests: int, threads: int, progress: bool = True) -> dict
     cnn_runs = l07.cnn_students(setup, progress=progress)
     comparisons = l07.cnn_comparisons(cnn_runs)
     narrow_runs = l07.narrow_students(setup, progress=progress)
-    models = l07.deploy_models(setup, cnn_runs, narrow_runs)
+    static_runs = l07.static_students(setup, progress=progress)
+    route_runs = l07.route_students(setup, progress=progress)
+    models = l07.deploy_models(setup, cnn_runs, narrow_runs, static_runs, route_runs)
     variants = {}
     for name, files in l07.onnx_pairs(models, setup).items():
         model = models[name]
@@ -91,6 +116,11 @@ def measure(profile, requests: int, threads: int, progress: bool = True) -> dict
     fastest_cnn_1 = min(cnn_names, key=lambda n: by[n]["batch1_median_ms"])
     taught = [r["accuracy"] for r in cnn_runs[l07.TAUGHT]]
     teacher_acc = accuracy["teacher · torch fp32"]
+    best = l07.best_route(route_runs)
+    best_fp32 = [f"route CNN student (best) · {kind}" for kind in ("torch fp32", "onnx fp32")]
+    best_batch = min(best_fp32, key=lambda n: by[n]["batch_median_ms"])
+    best_p95 = min(best_fp32, key=lambda n: by[n]["batch1_p95_ms"])
+    route_cmp = l07.route_comparisons(route_runs, teacher_acc)
     measured = {
         "onnx int8 layer-copy speed-up, batch 32": by["layer-copy student · onnx int8"]["speedup_batch"],
         "onnx int8 layer-copy accuracy drop (points)": 100
@@ -98,6 +128,13 @@ def measure(profile, requests: int, threads: int, progress: bool = True) -> dict
         "CNN speed-up, batch 32": by[fastest_cnn]["speedup_batch"],
         "CNN speed-up, batch 1": by[fastest_cnn_1]["speedup_batch1"],
         "CNN share of the teacher's accuracy": statistics.mean(taught) / teacher_acc,
+        "best route's share of the teacher's accuracy (mean over seeds)": statistics.mean(
+            r["accuracy"] for r in route_runs[best]
+        )
+        / teacher_acc,
+        "best route's speed-up, batch 32": by[best_batch]["speedup_batch"],
+        "best route's speed-up, batch-1 p95": by["teacher · torch fp32"]["batch1_p95_ms"]
+        / by[best_p95]["batch1_p95_ms"],
     }
     at_most = {"onnx int8 layer-copy accuracy drop (points)"}
     targets = {
@@ -124,23 +161,28 @@ def measure(profile, requests: int, threads: int, progress: bool = True) -> dict
         "cnn": {
             "runs": {run: [r["accuracy"] for r in rs] for run, rs in cnn_runs.items()},
             "steps": {run: rs[0]["steps"] for run, rs in cnn_runs.items()},
-            "comparisons": {
-                cause: {
-                    "a": c.a,
-                    "b": c.b,
-                    "points": c.difference,
-                    "ci95": [c.low, c.high],
-                    "p": c.p_value,
-                    "test": c.test,
-                    "verdict": c.verdict,
-                }
-                for cause, c in comparisons.items()
-            },
+            "comparisons": {cause: _comparison(c) for cause, c in comparisons.items()},
             "config": l07.CNN,
             "training": l07.CNN_TRAINING,
             "augment": l07.AUGMENT,
             "fastest_batch": fastest_cnn,
             "fastest_batch1": fastest_cnn_1,
+        },
+        "static": {
+            "runs": {run: [r["accuracy"] for r in rs] for run, rs in static_runs.items()},
+            "steps": {run: rs[0]["steps"] for run, rs in static_runs.items()},
+            "comparison": _comparison(l07.static_comparison(static_runs)),
+            "model2vec": l07.STATIC,
+        },
+        "routes": {
+            "seeds": list(profile.route_seeds),
+            "routes": l07.ROUTES,
+            "runs": {name: [r["accuracy"] for r in rs] for name, rs in route_runs.items()},
+            "steps": {name: rs[0]["steps"] for name, rs in route_runs.items()},
+            "comparisons": {name: _comparison(c) for name, c in route_cmp.items()},
+            "best": best,
+            "fastest_batch": best_batch,
+            "fastest_batch1_p95": best_p95,
         },
         "narrow": {
             str(w): {
@@ -166,6 +208,13 @@ def measure(profile, requests: int, threads: int, progress: bool = True) -> dict
     }
 
 
+def _verdict_line(what: str, x: dict) -> str:
+    return (
+        f"{what}: {x['points']:+.2f} points, 95% CI {x['ci95'][0]:+.2f} to {x['ci95'][1]:+.2f}, "
+        f"p = {x['p']:.2g} -> {x['verdict']}"
+    )
+
+
 def markdown(result: dict) -> str:
     """The results as a Markdown report."""
     m, c = result["machine"], result["cnn"]
@@ -188,11 +237,23 @@ def markdown(result: dict) -> str:
         "",
         "One change at a time (paired t-test over the seeds):",
         "",
+        *(f"- {_verdict_line(cause, x)}" for cause, x in c["comparisons"].items()),
+        "",
+        f"Static student (model2vec's table of the teacher, {result['static']['model2vec']}), paired seeds "
+        f"{result['seeds']}: "
+        + "; ".join(f"{run}: {', '.join(f'{a:.4f}' for a in accs)}" for run, accs in result["static"]["runs"].items())
+        + ". "
+        + _verdict_line("the teacher's labels", result["static"]["comparison"]),
+        "",
+        f"Routes past the frontier, paired seeds {result['routes']['seeds']} (each the route above plus one change):",
+        "",
         *(
-            f"- {cause}: {x['points']:+.2f} points, 95% CI {x['ci95'][0]:+.2f} to {x['ci95'][1]:+.2f}, "
-            f"p = {x['p']:.2g} -> {x['verdict']}"
-            for cause, x in c["comparisons"].items()
+            f"- {name} {result['routes']['routes'][name]}: {', '.join(f'{a:.4f}' for a in accs)} "
+            f"({result['routes']['steps'][name]} steps)"
+            for name, accs in result["routes"]["runs"].items()
         ),
+        "",
+        *(f"- {_verdict_line(name, x)}" for name, x in result["routes"]["comparisons"].items()),
         "",
         "Narrow student (seed 0): "
         + "; ".join(
@@ -217,7 +278,8 @@ def markdown(result: dict) -> str:
         f"Pareto front, batch 1 p95: {'; '.join(result['front_batch1_p95'])}.",
         "",
         f"Targets (the CNN's speed is its fastest deployment: batch {c['fastest_batch']}, batch 1 "
-        f"{c['fastest_batch1']}):",
+        f"{c['fastest_batch1']}; the best route, {result['routes']['best']}, in float32: batch "
+        f"{result['routes']['fastest_batch']}, batch-1 p95 {result['routes']['fastest_batch1_p95']}):",
         "",
         "| target | wanted | measured | met | short by |",
         "|---|---|---:|---|---:|",

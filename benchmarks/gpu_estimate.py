@@ -34,6 +34,7 @@ from pathlib import Path
 import torch
 from transformers import BertConfig, BertForSequenceClassification, LlamaConfig, LlamaForCausalLM
 
+from kdcourse.lessons import l07
 from kdcourse.profiles import PROFILES
 
 OUT = Path(__file__).resolve().parent / "results"
@@ -112,6 +113,13 @@ def work(p=PROFILES["gpu"], m=None) -> dict[str, list[tuple]]:
     generations = 8 * math.ceil(p.llm_prompts / 32) * p.llm_new_tokens + 3 * p.llm_new_tokens
     copies = round(p.student_epochs) * math.ceil(4 * train / p.batch_size)  # a CNN run on 4 copies of the data
     cnn_steps = len(p.cnn_seeds) * (epochs + 3 * copies) + copies  # hard, as many steps, copies, taught; + random
+    n_copies = [1 + route.get("copies", l07.AUGMENT["copies"]) for route in l07.ROUTES.values()]
+    new_sets = sorted({n for n in n_copies if n != 1 + l07.AUGMENT["copies"]})  # transfer sets routes add
+    route_steps = len(p.route_seeds) * sum(
+        round(p.student_epochs) * math.ceil(n * train / p.batch_size)
+        for n in n_copies[1:]  # the first: section 3's
+    )
+    static_steps = len(l07.STATIC_RUNS) * len(p.cnn_seeds) * copies
     bench = p.bench_repeats + 2
     search_runs = p.search_trials + 2 * len(p.search_seeds)  # lesson 03: the trials, then default and pick per seed
     return {
@@ -204,19 +212,29 @@ def work(p=PROFILES["gpu"], m=None) -> dict[str, list[tuple]]:
                 tt,
             ),
             ("CNN students (5 seeds x 4 runs + random-embedding run)", "encoder train", cnn_steps, "CNN", tb),
+            (
+                "teacher labels on the routes' bigger transfer sets",
+                "encoder forward",
+                len(p.route_seeds) * sum(fwd(n * train) for n in new_sets),
+                "bert-base",
+                tt,
+            ),
+            ("CNN routes past the frontier (3 seeds x 3 new routes)", "encoder train", route_steps, "CNN", tb),
+            ("model2vec: each vocabulary token through the teacher", "encoder forward", fwd(30522), "bert-base", 3),
+            ("static students' heads (5 seeds x 2 runs)", "encoder train", static_steps, "CNN", tb),
             ("teacher pass with hidden states (narrow students)", "encoder forward", fwd(train), "bert-base", tt),
             ("narrow students", "encoder train", 2 * round(6 * per_epoch), "3-layer student*0.2", tb),
             (
-                "CPU: 17 models x (warm-up + repeats) at 32 x 128",
+                "CPU: 25 models x (warm-up + repeats) at 32 x 128",
                 "cpu forward",
-                17 * bench,
+                25 * bench,
                 "bert-base*0.6",
                 p.bench_batch * p.max_length,
             ),
             (
-                "CPU: 16 models x single requests",
+                "CPU: 24 models x single requests",
                 "cpu forward",
-                16 * (p.deploy_requests + 3),
+                24 * (p.deploy_requests + 3),
                 "bert-base*0.6",
                 SENTENCE_TOKENS,
             ),

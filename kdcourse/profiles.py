@@ -47,6 +47,7 @@ class Profile:
     scratch_epochs: float = 4.0
     seeds: tuple[int, ...] = (0, 1, 2)
     cnn_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)  # lesson 07's CNN trains in a minute or two: more paired seeds
+    route_seeds: tuple[int, ...] = (0, 1, 2)  # lesson 07's routes past the frontier: slower runs, three seeds
     playground_steps: int = 60  # one run of the lesson-03 playground widget
     search_trials: int = 20  # lesson 03's Optuna search of T and alpha: trials, each one playground run
     search_seeds: tuple[int, ...] = (0, 1, 2, 3, 4)  # paired seeds confirming the search's best on the test split
@@ -152,7 +153,7 @@ def _check_fields(p: Profile) -> None:
         value = getattr(p, field)
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
             raise ValueError(f"{field} must be a number > 0, got {value!r}")
-    for field in ("seeds", "cnn_seeds", "search_seeds"):
+    for field in ("seeds", "cnn_seeds", "search_seeds", "route_seeds"):
         seeds = getattr(p, field)
         if not isinstance(seeds, tuple) or not seeds or not all(_is_int(s) and s >= 0 for s in seeds):
             raise ValueError(f"{field} must be a non-empty tuple of ints >= 0, got {seeds!r}; e.g. {field}=(0, 1, 2)")
@@ -214,6 +215,7 @@ PROFILES: dict[str, Profile] = {
         scratch_epochs=1.0,
         seeds=(0,),
         cnn_seeds=(0, 1),
+        route_seeds=(0, 1),
         playground_steps=8,
         search_trials=3,
         search_seeds=(0, 1),

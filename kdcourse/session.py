@@ -88,6 +88,9 @@ def quiet() -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     warnings.filterwarnings("ignore", message="Target and region quantiles select the same set of trials")
+    # model2vec (lesson 07's static student) rebuilds the teacher's tokenizer with skeletoken, which warns that
+    # it copies the tokenizer's own pad token over: model2vec's doing, right, and nothing a student can change.
+    logging.getLogger("skeletoken").setLevel(logging.ERROR)
     _bundled_fonts()
 
 

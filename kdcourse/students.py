@@ -331,3 +331,65 @@ class WordCNN(nn.Module):
             pooled.append(h.masked_fill(real == 0, 0.0).amax(dim=-1))
         logits = self.classifier(self.dropout(torch.cat(pooled, dim=-1)))
         return SequenceClassifierOutput(logits=logits)
+
+
+class StaticStudent(nn.Module):
+    """A static-embedding student: one fixed vector per token, their mean over the snippet, a linear head.
+
+    The table usually comes from model2vec (`from_model2vec`), which distils a sentence encoder into one
+    vector per vocabulary token. Word order is lost: "good, not bad" and "bad, not good" get one vector.
+    Special tokens ([CLS], [SEP], padding) are left out of the mean, as model2vec leaves them out; with
+    normalize=True the mean is scaled to unit length, as model2vec's `encode` does when its config says so.
+    """
+
+    def __init__(self, table: torch.Tensor, num_labels: int = 2, special_ids=(), normalize: bool = False):
+        super().__init__()
+        if not isinstance(table, torch.Tensor) or table.ndim != 2 or 0 in table.shape:
+            got = tuple(table.shape) if isinstance(table, torch.Tensor) else type(table).__name__
+            raise ValueError(f"table must be a 2-D tensor (vocab, dim), got {got}")
+        if checks.integer("num_labels", num_labels) < 1:
+            raise ValueError(f"num_labels must be a positive int, got {num_labels!r}")
+        bad = [i for i in special_ids if not 0 <= checks.integer("special id", i) < table.shape[0]]
+        if bad:
+            raise ValueError(f"special_ids must be token ids in [0, {table.shape[0]}), got {bad}")
+        self.embeddings = nn.Embedding.from_pretrained(table.detach().float().clone(), freeze=True)
+        keep = torch.ones(table.shape[0])
+        keep[list(special_ids)] = 0.0
+        self.keep: torch.Tensor
+        self.register_buffer("keep", keep)  # 1 for a token that counts in the mean
+        self.normalize = bool(normalize)
+        self.classifier = nn.Linear(table.shape[1], num_labels)
+
+    @classmethod
+    def from_model2vec(cls, static_model, tokenizer, **kwargs) -> StaticStudent:
+        """A StaticStudent that reads `tokenizer`'s ids, each row the model2vec vector of the same token string."""
+        vectors = torch.as_tensor(static_model.embedding).float()
+        theirs = static_model.tokenizer.get_vocab()
+        table = torch.zeros(len(tokenizer), vectors.shape[1])
+        ours = tokenizer.get_vocab()
+        found = [(i, theirs[token]) for token, i in ours.items() if token in theirs]
+        if len(found) < 0.9 * len(ours):
+            raise ValueError(
+                f"the static model knows only {len(found)} of the tokenizer's {len(ours)} tokens: distil it "
+                "from the teacher's own tokenizer (model2vec.distill on the teacher's checkpoint)"
+            )
+        rows, cols = zip(*found)
+        table[list(rows)] = vectors[list(cols)]
+        kwargs.setdefault("normalize", bool(getattr(static_model, "normalize", False)))
+        return cls(table, special_ids=tokenizer.all_special_ids, **kwargs)
+
+    def pooled(self, input_ids, attention_mask=None) -> torch.Tensor:
+        """The mean of the snippet's token vectors (special tokens and padding left out): (batch, dim)."""
+        weight = self.keep[input_ids]
+        if attention_mask is not None:
+            weight = weight * attention_mask.to(weight.dtype)
+        mean = (self.embeddings(input_ids) * weight[..., None]).sum(dim=1) / weight.sum(dim=1, keepdim=True).clamp(
+            min=1.0
+        )
+        return torch.nn.functional.normalize(mean, dim=-1) if self.normalize else mean
+
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None, labels=None):
+        """Logits (batch, num_labels), wrapped like a transformers classifier's output."""
+        from transformers.modeling_outputs import SequenceClassifierOutput
+
+        return SequenceClassifierOutput(logits=self.classifier(self.pooled(input_ids, attention_mask)))

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONDA_NAMES = {"pytorch": "torch"}  # conda-forge name -> PyPI name, where they differ
 CONDA_ONLY = {"python", "pip"}
 PIP_ONLY = {"playwright", "torchao"}  # dev-only; the conda env runs the lessons without them
+PIP_SECTION = {"model2vec", "skeletoken"}  # in environment.yml's pip: section (skeletoken is PyPI-only)
 
 
 def pyproject():
@@ -40,9 +41,15 @@ def test_environment_yml_has_every_dependency_with_the_same_lower_bound():
     wanted = {}
     for text in project["dependencies"] + project["optional-dependencies"]["dev"]:
         req = Requirement(text)
-        if req.name not in PIP_ONLY:
+        if req.name not in PIP_ONLY | PIP_SECTION:
             wanted[req.name] = str(req.specifier)
     assert conda_requirements() == wanted
+    pip_section = next(
+        d for d in yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"] if isinstance(d, dict)
+    )["pip"]
+    assert {str(Requirement(t)) for t in pip_section if not t.startswith("-e")} == {
+        str(Requirement(t)) for t in project["optional-dependencies"]["static"]
+    }
 
 
 def test_environment_yml_uses_conda_forge_only():
@@ -62,7 +69,8 @@ def test_every_runtime_dependency_has_a_floor_the_lowest_env_pins():
     import lowest_constraints
 
     floors = lowest_constraints.floors()
-    assert set(floors) == {Requirement(t).name for t in pyproject()["dependencies"]}
+    extras = [t for name in lowest_constraints.EXTRAS for t in pyproject()["optional-dependencies"][name]]
+    assert set(floors) == {Requirement(t).name for t in pyproject()["dependencies"] + extras}
     assert lowest_constraints.floors(build=True) == {"setuptools": "77.0.3"}
     makefile = (ROOT / "Makefile").read_text()
     assert "$(MAKE) test-lowest" in makefile and "--build-constraint" in makefile

@@ -260,7 +260,9 @@ def build(out: Path, lessons: list[str] | None = None) -> dict:
         with tempfile.TemporaryDirectory() as tmp:
             master = Path(tmp) / path.name
             nbformat.write(master_notebook(path), master)
-            (Path(tmp) / "requirements.txt").write_text(f"kdcourse[deploy] @ git+https://github.com/{REPO}@{REF}\n")
+            (Path(tmp) / "requirements.txt").write_text(
+                f"kdcourse[deploy,static] @ git+https://github.com/{REPO}@{REF}\n"
+            )
             done = subprocess.run(
                 [
                     sys.executable,

@@ -21,14 +21,18 @@ except ModuleNotFoundError:  # Python 3.10: pytest's own dependency tomli is the
         sys.exit("tools/lowest_constraints.py needs Python >= 3.11 or tomli; run it with the .venv's python")
 
 SKIP = {"torch"}
+EXTRAS = ("static",)  # extras the lowest env installs too (`make test-lowest`), so their floors are proven
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def floors(pyproject: Path = ROOT / "pyproject.toml", build: bool = False) -> dict[str, str]:
-    """name -> lower bound of every runtime (or, build=True, build) dependency; each must be 'name>=version'."""
+    """name -> lower bound of every runtime dependency and of EXTRAS' (or, build=True, of the build's); each
+    must be 'name>=version'."""
     out = {}
     table = tomllib.loads(pyproject.read_text())
-    for line in table["build-system"]["requires"] if build else table["project"]["dependencies"]:
+    project = table["project"]
+    extras = [line for name in EXTRAS for line in project["optional-dependencies"][name]]
+    for line in table["build-system"]["requires"] if build else project["dependencies"] + extras:
         match = re.fullmatch(r"\s*([A-Za-z0-9_.-]+)\s*>=\s*([0-9][0-9A-Za-z.]*)\s*", line)
         if match is None:
             sys.exit(f"pyproject.toml: {line!r} is not 'name>=version'; the lowest-versions env cannot pin it")

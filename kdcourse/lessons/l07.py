@@ -133,14 +133,16 @@ def augment(
     return Dataset.from_dict(rows)
 
 
-def transfer_set(setup: Setup, seed: int = 0):
-    """(dataset, teacher logits): the labelled training split + its augmented copies, teacher-labelled, cached."""
+def transfer_set(setup: Setup, seed: int = 0, copies: int | None = None):
+    """(dataset, teacher logits): the labelled training split + its augmented copies (AUGMENT's, or `copies`
+    per snippet), teacher-labelled, cached."""
     from datasets import concatenate_datasets
 
-    extra = augment(setup.train, setup.tokenizer, seed=seed, **AUGMENT)
+    recipe = AUGMENT if copies is None else {**AUGMENT, "copies": copies}
+    extra = augment(setup.train, setup.tokenizer, seed=seed, **recipe)
     extra = extra.cast(setup.train.select_columns(extra.column_names).features)
     both = concatenate_datasets([setup.train.select_columns(extra.column_names), extra])
-    key = f"{training.teacher_dir(setup.profile).name}-transfer-{cache.key(AUGMENT)}-{seed}"
+    key = f"{training.teacher_dir(setup.profile).name}-transfer-{cache.key(recipe)}-{seed}"
     logits = training.teacher_logits(setup.teacher, both, setup.tokenizer, setup.profile, cache_key=key)
     return both, logits
 
@@ -191,13 +193,27 @@ def taught_steps(setup: Setup) -> int:
     return max(1, math.ceil(setup.profile.student_epochs * math.ceil(rows / setup.profile.batch_size)))
 
 
-def _cnn_dir(setup: Setup, seed: int, run: str, embeddings: str):
+def _recipe(route: dict | None) -> tuple[dict, dict, dict]:
+    """(CNN, CNN_TRAINING, AUGMENT) with a route's changes (ROUTES) applied; unchanged for None or {}."""
+    route = route or {}
+    unknown = sorted(set(route) - {"filters", "embeddings", "copies"})
+    if unknown:
+        raise ValueError(f"a route may change filters, embeddings or copies, got {unknown}")
+    cnn = {**CNN, **({"filters": route["filters"]} if "filters" in route else {})}
+    train = {**CNN_TRAINING, **({"embeddings": route["embeddings"]} if "embeddings" in route else {})}
+    if train["embeddings"] not in ("frozen", "trained"):
+        raise ValueError(f"a route's embeddings must be 'frozen' or 'trained', got {train['embeddings']!r}")
+    return cnn, train, {**AUGMENT, **({"copies": route["copies"]} if "copies" in route else {})}
+
+
+def _cnn_dir(setup: Setup, seed: int, run: str, embeddings: str, route: dict | None = None):
     spec = CNN_RUNS[run]
+    cnn, train, recipe = _recipe(route)
     settings = {
         "teacher": training.teacher_dir(setup.profile).name,
-        "cnn": CNN,
-        "training": CNN_TRAINING,
-        "augment": AUGMENT if spec["copies"] else None,
+        "cnn": cnn,
+        "training": train,
+        "augment": recipe if spec["copies"] else None,
         "embeddings": embeddings,
         "seed": seed,
         "epochs": setup.profile.student_epochs,
@@ -211,13 +227,19 @@ def _cnn_dir(setup: Setup, seed: int, run: str, embeddings: str):
 
 
 def train_cnn(
-    setup: Setup, seed: int = 0, run: str = TAUGHT, embeddings: str = "teacher", progress: bool = False
+    setup: Setup,
+    seed: int = 0,
+    run: str = TAUGHT,
+    embeddings: str = "teacher",
+    progress: bool = False,
+    route: dict | None = None,
 ) -> dict:
     """A WordCNN trained as one of CNN_RUNS (hard labels; the same for as many steps as the taught run; hard
     labels on the transfer set's copies; taught by the teacher on the transfer set); cached.
 
-    embeddings='teacher' uses the teacher's word-piece table, 'random' a random one (frozen either way:
-    CNN_TRAINING['embeddings']). Returns
+    embeddings='teacher' uses the teacher's word-piece table, 'random' a random one (frozen, as
+    CNN_TRAINING['embeddings'] says, unless a route trains them). `route` (one of ROUTES' values) changes the
+    recipe: more filters, trained embeddings, more copies. Returns
     dict(student, accuracy, correct (per test snippet), seconds (of training, when it ran), steps).
     """
     if run not in CNN_RUNS:
@@ -225,36 +247,39 @@ def train_cnn(
     if embeddings not in ("teacher", "random"):
         raise ValueError(f"embeddings must be 'teacher' or 'random', got {embeddings!r}")
     profile, tokenizer, spec = setup.profile, setup.tokenizer, CNN_RUNS[run]
+    cnn, recipe, augmented = _recipe(route)
+    if route and run != TAUGHT:
+        raise ValueError(f"a route changes the taught run only, got run={run!r}")
     seed_everything(seed)
     if embeddings == "teacher":
-        student = students.WordCNN.from_teacher(setup.teacher, tokenizer, **CNN)
+        student = students.WordCNN.from_teacher(setup.teacher, tokenizer, **cnn)
     else:
         student = students.WordCNN(
-            len(tokenizer), setup.teacher.config.hidden_size, pad_id=tokenizer.pad_token_id, **CNN
+            len(tokenizer), setup.teacher.config.hidden_size, pad_id=tokenizer.pad_token_id, **cnn
         )
-    student.embeddings.weight.requires_grad_(CNN_TRAINING["embeddings"] != "frozen")
+    student.embeddings.weight.requires_grad_(recipe["embeddings"] != "frozen")
 
     def train() -> dict:
         data, logits = setup.train, None
         if spec["copies"] and spec["labels"] == "teacher":
-            data, logits = transfer_set(setup, seed=seed)
+            data, logits = transfer_set(setup, seed=seed, copies=augmented["copies"] if route else None)
         elif spec["copies"]:
             data = labelled_copies(setup, seed=seed)
         history = training.distill(
             student,
             data,
             tokenizer,
-            profile.replace(learning_rate=CNN_TRAINING["learning_rate"]),
+            profile.replace(learning_rate=recipe["learning_rate"]),
             teacher_logits=logits,
-            temperature=CNN_TRAINING["temperature"],
-            alpha=CNN_TRAINING["alpha"] if logits is not None else 0.0,
+            temperature=recipe["temperature"],
+            alpha=recipe["alpha"] if logits is not None else 0.0,
             seed=seed,
             progress=progress,
             max_steps=taught_steps(setup) if spec["steps"] == "taught" else None,
         )
         return {"seconds": round(history["train_seconds"], 1), "steps": history["steps"]}
 
-    record = _cached(student, _cnn_dir(setup, seed, run, embeddings), train)
+    record = _cached(student, _cnn_dir(setup, seed, run, embeddings, route), train)
     student.to(profile.device).eval()
     correct = test_correct(student, setup)
     return {"student": student, "accuracy": correct.float().mean().item(), "correct": correct, **record}
@@ -291,6 +316,54 @@ def cnn_comparisons(runs: dict[str, list[dict]]) -> dict[str, stats.Comparison]:
         "all three (taught vs hard labels)": (HARD, TAUGHT),
     }
     return {cause: stats.paired_seeds(acc[a], acc[b], names=(a, b)) for cause, (a, b) in pairs.items()}
+
+
+# --- Routes past the frontier ---------------------------------------------------------------------------
+
+
+# Routes to a student at 97% of the teacher's accuracy and 10x its speed: each route is the taught CNN with
+# the changes of the route above it plus one more, so each step's gain has one recipe change behind it (more
+# copies also means more steps: the profile's epochs over a bigger transfer set).
+ROUTES: dict[str, dict] = {
+    TAUGHT: {},
+    "+ embeddings trained": {"embeddings": "trained"},
+    "+ 10 copies per snippet": {"embeddings": "trained", "copies": 10},
+    "+ 200 filters": {"embeddings": "trained", "copies": 10, "filters": 200},
+}
+SHARE = 0.97  # the accuracy a frontier student must keep: this share of the teacher's
+SPEED_UP = 10.0  # and this many times the teacher's speed, at batch 32 and at batch-1 p95
+
+
+def route_students(setup: Setup, progress: bool = False) -> dict[str, list[dict]]:
+    """Every route of ROUTES at each of the profile's route_seeds (cached): route -> its results, one per seed."""
+    from tqdm.auto import tqdm
+
+    seeds = setup.profile.route_seeds
+    runs: dict[str, list[dict]] = {name: [] for name in ROUTES}
+    with tqdm(total=len(seeds) * len(ROUTES), desc="CNN routes (seeds x routes)", disable=not progress) as bar:
+        for seed in seeds:
+            for name, route in ROUTES.items():
+                runs[name].append(train_cnn(setup, seed=seed, route=route))
+                bar.update()
+    return runs
+
+
+def route_comparisons(runs: dict[str, list[dict]], teacher_accuracy: float) -> dict[str, stats.Comparison]:
+    """Each route against the one above it (paired t-test over seeds), and each against SHARE of the teacher."""
+    acc = {name: [r["accuracy"] for r in rs] for name, rs in runs.items()}
+    names = list(acc)
+    line = SHARE * teacher_accuracy
+    out = {f"{b} (vs {a})": stats.paired_seeds(acc[a], acc[b], names=(a, b)) for a, b in zip(names, names[1:])}
+    for name in names:
+        out[f"{name} vs {SHARE:.0%} of the teacher"] = stats.paired_seeds(
+            [line] * len(acc[name]), acc[name], names=(f"{SHARE:.0%} of the teacher", name)
+        )
+    return out
+
+
+def best_route(runs: dict[str, list[dict]]) -> str:
+    """The route with the highest mean accuracy over its seeds."""
+    return max(runs, key=lambda name: sum(r["accuracy"] for r in runs[name]) / len(runs[name]))
 
 
 # --- The narrow transformer -----------------------------------------------------------------------------
@@ -385,6 +458,110 @@ def narrow_students(setup: Setup, progress: bool = False) -> dict[float, dict]:
     return {w: train_narrow(setup, hidden_weight=w, seed=0, progress=progress) for w in (0.0, NARROW["hidden_weight"])}
 
 
+# --- The static-embedding student (model2vec) -----------------------------------------------------------
+
+
+# model2vec's distillation of the fine-tuned teacher: one vector per token (the teacher's mean output over that
+# token alone), PCA to `pca_dims`, SIF weighting by token frequency; model2vec's own defaults but the model.
+STATIC: dict[str, Any] = {"pca_dims": 256, "sif_coefficient": 1e-4}
+# The static student's runs of one seed: the same copies, the same steps, and only who labels them differs.
+STATIC_RUNS = {
+    "hard labels on the copies": {"labels": "hard"},
+    "taught (transfer set)": {"labels": "teacher"},
+}
+
+
+def static_model(setup: Setup):
+    """The teacher distilled by model2vec into a static token table (a `model2vec.StaticModel`), cached.
+
+    Returns (model, seconds the distillation took, or None when it came from the cache).
+    """
+    try:
+        from model2vec import StaticModel
+    except ModuleNotFoundError as err:
+        raise ModuleNotFoundError(
+            "lesson 07's static student needs model2vec and skeletoken: pip install model2vec skeletoken "
+            '(or the course with its extra: pip install "kdcourse[static]")'
+        ) from err
+
+    folder = cache.cache_path("students", f"{setup.profile.name}-model2vec-{_static_key(setup)}")
+    took: list[float] = []
+
+    def load():
+        return StaticModel.from_pretrained(str(folder)) if (folder / "config.json").is_file() else None
+
+    def build():
+        from model2vec.distill import distill_from_model
+
+        start = time.perf_counter()
+        made = distill_from_model(setup.teacher.base_model, setup.tokenizer, device=str(setup.teacher.device), **STATIC)
+        took.append(time.perf_counter() - start)
+        return made
+
+    def save(made) -> None:
+        with cache.atomic_folder(folder) as tmp:
+            made.save_pretrained(str(tmp))
+
+    model = cache.once(folder, load, build, save)
+    return model, (round(took[0], 1) if took else None)
+
+
+def _static_key(setup: Setup) -> str:
+    return cache.key({"teacher": training.teacher_dir(setup.profile).name, "static": STATIC})
+
+
+def train_static(setup: Setup, seed: int = 0, run: str = TAUGHT, progress: bool = False) -> dict:
+    """A StaticStudent on model2vec's table of the teacher, its head trained as one of STATIC_RUNS on the
+    transfer set's snippets (hard: each copy with its source's label; teacher: the teacher's labels); cached.
+
+    Returns dict(student, accuracy, correct (per test snippet), seconds (of training, when it ran), steps).
+    """
+    if run not in STATIC_RUNS:
+        raise ValueError(f"run must be one of {list(STATIC_RUNS)}, got {run!r}")
+    profile, tokenizer = setup.profile, setup.tokenizer
+    table, _ = static_model(setup)
+    seed_everything(seed)
+    student = students.StaticStudent.from_model2vec(table, tokenizer)
+    taught = STATIC_RUNS[run]["labels"] == "teacher"
+
+    def train() -> dict:
+        data, logits = transfer_set(setup, seed=seed) if taught else (labelled_copies(setup, seed=seed), None)
+        history = training.distill(
+            student,
+            data,
+            tokenizer,
+            profile.replace(learning_rate=CNN_TRAINING["learning_rate"]),
+            teacher_logits=logits,
+            temperature=CNN_TRAINING["temperature"],
+            alpha=CNN_TRAINING["alpha"] if taught else 0.0,
+            seed=seed,
+            progress=progress,
+        )
+        return {"seconds": round(history["train_seconds"], 1), "steps": history["steps"]}
+
+    settings = {"table": _static_key(setup), "run": STATIC_RUNS[run], "training": CNN_TRAINING, "seed": seed}
+    settings |= {"augment": AUGMENT, "epochs": profile.student_epochs, "train": len(setup.train)}
+    path = cache.cache_path("students", f"{profile.name}-static-{cache.key(settings)}.pt")
+    record = _cached(student, path, train)
+    student.to(profile.device).eval()
+    correct = test_correct(student, setup)
+    return {"student": student, "accuracy": correct.float().mean().item(), "correct": correct, **record}
+
+
+def static_comparison(runs: dict[str, list[dict]]) -> stats.Comparison:
+    """Paired t-test over seeds: the static student taught by the teacher against hard labels on the same copies."""
+    (a, hard), (b, taught) = runs.items()
+    return stats.paired_seeds([r["accuracy"] for r in hard], [r["accuracy"] for r in taught], names=(a, b))
+
+
+def static_students(setup: Setup, progress: bool = False) -> dict[str, list[dict]]:
+    """Both STATIC_RUNS at each of the profile's cnn_seeds (cached): run -> its results, one per seed."""
+    return {
+        run: [train_static(setup, seed=s, run=run, progress=progress) for s in setup.profile.cnn_seeds]
+        for run in STATIC_RUNS
+    }
+
+
 # --- Deployment -----------------------------------------------------------------------------------------
 
 
@@ -415,13 +592,18 @@ def onnx_pair(model, name: str, setup: Setup, every_op: bool = False) -> dict:
     return {"fp32": fp32, "int8": int8}
 
 
-def deploy_models(setup: Setup, cnn_runs: dict, narrow_runs: dict) -> dict[str, torch.nn.Module]:
-    """The four models the lesson exports and times, by name: the teacher and three students (seed 0)."""
+def deploy_models(
+    setup: Setup, cnn_runs: dict, narrow_runs: dict, static_runs: dict, route_runs: dict
+) -> dict[str, torch.nn.Module]:
+    """The models the lesson exports and times, by name: the teacher, the layer-copy, narrow and taught CNN
+    students, the static student (taught) and the best route's CNN (each at its first seed)."""
     return {
         "teacher": setup.teacher,
         "layer-copy student": l05.distilled_student(setup.base, seed=0),
         "narrow student": narrow_runs[NARROW["hidden_weight"]]["student"],
         "CNN student (taught)": cnn_runs[TAUGHT][0]["student"],
+        "static student (taught)": static_runs[TAUGHT][0]["student"],
+        "route CNN student (best)": route_runs[best_route(route_runs)][0]["student"],
     }
 
 
@@ -438,7 +620,7 @@ def torch_int8(model):
 def torch_int8_name(model) -> str:
     """What `torch_int8` makes of a model, named: torch.ao's dynamic int8 has no convolution, so for the CNN only
     the Linear head is int8 and its embeddings and convolutions stay float32."""
-    return "torch int8 (head only)" if isinstance(model, students.WordCNN) else "torch int8"
+    return "torch int8 (head only)" if isinstance(model, (students.WordCNN, students.StaticStudent)) else "torch int8"
 
 
 def bench_batch(setup: Setup) -> dict:

@@ -64,9 +64,11 @@ def _deploy_lesson(profile, seed):
     cnn_runs = l07.cnn_students(setup)
     l07.train_cnn(setup, seed=profile.cnn_seeds[0], embeddings="random")
     narrow_runs = l07.narrow_students(setup)
+    static_runs = l07.static_students(setup)
+    route_runs = l07.route_students(setup)
     if deploy.available()[0]:
-        l07.onnx_pairs(l07.deploy_models(setup, cnn_runs, narrow_runs), setup)
-    return "lesson 07: CNN and narrow students, ONNX files (fp32, int8)"
+        l07.onnx_pairs(l07.deploy_models(setup, cnn_runs, narrow_runs, static_runs, route_runs), setup)
+    return "lesson 07: CNN, narrow, static and route students, ONNX files (fp32, int8)"
 
 
 def _llm_lesson(profile, seed):

@@ -371,6 +371,35 @@ def ablation_bars(
     return fig
 
 
+def route_plot(
+    scores: dict[str, list[float]],
+    line: float,
+    line_label: str = "the target",
+    title: str = "Routes: each dot one seed, the bar their mean",
+):
+    """Each route's accuracy per seed (dots, one colour per seed) and its mean (a bar), against a target line."""
+    if not scores or any(not values for values in scores.values()):
+        raise ValueError("scores needs at least one route, each with at least one accuracy")
+    names = list(scores)
+    fig, ax = plt.subplots(figsize=(7.5, 0.6 * len(names) + 1.6))
+    for i, name in enumerate(names):
+        values = scores[name]
+        mean = sum(values) / len(values)
+        ax.plot([mean, mean], [i - 0.3, i + 0.3], color="black", linewidth=2)
+        ax.scatter(values, [i] * len(values), c=[f"C{k}" for k in range(len(values))], zorder=3, s=28)
+        ax.text(max(values + [line]) + 0.002, i, f"mean {mean:.3f}", va="center", fontsize=9)
+    ax.axvline(line, color="#C44E52", linestyle="--", label=f"{line_label} ({line:.3f})")
+    low, high = min(min(v) for v in scores.values()), max(max(v) for v in scores.values())
+    ax.set_xlim(min(low, line) - 0.01, max(high, line) + 0.02)
+    ax.set_yticks(range(len(names)), names)
+    ax.invert_yaxis()
+    ax.set_xlabel("test accuracy")
+    ax.set_title(title)
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
 # --- Lesson 05: quantization -------------------------------------------------------------------
 
 
