@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONDA_NAMES = {"pytorch": "torch"}  # conda-forge name -> PyPI name, where they differ
 CONDA_ONLY = {"python", "pip"}
 PIP_ONLY = {"playwright", "torchao"}  # dev-only; the conda env runs the lessons without them
-PIP_SECTION = {"model2vec", "skeletoken"}  # in environment.yml's pip: section (skeletoken is PyPI-only)
+PIP_SECTION = {"model2vec", "skeletoken", "scikit-learn"}  # environment.yml's pip: section (skeletoken: PyPI only)
 
 
 def pyproject():

@@ -328,7 +328,6 @@ ROUTES: dict[str, dict] = {
     TAUGHT: {},
     "+ embeddings trained": {"embeddings": "trained"},
     "+ 10 copies per snippet": {"embeddings": "trained", "copies": 10},
-    "+ 200 filters": {"embeddings": "trained", "copies": 10, "filters": 200},
 }
 SHARE = 0.97  # the accuracy a frontier student must keep: this share of the teacher's
 SPEED_UP = 10.0  # and this many times the teacher's speed, at batch 32 and at batch-1 p95
@@ -480,7 +479,8 @@ def static_model(setup: Setup):
         from model2vec import StaticModel
     except ModuleNotFoundError as err:
         raise ModuleNotFoundError(
-            "lesson 07's static student needs model2vec and skeletoken: pip install model2vec skeletoken "
+            "lesson 07's static student needs model2vec, skeletoken and scikit-learn: pip install model2vec "
+            "skeletoken scikit-learn "
             '(or the course with its extra: pip install "kdcourse[static]")'
         ) from err
 
