@@ -219,7 +219,7 @@ def work(p=PROFILES["gpu"], m=None) -> dict[str, list[tuple]]:
                 "bert-base",
                 tt,
             ),
-            ("CNN routes past the frontier (3 seeds x 2 new routes)", "encoder train", route_steps, "CNN", tb),
+            ("CNN routes past the frontier (3 seeds x 1 new route)", "encoder train", route_steps, "CNN", tb),
             ("model2vec: each vocabulary token through the teacher", "encoder forward", fwd(30522), "bert-base", 3),
             ("static students' heads (5 seeds x 2 runs)", "encoder train", static_steps, "CNN", tb),
             ("teacher pass with hidden states (narrow students)", "encoder forward", fwd(train), "bert-base", tt),
