@@ -226,6 +226,23 @@ def _cnn_dir(setup: Setup, seed: int, run: str, embeddings: str, route: dict | N
     return cache.cache_path("students", f"{setup.profile.name}-cnn-{cache.key(settings)}.pt")
 
 
+def _fit(student, data, logits, setup: Setup, recipe: dict, seed: int, progress: bool, max_steps=None) -> dict:
+    """training.distill at the recipe's rate, T and alpha (alpha 0 without teacher logits); the run's record."""
+    history = training.distill(
+        student,
+        data,
+        setup.tokenizer,
+        setup.profile.replace(learning_rate=recipe["learning_rate"]),
+        teacher_logits=logits,
+        temperature=recipe["temperature"],
+        alpha=recipe["alpha"] if logits is not None else 0.0,
+        seed=seed,
+        progress=progress,
+        max_steps=max_steps,
+    )
+    return {"seconds": round(history["train_seconds"], 1), "steps": history["steps"]}
+
+
 def train_cnn(
     setup: Setup,
     seed: int = 0,
@@ -265,19 +282,8 @@ def train_cnn(
             data, logits = transfer_set(setup, seed=seed, copies=augmented["copies"] if route else None)
         elif spec["copies"]:
             data = labelled_copies(setup, seed=seed)
-        history = training.distill(
-            student,
-            data,
-            tokenizer,
-            profile.replace(learning_rate=recipe["learning_rate"]),
-            teacher_logits=logits,
-            temperature=recipe["temperature"],
-            alpha=recipe["alpha"] if logits is not None else 0.0,
-            seed=seed,
-            progress=progress,
-            max_steps=taught_steps(setup) if spec["steps"] == "taught" else None,
-        )
-        return {"seconds": round(history["train_seconds"], 1), "steps": history["steps"]}
+        max_steps = taught_steps(setup) if spec["steps"] == "taught" else None
+        return _fit(student, data, logits, setup, recipe, seed, progress, max_steps)
 
     record = _cached(student, _cnn_dir(setup, seed, run, embeddings, route), train)
     student.to(profile.device).eval()
@@ -526,18 +532,7 @@ def train_static(setup: Setup, seed: int = 0, run: str = TAUGHT, progress: bool 
 
     def train() -> dict:
         data, logits = transfer_set(setup, seed=seed) if taught else (labelled_copies(setup, seed=seed), None)
-        history = training.distill(
-            student,
-            data,
-            tokenizer,
-            profile.replace(learning_rate=CNN_TRAINING["learning_rate"]),
-            teacher_logits=logits,
-            temperature=CNN_TRAINING["temperature"],
-            alpha=CNN_TRAINING["alpha"] if taught else 0.0,
-            seed=seed,
-            progress=progress,
-        )
-        return {"seconds": round(history["train_seconds"], 1), "steps": history["steps"]}
+        return _fit(student, data, logits, setup, CNN_TRAINING, seed, progress)
 
     settings = {"table": _static_key(setup), "run": STATIC_RUNS[run], "training": CNN_TRAINING, "seed": seed}
     settings |= {"augment": AUGMENT, "epochs": profile.student_epochs, "train": len(setup.train)}
