@@ -175,11 +175,15 @@ NOT_MEASURED = {
         "general fact: a mean of per-token vectors is the same for any order of the tokens (the cell above shows it)"
     ),
     "6 · Past the frontier: 97% of the teacher at 10x its speed": ("course design: the section's target"),
-    "Another route is one entry of `l07.ROUTES` away, and every cell below reads the dict: for instance "
-    '`{"embeddings": "trained", "copies": 10}` (ten teacher-labelled copies per snippet instead of three, which '
-    'also means more steps) or `{"embeddings": "trained", "filters": 200}` (twice the filters per width).': (
-        "instruction: how to try another route (tests/test_l07_routes.py checks l07 accepts these changes)"
+    "Another route is one more entry of `l07.ROUTES` away, and every cell below reads the dict: for instance "
+    '`{"embeddings": "trained", "copies": 20, "filters": 200}` (twice the copies again).': (
+        "instruction: how to try another route (tests/test_l07_routes.py checks l07 accepts such a change)"
     ),
+    "+ 10 copies | ten teacher-labelled copies per snippet instead of three (the same epochs over a bigger set: "
+    "more steps too)": (
+        "definition: l07.ROUTES['+ 10 copies'] (section 6 prints each route's steps)"
+    ),
+    "+ 200 filters | twice the filters per width": ("definition: l07.ROUTES['+ 200 filters'] (l07.CNN has 100)"),
     "A common mark for a distilled encoder is TinyBERT-4: 96.8% of BERT-base's accuracy at 9.4x its speed.": (
         "cited: Jiao et al. 2020, TinyBERT: Distilling BERT for Natural Language Understanding (abstract)"
     ),

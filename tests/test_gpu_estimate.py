@@ -30,12 +30,13 @@ def test_counts_match_a_count_by_hand_of_the_lessons():
     """Counted by reading lessons 04 and 07 cell by cell (gpu profile, SST-2: 1,000 batches per epoch):
     lesson 04 trains 16 students for 3 epochs, one from scratch for 6, three on a fifth of the labels
     (200 batches x 3); lesson 07 trains per seed a CNN for 3 epochs and three on 4 copies of the data
-    (11,997 steps each), 5 seeds, plus one random-embedding run."""
+    (11,997 steps each), 5 seeds, plus one random-embedding run; and per route seed the routes' runs."""
     work = {lesson: {w[0]: w[2] for w in items} for lesson, items in gpu_estimate.work().items()}
     assert sum(n for what, n in work["04"].items() if "recipe" in what) == 16 * 3000 + 6000 + 3 * 600
     assert work["07"]["CNN students (5 seeds x 4 runs + random-embedding run)"] == 5 * (3000 + 3 * 11_997) + 11_997
-    # routes, 3 seeds: trained embeddings on 4 copies of the data
-    assert work["07"]["CNN routes past the frontier (3 seeds x 1 new route)"] == 3 * 11_997
+    # routes, 3 seeds: trained embeddings on 4 copies of the data (11,997 steps), then twice on 11 copies
+    # (3 epochs x ceil(11 x 63,981 / 64) = 32,991 steps each: 10 copies, then 10 copies and 200 filters)
+    assert work["07"]["CNN routes past the frontier (3 seeds x 3 new routes)"] == 3 * (11_997 + 2 * 32_991)
     assert work["07"]["static students' heads (5 seeds x 2 runs)"] == 2 * 5 * 11_997
 
 
