@@ -41,18 +41,29 @@ def _text(out: dict) -> str:
     return "".join(text) if isinstance(text, list) else text
 
 
+def _cell_text(cell: dict) -> str:
+    """A code cell's stored text outputs, as Jupyter shows them: a stream's consecutive chunks run on (where
+    the kernel flushed mid-print is chance), other outputs one per line."""
+    parts: list[str] = []
+    stream = None
+    for out in cell.get("outputs", []):
+        name = out.get("name") if out.get("output_type") == "stream" else None
+        if name is not None and name == stream:
+            parts[-1] += _text(out)
+        else:
+            parts.append(_text(out))
+        stream = name
+    return "\n".join(parts)
+
+
 def cell_outputs(name: str) -> list[str]:
     """The stored text outputs of each code cell of a lesson, one string per cell."""
-    return [
-        "\n".join(_text(out) for out in cell.get("outputs", []))
-        for cell in notebook(name)["cells"]
-        if cell["cell_type"] == "code"
-    ]
+    return [_cell_text(cell) for cell in notebook(name)["cells"] if cell["cell_type"] == "code"]
 
 
 def outputs(name: str) -> str:
     """Every stored text output of a lesson's code cells, in order."""
-    return "\n".join(_text(out) for cell in notebook(name)["cells"] for out in cell.get("outputs", []))
+    return "\n".join(_cell_text(cell) for cell in notebook(name)["cells"] if cell["cell_type"] == "code")
 
 
 def number(pattern: str, text: str) -> float:

@@ -180,9 +180,7 @@ NOT_MEASURED = {
         "instruction: how to try another route (tests/test_l07_routes.py checks l07 accepts such a change)"
     ),
     "+ 10 copies | ten teacher-labelled copies per snippet instead of three (the same epochs over a bigger set: "
-    "more steps too)": (
-        "definition: l07.ROUTES['+ 10 copies'] (section 6 prints each route's steps)"
-    ),
+    "more steps too)": ("definition: l07.ROUTES['+ 10 copies'] (section 6 prints each route's steps)"),
     "+ 200 filters | twice the filters per width": ("definition: l07.ROUTES['+ 200 filters'] (l07.CNN has 100)"),
     "A common mark for a distilled encoder is TinyBERT-4: 96.8% of BERT-base's accuracy at 9.4x its speed.": (
         "cited: Jiao et al. 2020, TinyBERT: Distilling BERT for Natural Language Understanding (abstract)"
